@@ -1,0 +1,13 @@
+#include "services/store/flags.h"
+
+#include "absl/flags/flag.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50052",
+          "gRPC listen address host:port (port 0 picks an ephemeral port, printed on start)");
+ABSL_FLAG(std::string, db, "./var/apptrust.db",
+          "SQLite database file; its directory is created when missing");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9102",
+          "Prometheus /metrics listen address host:port");
+ABSL_FLAG(std::string, log_level, "info", "Minimum log level: debug, info, warning, error");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "On SIGTERM/SIGINT, how long in-flight RPCs may take before they are cancelled");

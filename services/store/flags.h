@@ -1,0 +1,17 @@
+// Every flag of apptrust-store, in one place (DESIGN.md §6). The README's
+// flag table and deploy/ use these names.
+#ifndef APPTRUST_SERVICES_STORE_FLAGS_H_
+#define APPTRUST_SERVICES_STORE_FLAGS_H_
+
+#include <string>
+
+#include "absl/flags/declare.h"
+#include "absl/time/time.h"
+
+ABSL_DECLARE_FLAG(std::string, listen);
+ABSL_DECLARE_FLAG(std::string, db);
+ABSL_DECLARE_FLAG(std::string, metrics_listen);
+ABSL_DECLARE_FLAG(std::string, log_level);
+ABSL_DECLARE_FLAG(absl::Duration, shutdown_grace);
+
+#endif  // APPTRUST_SERVICES_STORE_FLAGS_H_

@@ -1,0 +1,57 @@
+// apptrust-store: the FingerprintStore gRPC service (grants, fingerprints,
+// suspensions) on an embedded SQLite database.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "apptrust/v1/store.grpc.pb.h"
+#include "common/logging/json_log.h"
+#include "common/metrics/metrics_server.h"
+#include "common/server/flag_checks.h"
+#include "common/server/grpc_server.h"
+#include "services/store/flags.h"
+
+namespace {
+constexpr char kProgram[] = "apptrust-store";
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace apptrust;
+  server::BlockTerminationSignals();
+  server::ConfigureUsage(kProgram, "durable grants, fingerprints and suspensions over gRPC",
+                         "services/store/");
+  absl::ParseCommandLine(argc, argv);
+
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  const std::string log_level = absl::GetFlag(FLAGS_log_level);
+  server::CheckAddressFlag(kProgram, "listen", listen);
+  server::CheckAddressFlag(kProgram, "metrics_listen", metrics_listen);
+  auto level = logging::ParseLevel(log_level);
+  server::ExitIfBadFlag(kProgram, "log_level", log_level, level.status());
+  logging::SetMinLevel(*level);
+
+  // Every RPC answers UNIMPLEMENTED until the store is built.
+  apptrust::v1::FingerprintStore::Service store_service;
+
+  auto metrics = metrics::MetricsServer::Start(metrics_listen, kProgram);
+  server::ExitIfBadFlag(kProgram, "metrics_listen", metrics_listen, metrics.status());
+  auto grpc_server = server::GrpcServer::Start(listen, {&store_service});
+  server::ExitIfBadFlag(kProgram, "listen", listen, grpc_server.status());
+  (*grpc_server)->SetServing(true);
+
+  server::AnnounceListener(kProgram, "grpc", (*grpc_server)->address());
+  server::AnnounceListener(kProgram, "metrics", (*metrics)->address());
+  logging::Info("started")
+      .Field("service", kProgram)
+      .Field("grpc", (*grpc_server)->address())
+      .Field("metrics", (*metrics)->address());
+
+  const int signal_number = server::GrpcServer::WaitForTermination();
+  logging::Info("stopping").Field("signal", signal_number);
+  (*grpc_server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  logging::Info("stopped");
+  return 0;
+}

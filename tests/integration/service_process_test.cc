@@ -1,0 +1,140 @@
+// Both service binaries as real processes on ephemeral loopback ports: health
+// over the network, UNIMPLEMENTED for what is not built, graceful stop, and
+// flag errors that name the flag.
+#include <signal.h>
+
+#include "apptrust/v1/decision.grpc.pb.h"
+#include "apptrust/v1/store.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "gtest/gtest.h"
+#include "tests/support/services.h"
+
+namespace apptrust::testing {
+namespace {
+
+using grpc::health::v1::HealthCheckResponse;
+
+HealthCheckResponse::ServingStatus CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
+                                               const std::string& service = "") {
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  HealthCheckResponse response;
+  const grpc::Status status = stub->Check(&context, request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response.status();
+}
+
+class ServiceProcessTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+};
+
+TEST_F(ServiceProcessTest, StoreServesHealthOverTheNetworkAndStopsOnSigterm) {
+  auto store = StartStore(dir_.File("var/apptrust.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_NE(store->grpc_address, "127.0.0.1:0");
+  EXPECT_EQ(CheckHealth(store->channel), HealthCheckResponse::SERVING);
+
+  store->process->Signal(SIGTERM);
+  auto code = store->process->Wait(absl::Seconds(15));
+  ASSERT_TRUE(code.ok()) << "store did not exit within the grace period";
+  EXPECT_EQ(*code, 0);
+}
+
+TEST_F(ServiceProcessTest, DecisionServesHealthAndStopsOnSigint) {
+  auto decision = StartDecision("127.0.0.1:1");
+  ASSERT_TRUE(decision.ok()) << decision.status();
+  EXPECT_TRUE(WaitServing(decision->channel));
+
+  decision->process->Signal(SIGINT);
+  auto code = decision->process->Wait(absl::Seconds(15));
+  ASSERT_TRUE(code.ok()) << "decision did not exit within the grace period";
+  EXPECT_EQ(*code, 0);
+}
+
+TEST_F(ServiceProcessTest, ServersOfferReflection) {
+  auto store = StartStore(dir_.File("apptrust.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  // Reflection is a bidi stream service; calling it with an empty stream and
+  // closing must not be UNIMPLEMENTED.
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  grpc::GenericStub generic(store->channel);
+  // A ListServices request in the reflection protocol: field 7 (list_services) = "".
+  const char list_services[] = {0x3a, 0x00};
+  grpc::Slice slice(list_services, sizeof(list_services));
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::CompletionQueue cq;
+  auto call = generic.PrepareCall(&context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  void* tag;
+  bool ok;
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  call->Write(request, reinterpret_cast<void*>(2));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  grpc::ByteBuffer response;
+  call->Read(&response, reinterpret_cast<void*>(3));
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  ASSERT_TRUE(ok) << "no reflection response";
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  EXPECT_NE(bytes.find("apptrust.v1.FingerprintStore"), std::string::npos);
+  EXPECT_NE(bytes.find("grpc.health.v1.Health"), std::string::npos);
+  call->WritesDone(reinterpret_cast<void*>(4));
+  cq.Next(&tag, &ok);
+  context.TryCancel();
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  while (cq.Next(&tag, &ok) && tag != reinterpret_cast<void*>(5)) {
+  }
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
+TEST_F(ServiceProcessTest, UnparsableListenAddressExitsNonZeroNamingTheFlag) {
+  auto process = Subprocess::Start({StoreBinary(), "--listen=nowhere", "--db=" + dir_.File("x.db")});
+  ASSERT_TRUE(process.ok());
+  auto code = (*process)->Wait(absl::Seconds(10));
+  ASSERT_TRUE(code.ok());
+  EXPECT_NE(*code, 0);
+  EXPECT_NE((*process)->stderr_text().find("--listen"), std::string::npos)
+      << (*process)->stderr_text();
+}
+
+TEST_F(ServiceProcessTest, BadDurationFlagExitsNonZeroNamingTheFlag) {
+  auto process = Subprocess::Start({DecisionBinary(), "--probe_timeout=soon"});
+  ASSERT_TRUE(process.ok());
+  auto code = (*process)->Wait(absl::Seconds(10));
+  ASSERT_TRUE(code.ok());
+  EXPECT_NE(*code, 0);
+  EXPECT_NE((*process)->stderr_text().find("probe_timeout"), std::string::npos)
+      << (*process)->stderr_text();
+}
+
+TEST_F(ServiceProcessTest, HelpListsTheContractFlags) {
+  for (const auto& [binary, flags] :
+       std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {StoreBinary(), {"--listen", "--db", "--metrics_listen"}},
+           {DecisionBinary(),
+            {"--listen", "--store", "--metrics_listen", "--policy", "--dns_servers",
+             "--trust_store", "--probe_allow_cidrs", "--probe_timeout", "--cache_ttl",
+             "--cache_max_entries", "--web_listen"}}}) {
+    auto process = Subprocess::Start({binary, "--help"});
+    ASSERT_TRUE(process.ok());
+    ASSERT_TRUE((*process)->Wait(absl::Seconds(10)).ok());
+    const std::string help = (*process)->stdout_text() + (*process)->stderr_text();
+    for (const std::string& flag : flags) {
+      EXPECT_NE(help.find(flag), std::string::npos) << binary << " --help lacks " << flag;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace apptrust::testing
