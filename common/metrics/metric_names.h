@@ -1,0 +1,89 @@
+// Every metric AppTrust exports, in one list: the names, types, labels and
+// help texts that the code registers, that the Grafana dashboard and the
+// Prometheus alert rules query, and that the README's metrics table shows
+// (printed by `apptrust_metric_names --format=markdown`). tests/deploy fails
+// when a dashboard panel or an alert rule names a metric that is not here, so
+// code, dashboard, alerts and documentation cannot drift apart.
+//
+// Names follow Prometheus conventions: counters end in `_total`, durations
+// are histograms in `_seconds`, label values are lower case.
+#ifndef APPTRUST_COMMON_METRICS_METRIC_NAMES_H_
+#define APPTRUST_COMMON_METRICS_METRIC_NAMES_H_
+
+namespace apptrust::metrics {
+
+// Decision service.
+inline constexpr char kDecisionsTotal[] = "apptrust_decisions_total";
+inline constexpr char kDecisionDurationSeconds[] = "apptrust_decision_duration_seconds";
+inline constexpr char kProbeDurationSeconds[] = "apptrust_probe_duration_seconds";
+inline constexpr char kCacheRequestsTotal[] = "apptrust_cache_requests_total";
+inline constexpr char kProbesInFlight[] = "apptrust_probes_in_flight";
+inline constexpr char kStoreClientDurationSeconds[] = "apptrust_store_client_duration_seconds";
+inline constexpr char kStoreClientErrorsTotal[] = "apptrust_store_client_errors_total";
+inline constexpr char kEnrollmentsTotal[] = "apptrust_enrollments_total";
+inline constexpr char kSuspensionsTotal[] = "apptrust_suspensions_total";
+// Store service.
+inline constexpr char kStoreRpcsTotal[] = "apptrust_store_rpcs_total";
+inline constexpr char kStoreRpcDurationSeconds[] = "apptrust_store_rpc_duration_seconds";
+inline constexpr char kGrants[] = "apptrust_grants";
+// Both services (common/metrics/metrics_server.cc).
+inline constexpr char kBuildInfo[] = "apptrust_build_info";
+
+enum class MetricType { kCounter, kGauge, kHistogram };
+
+struct MetricSpec {
+  const char* name;
+  MetricType type;
+  // Which binary exports it: "decision", "store" or "both".
+  const char* service;
+  // Label names, comma-separated, in the order the code uses them.
+  const char* labels;
+  // The HELP text; also the README's description.
+  const char* help;
+};
+
+inline constexpr MetricSpec kAllMetrics[] = {
+    {kDecisionsTotal, MetricType::kCounter, "decision", "rpc,verdict,reason",
+     "Answered DecisionService RPCs by rpc (Enroll, CheckRefresh, Inspect), verdict (allow, "
+     "suspend, error) and primary reason (kebab case, e.g. tls-cert-expired, or none)."},
+    {kDecisionDurationSeconds, MetricType::kHistogram, "decision", "rpc",
+     "Time from receiving a DecisionService RPC to answering it."},
+    {kProbeDurationSeconds, MetricType::kHistogram, "decision", "kind,outcome",
+     "Duration of one probe by kind (endpoint: DNS A/AAAA + TLS handshake; txt: the TXT lookup) "
+     "and outcome (ok, timeout, nxdomain, ...)."},
+    {kCacheRequestsTotal, MetricType::kCounter, "decision", "result",
+     "Observation cache lookups by result: hit, miss (a probe started), coalesced (joined a "
+     "probe in flight), stale (a failed probe was answered from an older observation)."},
+    {kProbesInFlight, MetricType::kGauge, "decision", "", "Probes started and not yet finished."},
+    {kStoreClientDurationSeconds, MetricType::kHistogram, "decision", "method",
+     "Duration of the decision service's calls to apptrust-store, by store method."},
+    {kStoreClientErrorsTotal, MetricType::kCounter, "decision", "method,code",
+     "Calls to apptrust-store that failed, by store method and gRPC status code."},
+    {kEnrollmentsTotal, MetricType::kCounter, "decision", "label",
+     "Successful enrollments by the label shown to the patient: unknown_app, identified, "
+     "validated."},
+    {kSuspensionsTotal, MetricType::kCounter, "decision", "reason",
+     "Grants this replica suspended, by primary reason (kebab case)."},
+    {kStoreRpcsTotal, MetricType::kCounter, "store", "method,code",
+     "FingerprintStore RPCs answered, by method and gRPC status code."},
+    {kStoreRpcDurationSeconds, MetricType::kHistogram, "store", "method",
+     "Time the store took to answer a FingerprintStore RPC."},
+    {kGrants, MetricType::kGauge, "store", "state",
+     "Grants in the database by state: active, suspended."},
+    {kBuildInfo, MetricType::kGauge, "both", "service,version",
+     "Build information; the value is always 1."},
+};
+
+// Series Prometheus itself makes while scraping, which dashboards and alerts
+// may also query.
+inline constexpr const char* kPrometheusSeries[] = {"up"};
+
+// Upper bounds (seconds) of every duration histogram: 100 µs to 10 s, so the
+// cached path (sub-millisecond) and a probe at its timeout are both resolved.
+inline constexpr double kDurationBuckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                              0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
+                                              1,      2.5,     5,      10};
+
+}  // namespace apptrust::metrics
+
+#endif  // APPTRUST_COMMON_METRICS_METRIC_NAMES_H_

@@ -1,0 +1,213 @@
+#include "services/decision/decision_metrics.h"
+
+#include <iterator>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "common/metrics/metric_names.h"
+
+namespace apptrust::decision {
+namespace {
+
+namespace names = ::apptrust::metrics;
+
+const char* HelpOf(const char* name) {
+  for (const auto& metric : names::kAllMetrics) {
+    if (absl::string_view(metric.name) == name) return metric.help;
+  }
+  return "";
+}
+
+prometheus::Histogram::BucketBoundaries DurationBuckets() {
+  return prometheus::Histogram::BucketBoundaries(std::begin(names::kDurationBuckets),
+                                                 std::end(names::kDurationBuckets));
+}
+
+double Seconds(absl::Duration elapsed) {
+  return absl::ToDoubleSeconds(elapsed < absl::ZeroDuration() ? absl::ZeroDuration() : elapsed);
+}
+
+// "PROBE_OUTCOME_NO_TLS" without `prefix`, lower case: "no_tls".
+std::string EnumLabel(const std::string& full_name, absl::string_view prefix) {
+  absl::string_view name = full_name;
+  if (!absl::ConsumePrefix(&name, prefix) || name.empty()) return "";
+  return absl::AsciiStrToLower(name);
+}
+
+const char* RpcLabel(DecisionRpc rpc) {
+  switch (rpc) {
+    case DecisionRpc::kEnroll:
+      return "Enroll";
+    case DecisionRpc::kCheckRefresh:
+      return "CheckRefresh";
+    case DecisionRpc::kInspect:
+      return "Inspect";
+  }
+  return "unknown";
+}
+
+const char* VerdictLabel(DecisionVerdict verdict) {
+  switch (verdict) {
+    case DecisionVerdict::kAllow:
+      return "allow";
+    case DecisionVerdict::kSuspend:
+      return "suspend";
+    case DecisionVerdict::kError:
+      return "error";
+  }
+  return "error";
+}
+
+const char* ProbeKindLabel(ProbeKind kind) {
+  return kind == ProbeKind::kEndpoint ? "endpoint" : "txt";
+}
+
+constexpr const char* kCacheResultLabels[] = {"hit", "miss", "coalesced", "stale"};
+
+}  // namespace
+
+std::string ReasonLabel(v1::Reason reason) {
+  if (reason == v1::REASON_UNSPECIFIED) return "none";
+  std::string label = EnumLabel(v1::Reason_Name(reason), "REASON_");
+  if (label.empty()) return "none";
+  return absl::StrReplaceAll(label, {{"_", "-"}});
+}
+
+std::string ProbeOutcomeLabel(v1::ProbeOutcome outcome) {
+  std::string label = EnumLabel(v1::ProbeOutcome_Name(outcome), "PROBE_OUTCOME_");
+  return label.empty() ? "unspecified" : label;
+}
+
+const char* StatusCodeLabel(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+DecisionMetrics::DecisionMetrics(prometheus::Registry& registry)
+    : decisions_(prometheus::BuildCounter()
+                     .Name(names::kDecisionsTotal)
+                     .Help(HelpOf(names::kDecisionsTotal))
+                     .Register(registry)),
+      decision_duration_(prometheus::BuildHistogram()
+                             .Name(names::kDecisionDurationSeconds)
+                             .Help(HelpOf(names::kDecisionDurationSeconds))
+                             .Register(registry)),
+      probe_duration_(prometheus::BuildHistogram()
+                          .Name(names::kProbeDurationSeconds)
+                          .Help(HelpOf(names::kProbeDurationSeconds))
+                          .Register(registry)),
+      cache_requests_(prometheus::BuildCounter()
+                          .Name(names::kCacheRequestsTotal)
+                          .Help(HelpOf(names::kCacheRequestsTotal))
+                          .Register(registry)),
+      probes_in_flight_(prometheus::BuildGauge()
+                            .Name(names::kProbesInFlight)
+                            .Help(HelpOf(names::kProbesInFlight))
+                            .Register(registry)
+                            .Add({})),
+      store_client_duration_(prometheus::BuildHistogram()
+                                 .Name(names::kStoreClientDurationSeconds)
+                                 .Help(HelpOf(names::kStoreClientDurationSeconds))
+                                 .Register(registry)),
+      store_client_errors_(prometheus::BuildCounter()
+                               .Name(names::kStoreClientErrorsTotal)
+                               .Help(HelpOf(names::kStoreClientErrorsTotal))
+                               .Register(registry)),
+      enrollments_(prometheus::BuildCounter()
+                       .Name(names::kEnrollmentsTotal)
+                       .Help(HelpOf(names::kEnrollmentsTotal))
+                       .Register(registry)),
+      suspensions_(prometheus::BuildCounter()
+                       .Name(names::kSuspensionsTotal)
+                       .Help(HelpOf(names::kSuspensionsTotal))
+                       .Register(registry)) {
+  static_assert(std::size(kCacheResultLabels) == std::size(decltype(cache_results_){}));
+  for (size_t i = 0; i < std::size(kCacheResultLabels); ++i) {
+    cache_results_[i] = &cache_requests_.Add({{"result", kCacheResultLabels[i]}});
+  }
+}
+
+void DecisionMetrics::RecordDecision(DecisionRpc rpc, DecisionVerdict verdict, v1::Reason reason,
+                                     absl::Duration elapsed) {
+  const char* rpc_label = RpcLabel(rpc);
+  decisions_
+      .Add(
+          {{"rpc", rpc_label}, {"verdict", VerdictLabel(verdict)}, {"reason", ReasonLabel(reason)}})
+      .Increment();
+  decision_duration_.Add({{"rpc", rpc_label}}, DurationBuckets()).Observe(Seconds(elapsed));
+}
+
+void DecisionMetrics::RecordProbe(ProbeKind kind, v1::ProbeOutcome outcome,
+                                  absl::Duration elapsed) {
+  probe_duration_
+      .Add({{"kind", ProbeKindLabel(kind)}, {"outcome", ProbeOutcomeLabel(outcome)}},
+           DurationBuckets())
+      .Observe(Seconds(elapsed));
+}
+
+void DecisionMetrics::RecordCacheResult(CacheResult result) {
+  cache_results_[static_cast<int>(result)]->Increment();
+}
+
+void DecisionMetrics::ProbeStarted() { probes_in_flight_.Increment(); }
+
+void DecisionMetrics::ProbeFinished() { probes_in_flight_.Decrement(); }
+
+void DecisionMetrics::RecordStoreCall(absl::string_view method, grpc::StatusCode code,
+                                      absl::Duration elapsed) {
+  const std::string method_label(method);
+  store_client_duration_.Add({{"method", method_label}}, DurationBuckets())
+      .Observe(Seconds(elapsed));
+  if (code != grpc::StatusCode::OK) {
+    store_client_errors_.Add({{"method", method_label}, {"code", StatusCodeLabel(code)}})
+        .Increment();
+  }
+}
+
+void DecisionMetrics::RecordEnrollment(v1::Label label) {
+  std::string value = EnumLabel(v1::Label_Name(label), "LABEL_");
+  enrollments_.Add({{"label", value.empty() ? "unspecified" : value}}).Increment();
+}
+
+void DecisionMetrics::RecordSuspension(v1::Reason reason) {
+  suspensions_.Add({{"reason", ReasonLabel(reason)}}).Increment();
+}
+
+}  // namespace apptrust::decision
