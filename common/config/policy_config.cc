@@ -27,8 +27,7 @@ using google::protobuf::TextFormat;
 // The parser reports an unknown enum name where the *next* token starts
 // (often the following line). Moves such a position back to the name itself,
 // so the message points at what the operator has to fix.
-void PointAtEnumName(absl::string_view text, const std::string& message, int& line,
-                     int& column) {
+void PointAtEnumName(absl::string_view text, const std::string& message, int& line, int& column) {
   constexpr absl::string_view kPrefix = "Unknown enumeration value of \"";
   if (!absl::StartsWith(message, kPrefix)) return;
   size_t end = message.find('"', kPrefix.size());
@@ -106,11 +105,9 @@ std::string CheckHttpUrl(absl::string_view url, bool for_error_uri) {
     return absl::StrCat("'", url, "' must not hold user information");
   }
   for (char c : url) {
-    if (for_error_uri ? !IsErrorUriChar(c)
-                      : (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F)) {
+    if (for_error_uri ? !IsErrorUriChar(c) : (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F)) {
       return absl::StrCat("'", url, "' holds a character not allowed in an ",
-                          for_error_uri ? "RFC 6749 error_uri" : "URL",
-                          " (percent-encode it)");
+                          for_error_uri ? "RFC 6749 error_uri" : "URL", " (percent-encode it)");
     }
   }
   return "";
@@ -120,10 +117,10 @@ void CheckPersonas(const google::protobuf::RepeatedField<int>& personas, const s
                    std::vector<Problem>& problems) {
   for (int p : personas) {
     if (p == v1::PERSONA_UNSPECIFIED || !v1::Persona_IsValid(p)) {
-      problems.push_back({field, absl::StrCat(p == v1::PERSONA_UNSPECIFIED
-                                                  ? std::string("PERSONA_UNSPECIFIED")
-                                                  : absl::StrCat(p),
-                                              " is not a persona")});
+      problems.push_back(
+          {field, absl::StrCat(p == v1::PERSONA_UNSPECIFIED ? std::string("PERSONA_UNSPECIFIED")
+                                                            : absl::StrCat(p),
+                               " is not a persona")});
     }
   }
 }
@@ -253,7 +250,7 @@ absl::Status ValidatePolicyConfig(const v1::PolicyConfig& config) {
 }
 
 absl::StatusOr<v1::PolicyConfig> ParsePolicyConfigText(absl::string_view text,
-                                                        absl::string_view name) {
+                                                       absl::string_view name) {
   v1::PolicyConfig config;
   CollectErrors errors(text);
   TextFormat::ParseInfoTree tree;
@@ -265,8 +262,8 @@ absl::StatusOr<v1::PolicyConfig> ParsePolicyConfigText(absl::string_view text,
   parser.AllowUnknownField(false);
   parser.AllowUnknownExtension(false);
   if (!parser.ParseFromString(std::string(text), &config)) {
-    std::string first = errors.errors().empty() ? std::string("0:0: does not parse")
-                                                : errors.errors().front();
+    std::string first =
+        errors.errors().empty() ? std::string("0:0: does not parse") : errors.errors().front();
     return absl::InvalidArgumentError(absl::StrCat(name, ":", first));
   }
   std::vector<Problem> problems = FindProblems(config);

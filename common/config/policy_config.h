@@ -26,7 +26,7 @@ absl::StatusOr<v1::PolicyConfig> LoadPolicyConfig(const std::string& path);
 // Same as LoadPolicyConfig on text already in memory; `name` is used in
 // messages in place of the path.
 absl::StatusOr<v1::PolicyConfig> ParsePolicyConfigText(absl::string_view text,
-                                                        absl::string_view name);
+                                                       absl::string_view name);
 
 // The value checks LoadPolicyConfig applies after parsing, for configs built
 // in code: error_base_url is an absolute http(s) URL without query, fragment,

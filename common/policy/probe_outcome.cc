@@ -1,0 +1,24 @@
+#include "common/policy/probe_outcome.h"
+
+namespace apptrust::policy {
+
+bool IsProbeFailure(v1::ProbeOutcome outcome) {
+  switch (outcome) {
+    case v1::PROBE_OUTCOME_SERVFAIL:
+    case v1::PROBE_OUTCOME_TIMEOUT:
+    case v1::PROBE_OUTCOME_CONNECTION_REFUSED:
+    case v1::PROBE_OUTCOME_CONNECTION_RESET:
+    case v1::PROBE_OUTCOME_ERROR:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool ProbeFailed(const v1::Fingerprint& fingerprint) {
+  return IsProbeFailure(fingerprint.dns().address_outcome()) ||
+         IsProbeFailure(fingerprint.tls().outcome()) ||
+         IsProbeFailure(fingerprint.dns().txt_outcome());
+}
+
+}  // namespace apptrust::policy

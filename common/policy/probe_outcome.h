@@ -1,0 +1,26 @@
+// Which probe outcomes are failures. A probe part either observed something
+// definitive about the world (OK, NXDOMAIN, NO_DATA, NO_TLS,
+// ADDRESS_NOT_ALLOWED: the world answered) or failed to observe anything
+// (SERVFAIL, TIMEOUT, CONNECTION_REFUSED, CONNECTION_RESET, ERROR). Only
+// definitive observations may be judged; failures go through the policy's
+// `on_probe_failure` and the cache's stale-if-error. The policy and the
+// observation cache share this one definition so they can never disagree
+// about what a failure is.
+#ifndef APPTRUST_COMMON_POLICY_PROBE_OUTCOME_H_
+#define APPTRUST_COMMON_POLICY_PROBE_OUTCOME_H_
+
+#include "apptrust/v1/types.pb.h"
+
+namespace apptrust::policy {
+
+// True for SERVFAIL, TIMEOUT, CONNECTION_REFUSED, CONNECTION_RESET, ERROR.
+// UNSPECIFIED is not a failure (nothing was attempted or reported).
+bool IsProbeFailure(v1::ProbeOutcome outcome);
+
+// True when any part of the fingerprint (addresses, TLS handshake, TXT
+// lookup) failed to observe anything definitive.
+bool ProbeFailed(const v1::Fingerprint& fingerprint);
+
+}  // namespace apptrust::policy
+
+#endif  // APPTRUST_COMMON_POLICY_PROBE_OUTCOME_H_
