@@ -38,6 +38,8 @@ struct EndpointObservation {
   // Addresses the SSRF policy refused (never contacted).
   std::vector<std::string> refused_addresses;
   v1::ProbeOutcome address_outcome = v1::PROBE_OUTCOME_UNSPECIFIED;
+  // Human-readable text for address outcomes other than OK (added field).
+  std::string address_error;
   // tls.outcome says how the handshake ended; NOT_APPLICABLE for http://.
   v1::TlsFingerprint tls;
   absl::Time observed_at;
