@@ -8,11 +8,16 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_split.h"
 #include "apptrust/v1/decision.grpc.pb.h"
+#include "common/config/policy_config.h"
 #include "common/logging/json_log.h"
 #include "common/metrics/metrics_server.h"
 #include "common/server/flag_checks.h"
 #include "common/server/grpc_server.h"
+#include "grpcpp/create_channel.h"
 #include "services/decision/flags.h"
+#include "services/decision/web/explanation_server.h"
+#include "services/decision/web/store_suspension_lookup.h"
+#include "services/decision/web/tenant_contacts.h"
 
 namespace {
 constexpr char kProgram[] = "apptrust-decision";
@@ -21,8 +26,10 @@ constexpr char kProgram[] = "apptrust-decision";
 int main(int argc, char** argv) {
   using namespace apptrust;
   server::BlockTerminationSignals();
-  server::ConfigureUsage(kProgram, "decides at every refresh whether an app is still what the "
-                         "patient approved", "services/decision/");
+  server::ConfigureUsage(kProgram,
+                         "decides at every refresh whether an app is still what the "
+                         "patient approved",
+                         "services/decision/");
   absl::ParseCommandLine(argc, argv);
 
   const std::string listen = absl::GetFlag(FLAGS_listen);
@@ -47,12 +54,26 @@ int main(int argc, char** argv) {
 
   auto metrics = metrics::MetricsServer::Start(metrics_listen, kProgram);
   server::ExitIfBadFlag(kProgram, "metrics_listen", metrics_listen, metrics.status());
+  // The page behind every error_uri: suspensions from the store, each
+  // tenant's support contact and manage URL from the policy.
+  const std::string policy_path = absl::GetFlag(FLAGS_policy);
+  auto policy = config::LoadPolicyConfig(policy_path);
+  server::ExitIfBadFlag(kProgram, "policy", policy_path, policy.status());
+  const std::string web_listen = absl::GetFlag(FLAGS_web_listen);
+  auto web_server =
+      web::ExplanationServer::Start(web_listen,
+                                    web::MakeStoreSuspensionLookup(grpc::CreateChannel(
+                                        store, grpc::InsecureChannelCredentials())),
+                                    web::TenantContactsFromPolicy(*policy));
+  server::ExitIfBadFlag(kProgram, "web_listen", web_listen, web_server.status());
+
   auto grpc_server = server::GrpcServer::Start(listen, {&decision_service});
   server::ExitIfBadFlag(kProgram, "listen", listen, grpc_server.status());
   (*grpc_server)->SetServing(true);
 
   server::AnnounceListener(kProgram, "grpc", (*grpc_server)->address());
   server::AnnounceListener(kProgram, "metrics", (*metrics)->address());
+  server::AnnounceListener(kProgram, "web", (*web_server)->address());
   logging::Info("started")
       .Field("service", kProgram)
       .Field("grpc", (*grpc_server)->address())

@@ -185,11 +185,11 @@ absl::StatusOr<std::unique_ptr<ExplanationServer>> ExplanationServer::Start(
   const std::string ports = host_port->ToString();
   const std::string threads = absl::StrCat(options.worker_threads < 1 ? 1 : options.worker_threads);
   // Headers for the responses civetweb writes itself (400 on a malformed
-  // request line, 413/431 on oversized requests).
+  // request line, 413/431 on oversized requests); civetweb adds its own
+  // "Cache-Control: no-cache, no-store, ..." to those.
   const std::string additional_header =
       absl::StrCat("Content-Security-Policy: ", kContentSecurityPolicy,
-                   "\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
-                   "Cache-Control: no-store");
+                   "\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer");
   const char* civet_options[] = {"listening_ports",
                                  ports.c_str(),
                                  "num_threads",
