@@ -12,6 +12,9 @@
 #include "common/server/flag_checks.h"
 #include "common/server/grpc_server.h"
 #include "services/store/flags.h"
+#include "services/store/sqlite_backend.h"
+#include "services/store/store_metrics.h"
+#include "services/store/store_service.h"
 
 namespace {
 constexpr char kProgram[] = "apptrust-store";
@@ -33,13 +36,33 @@ int main(int argc, char** argv) {
   server::ExitIfBadFlag(kProgram, "log_level", log_level, level.status());
   logging::SetMinLevel(*level);
 
-  // Every RPC answers UNIMPLEMENTED until the store is built.
-  apptrust::v1::FingerprintStore::Service store_service;
+  const std::string db = absl::GetFlag(FLAGS_db);
+  if (db.empty()) {
+    server::ExitIfBadFlag(kProgram, "db", db, absl::InvalidArgumentError("must not be empty"));
+  }
 
   auto metrics = metrics::MetricsServer::Start(metrics_listen, kProgram);
   server::ExitIfBadFlag(kProgram, "metrics_listen", metrics_listen, metrics.status());
+  store::StoreMetrics store_metrics((*metrics)->registry());
+  store::StoreService store_service(&store_metrics);
+
   auto grpc_server = server::GrpcServer::Start(listen, {&store_service});
   server::ExitIfBadFlag(kProgram, "listen", listen, grpc_server.status());
+  // Health says NOT_SERVING (and RPCs UNAVAILABLE) until the database is open
+  // and migrated, so that no load balancer routes to a store without one.
+  (*grpc_server)->SetServing(false);
+
+  auto backend = store::SqliteBackend::Open(db);
+  absl::Status attached = backend.ok() ? store_service.AttachBackend(backend->get())
+                                       : backend.status();
+  if (!attached.ok()) {
+    std::fprintf(stderr, "%s: cannot open --db=%s: %s\n", kProgram, db.c_str(),
+                 std::string(attached.message()).c_str());
+    logging::Error("cannot open database").Field("db", db).Field("error", attached.message());
+    (*grpc_server)->Shutdown(absl::ZeroDuration());
+    return 1;
+  }
+  logging::Info("database open").Field("db", db);
   (*grpc_server)->SetServing(true);
 
   server::AnnounceListener(kProgram, "grpc", (*grpc_server)->address());
@@ -47,7 +70,8 @@ int main(int argc, char** argv) {
   logging::Info("started")
       .Field("service", kProgram)
       .Field("grpc", (*grpc_server)->address())
-      .Field("metrics", (*metrics)->address());
+      .Field("metrics", (*metrics)->address())
+      .Field("db", db);
 
   const int signal_number = server::GrpcServer::WaitForTermination();
   logging::Info("stopping").Field("signal", signal_number);

@@ -1,0 +1,116 @@
+// GrantBackend: where the FingerprintStore keeps grants and suspensions.
+//
+// The gRPC service (store_service.h) validates requests and maps results to
+// status codes; everything that must be atomic lives behind this interface, so
+// that a second backend (PostgreSQL, for scale-out) can be added without
+// touching the service. A backend implements the semantics below exactly, and
+// every method is safe to call from many threads at once.
+//
+// Semantics every backend keeps:
+//   - Every grant lookup is scoped by (tenant_id, grant_id): a grant of another
+//     tenant is NOT_FOUND, never visible, never modified.
+//   - PutGrant creates, or replaces on re-approval: state ACTIVE, suspension
+//     cleared, version = previous + 1 (1 on create), created_at kept on
+//     replace, updated_at = now. Replace never fails because the grant exists.
+//   - SuspendGrant is conditional and idempotent: an ACTIVE grant at
+//     expected_version becomes SUSPENDED (version + 1) with the given
+//     suspension; an ACTIVE grant at another version is FAILED_PRECONDITION; an
+//     already SUSPENDED grant is returned unchanged with its existing
+//     suspension (whatever expected_version says).
+//   - Suspensions are immutable once written. They survive re-approval (an old
+//     error_uri still explains itself) and are removed with their grant.
+//   - Errors: NOT_FOUND, FAILED_PRECONDITION, INVALID_ARGUMENT (a caller-chosen
+//     suspension_id already in use), UNAVAILABLE (the database could not be
+//     reached or stayed busy; retrying may help), INTERNAL (corruption).
+#ifndef APPTRUST_SERVICES_STORE_GRANT_BACKEND_H_
+#define APPTRUST_SERVICES_STORE_GRANT_BACKEND_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "apptrust/v1/types.pb.h"
+
+namespace apptrust::store {
+
+// Result of PutGrant. `previous_state` is GRANT_STATE_UNSPECIFIED when the
+// grant was created (callers keep per-state gauges with it).
+struct PutGrantResult {
+  apptrust::v1::Grant grant;
+  apptrust::v1::GrantState previous_state = apptrust::v1::GRANT_STATE_UNSPECIFIED;
+};
+
+// Result of SuspendGrant. `newly_suspended` is false when the grant was already
+// SUSPENDED and `grant` carries the suspension stored earlier.
+struct SuspendGrantResult {
+  apptrust::v1::Grant grant;
+  bool newly_suspended = false;
+};
+
+// One page of ListGrants, ordered by grant_id.
+struct ListGrantsQuery {
+  std::string tenant_id;
+  // Empty: every client of the tenant.
+  std::string client_id;
+  // Only grants with grant_id strictly greater (empty: from the start).
+  std::string after_grant_id;
+  // At least 1.
+  int limit = 100;
+};
+
+struct GrantPage {
+  std::vector<apptrust::v1::Grant> grants;
+  // True when more grants follow the last one returned.
+  bool more = false;
+};
+
+struct GrantCounts {
+  int64_t active = 0;
+  int64_t suspended = 0;
+};
+
+class GrantBackend {
+ public:
+  virtual ~GrantBackend() = default;
+
+  // `grant` carries the caller's fields (ids, redirect_uri, persona,
+  // application_name, validated, fingerprint, identity); the server-set fields
+  // (state, version, created_at, updated_at, suspension) are ignored and set
+  // as described above. Returns the grant as stored.
+  virtual absl::StatusOr<PutGrantResult> PutGrant(const apptrust::v1::Grant& grant,
+                                                  absl::Time now) = 0;
+
+  // The grant with its suspension (when SUSPENDED). NOT_FOUND when the tenant
+  // has no such grant.
+  virtual absl::StatusOr<apptrust::v1::Grant> GetGrant(absl::string_view tenant_id,
+                                                       absl::string_view grant_id) = 0;
+
+  // `suspension` must carry a suspension_id and suspended_at (the service
+  // fills them in when the caller left them empty); tenant_id, grant_id and
+  // client_id are filled in from the grant.
+  virtual absl::StatusOr<SuspendGrantResult> SuspendGrant(
+      absl::string_view tenant_id, absl::string_view grant_id, int64_t expected_version,
+      const apptrust::v1::Suspension& suspension, absl::Time now) = 0;
+
+  // NOT_FOUND for unknown ids. Not tenant-scoped here: the service compares
+  // the tenant when the caller names one.
+  virtual absl::StatusOr<apptrust::v1::Suspension> GetSuspension(
+      absl::string_view suspension_id) = 0;
+
+  // Removes the grant and its suspensions. Returns the state it had.
+  virtual absl::StatusOr<apptrust::v1::GrantState> DeleteGrant(absl::string_view tenant_id,
+                                                               absl::string_view grant_id) = 0;
+
+  virtual absl::StatusOr<GrantPage> ListGrants(const ListGrantsQuery& query) = 0;
+
+  // Number of grants per state, over all tenants.
+  virtual absl::StatusOr<GrantCounts> CountGrants() = 0;
+};
+
+}  // namespace apptrust::store
+
+#endif  // APPTRUST_SERVICES_STORE_GRANT_BACKEND_H_

@@ -1,0 +1,28 @@
+// The ListGrants page token: opaque to callers, checked on the way back in.
+//
+// A token records the query it continues (tenant and client filter) and the
+// last grant_id returned; the next page starts strictly after that id
+// (keyset pagination), so grants added or removed between pages never make
+// the listing repeat or skip a grant that existed throughout. A token used
+// with another tenant or client filter, or altered, is INVALID_ARGUMENT
+// naming page_token. Tokens do not expire.
+#ifndef APPTRUST_SERVICES_STORE_PAGE_TOKEN_H_
+#define APPTRUST_SERVICES_STORE_PAGE_TOKEN_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace apptrust::store {
+
+std::string EncodePageToken(absl::string_view tenant_id, absl::string_view client_id,
+                            absl::string_view last_grant_id);
+
+// The last grant_id of the previous page; empty for an empty token.
+absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::string_view tenant_id,
+                                            absl::string_view client_id);
+
+}  // namespace apptrust::store
+
+#endif  // APPTRUST_SERVICES_STORE_PAGE_TOKEN_H_

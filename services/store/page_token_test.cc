@@ -1,0 +1,49 @@
+// Page tokens round-trip, are bound to their query, and refuse tampering.
+#include "services/store/page_token.h"
+
+#include "absl/strings/escaping.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace apptrust::store {
+namespace {
+
+using ::testing::StartsWith;
+
+TEST(PageTokenTest, RoundTripsTheLastGrantId) {
+  const std::string token = EncodePageToken("tenant", "client", "grant 42");
+  auto after = DecodePageToken(token, "tenant", "client");
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(*after, "grant 42");
+  EXPECT_EQ(token.find("grant"), std::string::npos) << "token should be opaque";
+}
+
+TEST(PageTokenTest, EmptyTokenStartsFromTheBeginning) {
+  auto after = DecodePageToken("", "tenant", "");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(*after, "");
+}
+
+TEST(PageTokenTest, IsBoundToTenantAndClientFilter) {
+  const std::string token = EncodePageToken("tenant-a", "", "g");
+  for (auto [tenant, client] : {std::pair<const char*, const char*>{"tenant-b", ""},
+                                {"tenant-a", "client"}}) {
+    auto after = DecodePageToken(token, tenant, client);
+    EXPECT_EQ(after.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(after.status().message()), StartsWith("page_token: "));
+  }
+}
+
+TEST(PageTokenTest, RefusesGarbage) {
+  for (const std::string& bad :
+       {std::string("%%%"), absl::WebSafeBase64Escape("hello"),
+        absl::WebSafeBase64Escape("g2\x1ft\x1f\x1fg"), absl::WebSafeBase64Escape("g1\x1ft\x1f\x1f"),
+        absl::WebSafeBase64Escape("g1\x1ft\x1f\x1fg\x1f" "extra")}) {
+    auto after = DecodePageToken(bad, "t", "");
+    EXPECT_EQ(after.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(std::string(after.status().message()), StartsWith("page_token: ")) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace apptrust::store

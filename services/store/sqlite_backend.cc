@@ -1,0 +1,410 @@
+#include "services/store/sqlite_backend.h"
+
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/store/sqlite_schema.h"
+
+namespace apptrust::store {
+namespace {
+
+using apptrust::v1::Grant;
+using apptrust::v1::GrantState;
+using apptrust::v1::Suspension;
+using google::protobuf::util::TimeUtil;
+
+constexpr char kSelectGrant[] =
+    "SELECT g.grant_proto, s.suspension_proto FROM grants g"
+    " LEFT JOIN suspensions s ON s.suspension_id = g.suspension_id"
+    " WHERE g.tenant_id = ?1 AND g.grant_id = ?2";
+constexpr char kSelectGrantKeys[] =
+    "SELECT state, version, created_at_us FROM grants WHERE tenant_id = ?1 AND grant_id = ?2";
+constexpr char kUpsertGrant[] =
+    "INSERT INTO grants (tenant_id, grant_id, client_id, state, version, created_at_us,"
+    " updated_at_us, suspension_id, grant_proto) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)"
+    " ON CONFLICT (tenant_id, grant_id) DO UPDATE SET client_id = excluded.client_id,"
+    " state = excluded.state, version = excluded.version, updated_at_us = excluded.updated_at_us,"
+    " suspension_id = NULL, grant_proto = excluded.grant_proto";
+constexpr char kInsertSuspension[] =
+    "INSERT INTO suspensions (suspension_id, tenant_id, grant_id, suspended_at_us,"
+    " suspension_proto) VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr char kSuspendGrant[] =
+    "UPDATE grants SET state = ?3, version = ?4, updated_at_us = ?5, suspension_id = ?6,"
+    " grant_proto = ?7 WHERE tenant_id = ?1 AND grant_id = ?2";
+constexpr char kSelectSuspension[] =
+    "SELECT suspension_proto FROM suspensions WHERE suspension_id = ?1";
+constexpr char kDeleteSuspensions[] =
+    "DELETE FROM suspensions WHERE tenant_id = ?1 AND grant_id = ?2";
+constexpr char kDeleteGrant[] = "DELETE FROM grants WHERE tenant_id = ?1 AND grant_id = ?2";
+constexpr char kListGrants[] =
+    "SELECT g.grant_proto, s.suspension_proto FROM grants g"
+    " LEFT JOIN suspensions s ON s.suspension_id = g.suspension_id"
+    " WHERE g.tenant_id = ?1 AND g.grant_id > ?2 ORDER BY g.grant_id LIMIT ?3";
+constexpr char kListGrantsOfClient[] =
+    "SELECT g.grant_proto, s.suspension_proto FROM grants g"
+    " LEFT JOIN suspensions s ON s.suspension_id = g.suspension_id"
+    " WHERE g.tenant_id = ?1 AND g.client_id = ?4 AND g.grant_id > ?2"
+    " ORDER BY g.grant_id LIMIT ?3";
+constexpr char kCountGrants[] = "SELECT state, COUNT(*) FROM grants GROUP BY state";
+
+google::protobuf::Timestamp ToProto(absl::Time time) {
+  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(time));
+}
+
+// Reads a (grant_proto, suspension_proto) row: the grant with its suspension.
+absl::StatusOr<Grant> GrantFromRow(const Statement& row) {
+  Grant grant;
+  if (!grant.ParseFromString(std::string(row.ColumnBlob(0)))) {
+    return absl::DataLossError("stored grant does not parse");
+  }
+  if (!row.ColumnIsNull(1)) {
+    if (!grant.mutable_suspension()->ParseFromString(std::string(row.ColumnBlob(1)))) {
+      return absl::DataLossError("stored suspension does not parse");
+    }
+  }
+  return grant;
+}
+
+absl::StatusOr<Grant> SelectGrant(SqliteConnection& connection, absl::string_view tenant_id,
+                                  absl::string_view grant_id) {
+  auto select = connection.Prepare(kSelectGrant);
+  if (!select.ok()) return select.status();
+  (*select)->BindText(1, tenant_id);
+  (*select)->BindText(2, grant_id);
+  auto row = (*select)->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return absl::NotFoundError(absl::StrCat("grant ", grant_id, " not found"));
+  return GrantFromRow(**select);
+}
+
+// Makes `path`'s directory, so that a fresh deployment needs no setup step.
+absl::Status CreateParentDirectory(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (parent.empty()) return absl::OkStatus();
+  std::error_code error;
+  std::filesystem::create_directories(parent, error);
+  if (error) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create directory ", parent.string(), ": ", error.message()));
+  }
+  return absl::OkStatus();
+}
+
+// Names the file in an error from opening it.
+absl::Status About(const std::string& path, const absl::Status& status) {
+  if (status.code() == absl::StatusCode::kDataLoss) {
+    return absl::DataLossError(
+        absl::StrCat(path, " is not an SQLite database (or is corrupt): ", status.message()));
+  }
+  return absl::Status(status.code(), absl::StrCat(path, ": ", status.message()));
+}
+
+}  // namespace
+
+// A reader connection borrowed from the pool, returned when the lease ends.
+class SqliteBackend::ReaderLease {
+ public:
+  static absl::StatusOr<ReaderLease> Take(SqliteBackend* backend) {
+    auto reader = backend->TakeReader();
+    if (!reader.ok()) return reader.status();
+    return ReaderLease(backend, std::move(*reader));
+  }
+  ReaderLease(ReaderLease&& other) = default;
+  ~ReaderLease() {
+    if (reader_ != nullptr) backend_->ReturnReader(std::move(reader_));
+  }
+  SqliteConnection& operator*() { return *reader_; }
+
+ private:
+  ReaderLease(SqliteBackend* backend, std::unique_ptr<SqliteConnection> reader)
+      : backend_(backend), reader_(std::move(reader)) {}
+  SqliteBackend* backend_;
+  std::unique_ptr<SqliteConnection> reader_;
+};
+
+absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(const std::string& path,
+                                                                   SqliteOptions options) {
+  if (path.empty()) return absl::InvalidArgumentError("the database path is empty");
+  if (absl::Status status = CreateParentDirectory(path); !status.ok()) return status;
+
+  auto writer = SqliteConnection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                       options.busy_timeout);
+  if (!writer.ok()) return About(path, writer.status());
+  // SQLite silently falls back to read-only when the file is write-protected.
+  if ((*writer)->read_only()) {
+    return absl::FailedPreconditionError(absl::StrCat(path, " is not writable"));
+  }
+  // The first statement reads the header: a file that is not a database fails
+  // here with NOTADB.
+  auto journal_mode = (*writer)->QueryText("PRAGMA journal_mode = WAL");
+  if (!journal_mode.ok()) return About(path, journal_mode.status());
+  if (absl::AsciiStrToLower(*journal_mode) != "wal") {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": cannot switch to WAL mode (journal_mode is ", *journal_mode,
+                     "); is its directory writable?"));
+  }
+  if (absl::Status status = (*writer)->Exec("PRAGMA synchronous = FULL"); !status.ok()) {
+    return About(path, status);
+  }
+  if (absl::Status status = Migrate(**writer); !status.ok()) return About(path, status);
+
+  auto backend = std::unique_ptr<SqliteBackend>(
+      new SqliteBackend(path, options, std::move(*writer)));
+  // Fail at start-up, not at the first read, when readers cannot open.
+  auto reader = backend->TakeReader();
+  if (!reader.ok()) return About(path, reader.status());
+  backend->ReturnReader(std::move(*reader));
+  return backend;
+}
+
+SqliteBackend::SqliteBackend(std::string path, SqliteOptions options,
+                             std::unique_ptr<SqliteConnection> writer)
+    : path_(std::move(path)), options_(options), writer_(std::move(writer)) {}
+
+SqliteBackend::~SqliteBackend() = default;
+
+absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteBackend::OpenReader() {
+  auto reader = SqliteConnection::Open(path_, SQLITE_OPEN_READWRITE, options_.busy_timeout);
+  if (!reader.ok()) return reader.status();
+  if (absl::Status status = (*reader)->Exec("PRAGMA query_only = ON"); !status.ok()) {
+    return status;
+  }
+  return reader;
+}
+
+absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteBackend::TakeReader() {
+  {
+    absl::MutexLock lock(&readers_mutex_);
+    if (!idle_readers_.empty()) {
+      std::unique_ptr<SqliteConnection> reader = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return reader;
+    }
+  }
+  return OpenReader();
+}
+
+void SqliteBackend::ReturnReader(std::unique_ptr<SqliteConnection> reader) {
+  absl::MutexLock lock(&readers_mutex_);
+  if (static_cast<int>(idle_readers_.size()) < options_.max_idle_readers) {
+    idle_readers_.push_back(std::move(reader));
+  }
+}
+
+template <typename Body>
+auto SqliteBackend::WriteTransaction(Body body)
+    -> decltype(body(std::declval<SqliteConnection&>())) {
+  absl::MutexLock lock(&writer_mutex_);
+  SqliteConnection& writer = *writer_;
+  if (absl::Status status = writer.Exec("BEGIN IMMEDIATE"); !status.ok()) return status;
+  auto result = body(writer);
+  if (!result.ok()) {
+    (void)writer.Exec("ROLLBACK");
+    return result;
+  }
+  if (absl::Status status = writer.Exec("COMMIT"); !status.ok()) {
+    (void)writer.Exec("ROLLBACK");
+    return status;
+  }
+  return result;
+}
+
+absl::StatusOr<PutGrantResult> SqliteBackend::PutGrant(const Grant& grant, absl::Time now) {
+  return WriteTransaction([&](SqliteConnection& db) -> absl::StatusOr<PutGrantResult> {
+    PutGrantResult result;
+    result.grant = grant;
+    Grant& stored = result.grant;
+    stored.clear_suspension();
+    stored.set_state(v1::GRANT_STATE_ACTIVE);
+    *stored.mutable_updated_at() = ToProto(now);
+    int64_t created_at_us = absl::ToUnixMicros(now);
+    int64_t version = 1;
+    {
+      auto keys = db.Prepare(kSelectGrantKeys);
+      if (!keys.ok()) return keys.status();
+      (*keys)->BindText(1, grant.tenant_id());
+      (*keys)->BindText(2, grant.grant_id());
+      auto row = (*keys)->Step();
+      if (!row.ok()) return row.status();
+      if (*row) {
+        result.previous_state = static_cast<GrantState>((*keys)->ColumnInt(0));
+        version = (*keys)->ColumnInt(1) + 1;
+        created_at_us = (*keys)->ColumnInt(2);
+      }
+    }
+    stored.set_version(version);
+    *stored.mutable_created_at() = TimeUtil::MicrosecondsToTimestamp(created_at_us);
+
+    auto upsert = db.Prepare(kUpsertGrant);
+    if (!upsert.ok()) return upsert.status();
+    (*upsert)->BindText(1, stored.tenant_id());
+    (*upsert)->BindText(2, stored.grant_id());
+    (*upsert)->BindText(3, stored.client_id());
+    (*upsert)->BindInt(4, stored.state());
+    (*upsert)->BindInt(5, stored.version());
+    (*upsert)->BindInt(6, created_at_us);
+    (*upsert)->BindInt(7, absl::ToUnixMicros(now));
+    (*upsert)->BindBlob(8, stored.SerializeAsString());
+    if (absl::Status status = (*upsert)->Run(); !status.ok()) return status;
+    return result;
+  });
+}
+
+absl::StatusOr<Grant> SqliteBackend::GetGrant(absl::string_view tenant_id,
+                                              absl::string_view grant_id) {
+  auto reader = ReaderLease::Take(this);
+  if (!reader.ok()) return reader.status();
+  return SelectGrant(**reader, tenant_id, grant_id);
+}
+
+absl::StatusOr<SuspendGrantResult> SqliteBackend::SuspendGrant(absl::string_view tenant_id,
+                                                               absl::string_view grant_id,
+                                                               int64_t expected_version,
+                                                               const Suspension& suspension,
+                                                               absl::Time now) {
+  return WriteTransaction([&](SqliteConnection& db) -> absl::StatusOr<SuspendGrantResult> {
+    auto current = SelectGrant(db, tenant_id, grant_id);
+    if (!current.ok()) return current.status();
+    SuspendGrantResult result;
+    if (current->state() == v1::GRANT_STATE_SUSPENDED) {
+      // Another caller won: its suspension stands, whatever this one asked.
+      result.grant = std::move(*current);
+      return result;
+    }
+    if (current->version() != expected_version) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("grant ", grant_id, " is at version ", current->version(),
+                       ", not expected_version ", expected_version));
+    }
+    Suspension stored_suspension = suspension;
+    stored_suspension.set_tenant_id(std::string(tenant_id));
+    stored_suspension.set_grant_id(std::string(grant_id));
+    stored_suspension.set_client_id(current->client_id());
+
+    auto insert = db.Prepare(kInsertSuspension);
+    if (!insert.ok()) return insert.status();
+    (*insert)->BindText(1, stored_suspension.suspension_id());
+    (*insert)->BindText(2, tenant_id);
+    (*insert)->BindText(3, grant_id);
+    (*insert)->BindInt(4, TimeUtil::TimestampToMicroseconds(stored_suspension.suspended_at()));
+    (*insert)->BindBlob(5, stored_suspension.SerializeAsString());
+    if (absl::Status status = (*insert)->Run(); !status.ok()) {
+      if (status.code() == absl::StatusCode::kAlreadyExists) {
+        return absl::InvalidArgumentError(
+            "suspension.suspension_id: already used by another suspension");
+      }
+      return status;
+    }
+
+    Grant& stored = result.grant;
+    stored = std::move(*current);
+    stored.clear_suspension();
+    stored.set_state(v1::GRANT_STATE_SUSPENDED);
+    stored.set_version(expected_version + 1);
+    *stored.mutable_updated_at() = ToProto(now);
+    auto update = db.Prepare(kSuspendGrant);
+    if (!update.ok()) return update.status();
+    (*update)->BindText(1, tenant_id);
+    (*update)->BindText(2, grant_id);
+    (*update)->BindInt(3, stored.state());
+    (*update)->BindInt(4, stored.version());
+    (*update)->BindInt(5, absl::ToUnixMicros(now));
+    (*update)->BindText(6, stored_suspension.suspension_id());
+    (*update)->BindBlob(7, stored.SerializeAsString());
+    if (absl::Status status = (*update)->Run(); !status.ok()) return status;
+    *stored.mutable_suspension() = std::move(stored_suspension);
+    result.newly_suspended = true;
+    return result;
+  });
+}
+
+absl::StatusOr<Suspension> SqliteBackend::GetSuspension(absl::string_view suspension_id) {
+  auto reader = ReaderLease::Take(this);
+  if (!reader.ok()) return reader.status();
+  auto select = (**reader).Prepare(kSelectSuspension);
+  if (!select.ok()) return select.status();
+  (*select)->BindText(1, suspension_id);
+  auto row = (*select)->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return absl::NotFoundError(absl::StrCat("suspension ", suspension_id, " not found"));
+  Suspension suspension;
+  if (!suspension.ParseFromString(std::string((*select)->ColumnBlob(0)))) {
+    return absl::DataLossError("stored suspension does not parse");
+  }
+  return suspension;
+}
+
+absl::StatusOr<GrantState> SqliteBackend::DeleteGrant(absl::string_view tenant_id,
+                                                      absl::string_view grant_id) {
+  return WriteTransaction([&](SqliteConnection& db) -> absl::StatusOr<GrantState> {
+    GrantState previous;
+    {
+      auto keys = db.Prepare(kSelectGrantKeys);
+      if (!keys.ok()) return keys.status();
+      (*keys)->BindText(1, tenant_id);
+      (*keys)->BindText(2, grant_id);
+      auto row = (*keys)->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return absl::NotFoundError(absl::StrCat("grant ", grant_id, " not found"));
+      previous = static_cast<GrantState>((*keys)->ColumnInt(0));
+    }
+    for (const char* sql : {kDeleteSuspensions, kDeleteGrant}) {
+      auto remove = db.Prepare(sql);
+      if (!remove.ok()) return remove.status();
+      (*remove)->BindText(1, tenant_id);
+      (*remove)->BindText(2, grant_id);
+      if (absl::Status status = (*remove)->Run(); !status.ok()) return status;
+    }
+    return previous;
+  });
+}
+
+absl::StatusOr<GrantPage> SqliteBackend::ListGrants(const ListGrantsQuery& query) {
+  auto reader = ReaderLease::Take(this);
+  if (!reader.ok()) return reader.status();
+  const bool by_client = !query.client_id.empty();
+  auto select = (**reader).Prepare(by_client ? kListGrantsOfClient : kListGrants);
+  if (!select.ok()) return select.status();
+  (*select)->BindText(1, query.tenant_id);
+  (*select)->BindText(2, query.after_grant_id);
+  // One row more than asked tells whether another page follows.
+  (*select)->BindInt(3, int64_t{query.limit} + 1);
+  if (by_client) (*select)->BindText(4, query.client_id);
+  GrantPage page;
+  while (true) {
+    auto row = (*select)->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    if (static_cast<int>(page.grants.size()) == query.limit) {
+      page.more = true;
+      break;
+    }
+    auto grant = GrantFromRow(**select);
+    if (!grant.ok()) return grant.status();
+    page.grants.push_back(std::move(*grant));
+  }
+  return page;
+}
+
+absl::StatusOr<GrantCounts> SqliteBackend::CountGrants() {
+  auto reader = ReaderLease::Take(this);
+  if (!reader.ok()) return reader.status();
+  auto select = (**reader).Prepare(kCountGrants);
+  if (!select.ok()) return select.status();
+  GrantCounts counts;
+  while (true) {
+    auto row = (*select)->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    const int64_t state = (*select)->ColumnInt(0);
+    if (state == v1::GRANT_STATE_ACTIVE) counts.active = (*select)->ColumnInt(1);
+    if (state == v1::GRANT_STATE_SUSPENDED) counts.suspended = (*select)->ColumnInt(1);
+  }
+  return counts;
+}
+
+}  // namespace apptrust::store

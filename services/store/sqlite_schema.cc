@@ -1,0 +1,78 @@
+#include "services/store/sqlite_schema.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace apptrust::store {
+namespace {
+
+// kMigrations[i] takes the schema from version i to version i + 1.
+constexpr const char* kMigrations[] = {
+    // 1: grants and suspensions.
+    R"sql(
+CREATE TABLE grants (
+  tenant_id TEXT NOT NULL,
+  grant_id TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  created_at_us INTEGER NOT NULL,
+  updated_at_us INTEGER NOT NULL,
+  suspension_id TEXT,
+  grant_proto BLOB NOT NULL,
+  PRIMARY KEY (tenant_id, grant_id)
+) WITHOUT ROWID;
+CREATE INDEX grants_by_client ON grants (tenant_id, client_id, grant_id);
+CREATE TABLE suspensions (
+  suspension_id TEXT NOT NULL PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  grant_id TEXT NOT NULL,
+  suspended_at_us INTEGER NOT NULL,
+  suspension_proto BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX suspensions_by_grant ON suspensions (tenant_id, grant_id);
+)sql",
+};
+
+constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
+
+absl::Status MigrateInTransaction(SqliteConnection& connection) {
+  auto version = connection.QueryInt("PRAGMA user_version");
+  if (!version.ok()) return version.status();
+  if (*version > kLatest) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("database schema version ", *version,
+                     " is newer than this binary supports (", kLatest, ")"));
+  }
+  if (*version < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("database has an invalid schema version ", *version));
+  }
+  for (int64_t next = *version; next < kLatest; ++next) {
+    if (absl::Status status = connection.Exec(kMigrations[next]); !status.ok()) {
+      return absl::Status(status.code(), absl::StrCat("migration to schema version ", next + 1,
+                                                      " failed: ", status.message()));
+    }
+  }
+  if (*version != kLatest) {
+    return connection.Exec(absl::StrCat("PRAGMA user_version = ", kLatest));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return kLatest; }
+
+absl::Status Migrate(SqliteConnection& connection) {
+  if (absl::Status status = connection.Exec("BEGIN IMMEDIATE"); !status.ok()) return status;
+  absl::Status status = MigrateInTransaction(connection);
+  if (!status.ok()) {
+    (void)connection.Exec("ROLLBACK");
+    return status;
+  }
+  return connection.Exec("COMMIT");
+}
+
+}  // namespace apptrust::store

@@ -1,0 +1,35 @@
+// The SQLite schema of the store and its forward migrations.
+//
+// The schema version lives in the database header (PRAGMA user_version): 0 is
+// an empty file, N means migrations 1..N have run. Opening a database applies
+// the missing migrations in order, all in one IMMEDIATE transaction, so a
+// crash mid-migration leaves the previous version intact. A database newer
+// than this binary is refused rather than guessed at. Migrations are only ever
+// appended: a released one is never edited.
+//
+// Tables (version 1):
+//   grants(tenant_id, grant_id, client_id, state, version, created_at_us,
+//          updated_at_us, suspension_id, grant_proto)  PRIMARY KEY (tenant_id, grant_id)
+//     the key columns mirror the serialized apptrust.v1.Grant (whose
+//     `suspension` field is never stored there; it is joined in);
+//   suspensions(suspension_id PRIMARY KEY, tenant_id, grant_id, suspended_at_us,
+//               suspension_proto)
+//     one row per suspension ever made, immutable.
+#ifndef APPTRUST_SERVICES_STORE_SQLITE_SCHEMA_H_
+#define APPTRUST_SERVICES_STORE_SQLITE_SCHEMA_H_
+
+#include "absl/status/status.h"
+#include "services/store/sqlite_connection.h"
+
+namespace apptrust::store {
+
+// The version a database has after Migrate().
+int LatestSchemaVersion();
+
+// Brings `connection`'s database to LatestSchemaVersion(). FAILED_PRECONDITION
+// when the database is newer than this binary.
+absl::Status Migrate(SqliteConnection& connection);
+
+}  // namespace apptrust::store
+
+#endif  // APPTRUST_SERVICES_STORE_SQLITE_SCHEMA_H_

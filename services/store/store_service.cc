@@ -1,0 +1,229 @@
+#include "services/store/store_service.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging/json_log.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/store/page_token.h"
+#include "services/store/suspension_id.h"
+#include "services/store/validation.h"
+
+namespace apptrust::store {
+namespace {
+
+using apptrust::v1::Grant;
+
+// Codes that mean the caller asked for something the store cannot give; the
+// others mean the store itself is in trouble and are logged as errors.
+bool IsCallerError(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kOk:
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kCancelled:
+    case absl::StatusCode::kDeadlineExceeded:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  if (status.code() == absl::StatusCode::kAlreadyExists) {
+    return grpc::Status(grpc::StatusCode::INTERNAL, std::string(status.message()));
+  }
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+StoreService::StoreService(StoreMetrics* metrics, Clock clock)
+    : metrics_(metrics), clock_(std::move(clock)) {}
+
+absl::Status StoreService::AttachBackend(GrantBackend* backend) {
+  auto counts = backend->CountGrants();
+  if (!counts.ok()) return counts.status();
+  if (metrics_ != nullptr) metrics_->SetGrantCounts(*counts);
+  backend_.store(backend, std::memory_order_release);
+  logging::Info("grants counted").Field("active", counts->active)
+      .Field("suspended", counts->suspended);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<GrantBackend*> StoreService::Backend() const {
+  GrantBackend* backend = backend_.load(std::memory_order_acquire);
+  if (backend == nullptr) return absl::UnavailableError("the database is not open yet");
+  return backend;
+}
+
+grpc::Status StoreService::Finish(const char* method, absl::Time start,
+                                  const absl::Status& status) {
+  grpc::Status result = ToGrpcStatus(status);
+  if (metrics_ != nullptr) metrics_->RecordRpc(method, result.error_code(), absl::Now() - start);
+  if (!IsCallerError(status.code())) {
+    logging::Error("store rpc failed")
+        .Field("method", method)
+        .Field("code", GrpcCodeName(result.error_code()))
+        .Field("error", status.message());
+  }
+  return result;
+}
+
+grpc::Status StoreService::PutGrant(grpc::ServerContext*, const v1::PutGrantRequest* request,
+                                    Grant* response) {
+  const absl::Time start = absl::Now();
+  return Finish("PutGrant", start, DoPutGrant(*request, response));
+}
+
+grpc::Status StoreService::GetGrant(grpc::ServerContext*, const v1::GetGrantRequest* request,
+                                    Grant* response) {
+  const absl::Time start = absl::Now();
+  return Finish("GetGrant", start, DoGetGrant(*request, response));
+}
+
+grpc::Status StoreService::SuspendGrant(grpc::ServerContext*,
+                                        const v1::SuspendGrantRequest* request,
+                                        Grant* response) {
+  const absl::Time start = absl::Now();
+  return Finish("SuspendGrant", start, DoSuspendGrant(*request, response));
+}
+
+grpc::Status StoreService::GetSuspension(grpc::ServerContext*,
+                                         const v1::GetSuspensionRequest* request,
+                                         v1::Suspension* response) {
+  const absl::Time start = absl::Now();
+  return Finish("GetSuspension", start, DoGetSuspension(*request, response));
+}
+
+grpc::Status StoreService::DeleteGrant(grpc::ServerContext*,
+                                       const v1::DeleteGrantRequest* request,
+                                       google::protobuf::Empty*) {
+  const absl::Time start = absl::Now();
+  return Finish("DeleteGrant", start, DoDeleteGrant(*request));
+}
+
+grpc::Status StoreService::ListGrants(grpc::ServerContext*, const v1::ListGrantsRequest* request,
+                                      v1::ListGrantsResponse* response) {
+  const absl::Time start = absl::Now();
+  return Finish("ListGrants", start, DoListGrants(*request, response));
+}
+
+absl::Status StoreService::DoPutGrant(const v1::PutGrantRequest& request, Grant* response) {
+  if (absl::Status status = ValidatePutGrant(request); !status.ok()) return status;
+  auto backend = Backend();
+  if (!backend.ok()) return backend.status();
+  auto result = (*backend)->PutGrant(request.grant(), clock_());
+  if (!result.ok()) return result.status();
+  if (metrics_ != nullptr) metrics_->GrantMoved(result->previous_state, result->grant.state());
+  logging::Info("grant put")
+      .Field("tenant_id", result->grant.tenant_id())
+      .Field("grant_id", result->grant.grant_id())
+      .Field("client_id", result->grant.client_id())
+      .Field("version", result->grant.version())
+      .Field("replaced", result->previous_state != v1::GRANT_STATE_UNSPECIFIED);
+  *response = std::move(result->grant);
+  return absl::OkStatus();
+}
+
+absl::Status StoreService::DoGetGrant(const v1::GetGrantRequest& request, Grant* response) {
+  if (absl::Status status = ValidateGetGrant(request); !status.ok()) return status;
+  auto backend = Backend();
+  if (!backend.ok()) return backend.status();
+  auto grant = (*backend)->GetGrant(request.tenant_id(), request.grant_id());
+  if (!grant.ok()) return grant.status();
+  *response = std::move(*grant);
+  return absl::OkStatus();
+}
+
+absl::Status StoreService::DoSuspendGrant(const v1::SuspendGrantRequest& request,
+                                          Grant* response) {
+  if (absl::Status status = ValidateSuspendGrant(request); !status.ok()) return status;
+  auto backend = Backend();
+  if (!backend.ok()) return backend.status();
+  const absl::Time now = clock_();
+  v1::Suspension suspension = request.suspension();
+  if (suspension.suspension_id().empty()) suspension.set_suspension_id(NewSuspensionId());
+  if (!suspension.has_suspended_at()) {
+    *suspension.mutable_suspended_at() =
+        google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
+  }
+  auto result = (*backend)->SuspendGrant(request.tenant_id(), request.grant_id(),
+                                         request.expected_version(), suspension, now);
+  if (!result.ok()) return result.status();
+  if (result->newly_suspended) {
+    if (metrics_ != nullptr) {
+      metrics_->GrantMoved(v1::GRANT_STATE_ACTIVE, v1::GRANT_STATE_SUSPENDED);
+    }
+    logging::Info("grant suspended")
+        .Field("tenant_id", request.tenant_id())
+        .Field("grant_id", request.grant_id())
+        .Field("suspension_id", result->grant.suspension().suspension_id())
+        .Field("reason", v1::Reason_Name(result->grant.suspension().reason()))
+        .Field("version", result->grant.version());
+  } else {
+    logging::Info("grant already suspended")
+        .Field("tenant_id", request.tenant_id())
+        .Field("grant_id", request.grant_id())
+        .Field("suspension_id", result->grant.suspension().suspension_id());
+  }
+  *response = std::move(result->grant);
+  return absl::OkStatus();
+}
+
+absl::Status StoreService::DoGetSuspension(const v1::GetSuspensionRequest& request,
+                                           v1::Suspension* response) {
+  if (absl::Status status = ValidateGetSuspension(request); !status.ok()) return status;
+  auto backend = Backend();
+  if (!backend.ok()) return backend.status();
+  auto suspension = (*backend)->GetSuspension(request.suspension_id());
+  if (!suspension.ok()) return suspension.status();
+  if (!request.tenant_id().empty() && suspension->tenant_id() != request.tenant_id()) {
+    // The same answer as an unknown id: another tenant's ids are not confirmed.
+    return absl::NotFoundError(
+        absl::StrCat("suspension ", request.suspension_id(), " not found"));
+  }
+  *response = std::move(*suspension);
+  return absl::OkStatus();
+}
+
+absl::Status StoreService::DoDeleteGrant(const v1::DeleteGrantRequest& request) {
+  if (absl::Status status = ValidateDeleteGrant(request); !status.ok()) return status;
+  auto backend = Backend();
+  if (!backend.ok()) return backend.status();
+  auto previous = (*backend)->DeleteGrant(request.tenant_id(), request.grant_id());
+  if (!previous.ok()) return previous.status();
+  if (metrics_ != nullptr) metrics_->GrantMoved(*previous, v1::GRANT_STATE_UNSPECIFIED);
+  logging::Info("grant deleted")
+      .Field("tenant_id", request.tenant_id())
+      .Field("grant_id", request.grant_id());
+  return absl::OkStatus();
+}
+
+absl::Status StoreService::DoListGrants(const v1::ListGrantsRequest& request,
+                                        v1::ListGrantsResponse* response) {
+  if (absl::Status status = ValidateListGrants(request); !status.ok()) return status;
+  auto after = DecodePageToken(request.page_token(), request.tenant_id(), request.client_id());
+  if (!after.ok()) return after.status();
+  auto backend = Backend();
+  if (!backend.ok()) return backend.status();
+  ListGrantsQuery query;
+  query.tenant_id = request.tenant_id();
+  query.client_id = request.client_id();
+  query.after_grant_id = std::move(*after);
+  query.limit = EffectivePageSize(request.page_size());
+  auto page = (*backend)->ListGrants(query);
+  if (!page.ok()) return page.status();
+  if (page->more && !page->grants.empty()) {
+    response->set_next_page_token(EncodePageToken(request.tenant_id(), request.client_id(),
+                                                  page->grants.back().grant_id()));
+  }
+  for (Grant& grant : page->grants) *response->add_grants() = std::move(grant);
+  return absl::OkStatus();
+}
+
+}  // namespace apptrust::store

@@ -1,0 +1,97 @@
+// StoreService: the FingerprintStore gRPC service (proto/apptrust/v1/store.proto).
+//
+// Each RPC validates its request (validation.h), delegates to the
+// GrantBackend, maps the result to a gRPC status, and records
+// apptrust_store_* metrics. What callers may rely on, beyond the proto:
+//   - INVALID_ARGUMENT messages start with the field path ("grant.tenant_id: ...").
+//   - PutGrant ignores the server-set fields of the request (state, version,
+//     created_at, updated_at, suspension). ALREADY_EXISTS is never returned.
+//   - SuspendGrant: expected_version is the version of the grant the caller
+//     read (>= 1). An empty suspension.suspension_id gets a random 128-bit hex
+//     id, an unset suspended_at gets the server's clock. When the grant is
+//     already SUSPENDED the answer is OK with the grant and its EXISTING
+//     suspension: the caller won the race exactly when the returned
+//     suspension_id equals the one it sent (send one to be able to tell), or
+//     when the returned version is expected_version + 1 and the state is
+//     SUSPENDED with that suspension. A version mismatch on an ACTIVE grant is
+//     FAILED_PRECONDITION (read again, decide again).
+//   - GetSuspension with a tenant_id that is not the suspension's is NOT_FOUND.
+//   - Until AttachBackend(), every RPC answers UNAVAILABLE (health is
+//     NOT_SERVING then too; see main.cc).
+//   - Backend trouble (database busy past its timeout, I/O errors) is
+//     UNAVAILABLE; callers must not treat it as "no grant".
+#ifndef APPTRUST_SERVICES_STORE_STORE_SERVICE_H_
+#define APPTRUST_SERVICES_STORE_STORE_SERVICE_H_
+
+#include <atomic>
+#include <functional>
+
+#include "absl/status/status.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "apptrust/v1/store.grpc.pb.h"
+#include "services/store/grant_backend.h"
+#include "services/store/store_metrics.h"
+
+namespace apptrust::store {
+
+// absl::Status → grpc::Status, code for code (ALREADY_EXISTS, which the store
+// never means, becomes INTERNAL).
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+class StoreService final : public apptrust::v1::FingerprintStore::Service {
+ public:
+  using Clock = std::function<absl::Time()>;
+
+  // `metrics` may be null (no metrics). It must outlive the service.
+  explicit StoreService(StoreMetrics* metrics, Clock clock = absl::Now);
+
+  // Starts serving from `backend`, which must outlive the service, and sets
+  // the grant gauges from its counts.
+  absl::Status AttachBackend(GrantBackend* backend);
+
+  grpc::Status PutGrant(grpc::ServerContext* context,
+                        const apptrust::v1::PutGrantRequest* request,
+                        apptrust::v1::Grant* response) override;
+  grpc::Status GetGrant(grpc::ServerContext* context,
+                        const apptrust::v1::GetGrantRequest* request,
+                        apptrust::v1::Grant* response) override;
+  grpc::Status SuspendGrant(grpc::ServerContext* context,
+                            const apptrust::v1::SuspendGrantRequest* request,
+                            apptrust::v1::Grant* response) override;
+  grpc::Status GetSuspension(grpc::ServerContext* context,
+                             const apptrust::v1::GetSuspensionRequest* request,
+                             apptrust::v1::Suspension* response) override;
+  grpc::Status DeleteGrant(grpc::ServerContext* context,
+                           const apptrust::v1::DeleteGrantRequest* request,
+                           google::protobuf::Empty* response) override;
+  grpc::Status ListGrants(grpc::ServerContext* context,
+                          const apptrust::v1::ListGrantsRequest* request,
+                          apptrust::v1::ListGrantsResponse* response) override;
+
+ private:
+  // The attached backend, or UNAVAILABLE.
+  absl::StatusOr<GrantBackend*> Backend() const;
+  // Records metrics, logs unexpected failures, converts the status.
+  grpc::Status Finish(const char* method, absl::Time start, const absl::Status& status);
+
+  absl::Status DoPutGrant(const apptrust::v1::PutGrantRequest& request,
+                          apptrust::v1::Grant* response);
+  absl::Status DoGetGrant(const apptrust::v1::GetGrantRequest& request,
+                          apptrust::v1::Grant* response);
+  absl::Status DoSuspendGrant(const apptrust::v1::SuspendGrantRequest& request,
+                              apptrust::v1::Grant* response);
+  absl::Status DoGetSuspension(const apptrust::v1::GetSuspensionRequest& request,
+                               apptrust::v1::Suspension* response);
+  absl::Status DoDeleteGrant(const apptrust::v1::DeleteGrantRequest& request);
+  absl::Status DoListGrants(const apptrust::v1::ListGrantsRequest& request,
+                            apptrust::v1::ListGrantsResponse* response);
+
+  StoreMetrics* const metrics_;
+  const Clock clock_;
+  std::atomic<GrantBackend*> backend_{nullptr};
+};
+
+}  // namespace apptrust::store
+
+#endif  // APPTRUST_SERVICES_STORE_STORE_SERVICE_H_

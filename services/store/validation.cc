@@ -1,0 +1,115 @@
+#include "services/store/validation.h"
+
+#include "absl/strings/str_cat.h"
+#include "apptrust/v1/types.pb.h"
+
+namespace apptrust::store {
+namespace {
+
+absl::Status Invalid(absl::string_view field, absl::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
+}
+
+// Optional ids: empty is fine, anything else must be a valid id.
+absl::Status ValidateOptionalId(absl::string_view field, absl::string_view value) {
+  if (value.empty()) return absl::OkStatus();
+  return ValidateId(field, value);
+}
+
+absl::Status ValidateTenantAndGrant(absl::string_view tenant_id, absl::string_view grant_id) {
+  if (absl::Status status = ValidateId("tenant_id", tenant_id); !status.ok()) return status;
+  return ValidateId("grant_id", grant_id);
+}
+
+}  // namespace
+
+absl::Status ValidateId(absl::string_view field, absl::string_view value) {
+  if (value.empty()) return Invalid(field, "must not be empty");
+  if (value.size() > kMaxIdBytes) {
+    return Invalid(field, absl::StrCat("must be at most ", kMaxIdBytes, " bytes, got ",
+                                       value.size()));
+  }
+  for (size_t i = 0; i < value.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c < 0x20 || c > 0x7e) {
+      return Invalid(field, absl::StrCat("must be printable ASCII; byte ", i, " is 0x",
+                                         absl::Hex(c, absl::kZeroPad2)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidatePutGrant(const apptrust::v1::PutGrantRequest& request) {
+  if (!request.has_grant()) return Invalid("grant", "must be set");
+  const apptrust::v1::Grant& grant = request.grant();
+  for (const auto& [field, value] :
+       {std::pair<absl::string_view, absl::string_view>{"grant.tenant_id", grant.tenant_id()},
+        {"grant.grant_id", grant.grant_id()},
+        {"grant.client_id", grant.client_id()}}) {
+    if (absl::Status status = ValidateId(field, value); !status.ok()) return status;
+  }
+  if (!apptrust::v1::Persona_IsValid(grant.persona())) {
+    return Invalid("grant.persona", absl::StrCat("unknown value ", grant.persona()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateGetGrant(const apptrust::v1::GetGrantRequest& request) {
+  return ValidateTenantAndGrant(request.tenant_id(), request.grant_id());
+}
+
+absl::Status ValidateSuspendGrant(const apptrust::v1::SuspendGrantRequest& request) {
+  if (absl::Status status = ValidateTenantAndGrant(request.tenant_id(), request.grant_id());
+      !status.ok()) {
+    return status;
+  }
+  if (request.expected_version() < 1) {
+    return Invalid("expected_version",
+                   absl::StrCat("must be at least 1 (the version of the grant read), got ",
+                                request.expected_version()));
+  }
+  const apptrust::v1::Suspension& suspension = request.suspension();
+  if (absl::Status status =
+          ValidateOptionalId("suspension.suspension_id", suspension.suspension_id());
+      !status.ok()) {
+    return status;
+  }
+  if (!suspension.tenant_id().empty() && suspension.tenant_id() != request.tenant_id()) {
+    return Invalid("suspension.tenant_id", "must be empty or equal tenant_id");
+  }
+  if (!suspension.grant_id().empty() && suspension.grant_id() != request.grant_id()) {
+    return Invalid("suspension.grant_id", "must be empty or equal grant_id");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateGetSuspension(const apptrust::v1::GetSuspensionRequest& request) {
+  if (absl::Status status = ValidateId("suspension_id", request.suspension_id()); !status.ok()) {
+    return status;
+  }
+  return ValidateOptionalId("tenant_id", request.tenant_id());
+}
+
+absl::Status ValidateDeleteGrant(const apptrust::v1::DeleteGrantRequest& request) {
+  return ValidateTenantAndGrant(request.tenant_id(), request.grant_id());
+}
+
+absl::Status ValidateListGrants(const apptrust::v1::ListGrantsRequest& request) {
+  if (absl::Status status = ValidateId("tenant_id", request.tenant_id()); !status.ok()) {
+    return status;
+  }
+  if (absl::Status status = ValidateOptionalId("client_id", request.client_id()); !status.ok()) {
+    return status;
+  }
+  if (request.page_size() < 0) {
+    return Invalid("page_size", absl::StrCat("must not be negative, got ", request.page_size()));
+  }
+  return absl::OkStatus();
+}
+
+int EffectivePageSize(int requested) {
+  if (requested <= 0) return kDefaultPageSize;
+  return requested > kMaxPageSize ? kMaxPageSize : requested;
+}
+
+}  // namespace apptrust::store

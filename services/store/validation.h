@@ -1,0 +1,42 @@
+// Request validation for the FingerprintStore RPCs.
+//
+// Every check returns INVALID_ARGUMENT with a message that starts with the
+// field's path in the request, e.g. "grant.tenant_id: must not be empty", so a
+// caller can tell which field to fix without reading server logs. Ids
+// (tenant, grant, client, suspension) are 1 to 256 bytes of printable ASCII
+// (0x20-0x7E): they appear in URLs, logs and SQL keys, and a byte-wise order
+// of them is the ListGrants order.
+#ifndef APPTRUST_SERVICES_STORE_VALIDATION_H_
+#define APPTRUST_SERVICES_STORE_VALIDATION_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "apptrust/v1/store.pb.h"
+
+namespace apptrust::store {
+
+inline constexpr size_t kMaxIdBytes = 256;
+inline constexpr int kDefaultPageSize = 100;
+inline constexpr int kMaxPageSize = 1000;
+
+// Checks one id; `field` is its path in the request.
+absl::Status ValidateId(absl::string_view field, absl::string_view value);
+
+absl::Status ValidatePutGrant(const apptrust::v1::PutGrantRequest& request);
+absl::Status ValidateGetGrant(const apptrust::v1::GetGrantRequest& request);
+// expected_version must be at least 1 (versions start at 1). The suspension's
+// suspension_id may be empty (the store assigns one); its tenant_id and
+// grant_id, when set, must equal the request's.
+absl::Status ValidateSuspendGrant(const apptrust::v1::SuspendGrantRequest& request);
+absl::Status ValidateGetSuspension(const apptrust::v1::GetSuspensionRequest& request);
+absl::Status ValidateDeleteGrant(const apptrust::v1::DeleteGrantRequest& request);
+// page_size must not be negative; sizes above kMaxPageSize are capped, not
+// refused. The page token is checked by page_token.h.
+absl::Status ValidateListGrants(const apptrust::v1::ListGrantsRequest& request);
+
+// 0 → kDefaultPageSize; above kMaxPageSize → kMaxPageSize.
+int EffectivePageSize(int requested);
+
+}  // namespace apptrust::store
+
+#endif  // APPTRUST_SERVICES_STORE_VALIDATION_H_

@@ -1,0 +1,111 @@
+// Request validation: every refusal is INVALID_ARGUMENT naming the field.
+#include "services/store/validation.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace apptrust::store {
+namespace {
+
+using ::testing::StartsWith;
+
+v1::PutGrantRequest ValidPut() {
+  v1::PutGrantRequest request;
+  request.mutable_grant()->set_tenant_id("tenant");
+  request.mutable_grant()->set_grant_id("grant");
+  request.mutable_grant()->set_client_id("client");
+  return request;
+}
+
+TEST(ValidateIdTest, AcceptsPrintableAsciiUpTo256Bytes) {
+  EXPECT_TRUE(ValidateId("f", "a").ok());
+  EXPECT_TRUE(ValidateId("f", std::string(256, 'x')).ok());
+  EXPECT_TRUE(ValidateId("f", "tenant:with spaces/and~symbols").ok());
+}
+
+TEST(ValidateIdTest, RefusesEmptyLongAndUnprintable) {
+  for (const std::string& bad : {std::string(), std::string(257, 'x'), std::string("a\nb"),
+                                 std::string("caf\xc3\xa9"), std::string("a\0b", 3),
+                                 std::string("\x7f")}) {
+    absl::Status status = ValidateId("grant.grant_id", bad);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(std::string(status.message()), StartsWith("grant.grant_id: ")) << bad;
+  }
+  EXPECT_EQ(ValidateId("x", "").message(), "x: must not be empty");
+}
+
+TEST(ValidatePutGrantTest, NamesEachField) {
+  EXPECT_TRUE(ValidatePutGrant(ValidPut()).ok());
+  EXPECT_EQ(ValidatePutGrant(v1::PutGrantRequest()).message(), "grant: must be set");
+  auto request = ValidPut();
+  request.mutable_grant()->clear_tenant_id();
+  EXPECT_EQ(ValidatePutGrant(request).message(), "grant.tenant_id: must not be empty");
+  request = ValidPut();
+  request.mutable_grant()->set_grant_id(std::string(300, 'g'));
+  EXPECT_THAT(std::string(ValidatePutGrant(request).message()), StartsWith("grant.grant_id: "));
+  request = ValidPut();
+  request.mutable_grant()->set_client_id("tab\t");
+  EXPECT_THAT(std::string(ValidatePutGrant(request).message()), StartsWith("grant.client_id: "));
+  request = ValidPut();
+  request.mutable_grant()->set_persona(static_cast<v1::Persona>(17));
+  EXPECT_THAT(std::string(ValidatePutGrant(request).message()), StartsWith("grant.persona: "));
+}
+
+TEST(ValidateSuspendGrantTest, ChecksVersionAndSuspensionFields) {
+  v1::SuspendGrantRequest request;
+  request.set_tenant_id("t");
+  request.set_grant_id("g");
+  request.set_expected_version(1);
+  EXPECT_TRUE(ValidateSuspendGrant(request).ok());
+  request.set_expected_version(0);
+  EXPECT_THAT(std::string(ValidateSuspendGrant(request).message()), StartsWith("expected_version: "));
+  request.set_expected_version(3);
+  request.mutable_suspension()->set_suspension_id(std::string(257, 'a'));
+  EXPECT_THAT(std::string(ValidateSuspendGrant(request).message()), StartsWith("suspension.suspension_id: "));
+  request.mutable_suspension()->set_suspension_id("abc");
+  request.mutable_suspension()->set_tenant_id("other");
+  EXPECT_THAT(std::string(ValidateSuspendGrant(request).message()), StartsWith("suspension.tenant_id: "));
+  request.mutable_suspension()->set_tenant_id("t");
+  request.mutable_suspension()->set_grant_id("other");
+  EXPECT_THAT(std::string(ValidateSuspendGrant(request).message()), StartsWith("suspension.grant_id: "));
+  request.mutable_suspension()->set_grant_id("g");
+  EXPECT_TRUE(ValidateSuspendGrant(request).ok());
+  request.clear_tenant_id();
+  EXPECT_EQ(ValidateSuspendGrant(request).message(), "tenant_id: must not be empty");
+}
+
+TEST(ValidateOtherRequestsTest, NameTheirFields) {
+  v1::GetGrantRequest get;
+  get.set_tenant_id("t");
+  EXPECT_EQ(ValidateGetGrant(get).message(), "grant_id: must not be empty");
+  v1::DeleteGrantRequest remove;
+  remove.set_grant_id("g");
+  EXPECT_EQ(ValidateDeleteGrant(remove).message(), "tenant_id: must not be empty");
+  v1::GetSuspensionRequest suspension;
+  EXPECT_EQ(ValidateGetSuspension(suspension).message(), "suspension_id: must not be empty");
+  suspension.set_suspension_id("s");
+  EXPECT_TRUE(ValidateGetSuspension(suspension).ok());
+  suspension.set_tenant_id("\x01");
+  EXPECT_THAT(std::string(ValidateGetSuspension(suspension).message()), StartsWith("tenant_id: "));
+  v1::ListGrantsRequest list;
+  list.set_tenant_id("t");
+  EXPECT_TRUE(ValidateListGrants(list).ok());
+  list.set_page_size(-1);
+  EXPECT_THAT(std::string(ValidateListGrants(list).message()), StartsWith("page_size: "));
+  list.set_page_size(5000);
+  EXPECT_TRUE(ValidateListGrants(list).ok());
+  list.set_client_id(std::string(257, 'c'));
+  EXPECT_THAT(std::string(ValidateListGrants(list).message()), StartsWith("client_id: "));
+}
+
+TEST(EffectivePageSizeTest, DefaultsAndCaps) {
+  EXPECT_EQ(EffectivePageSize(0), 100);
+  EXPECT_EQ(EffectivePageSize(1), 1);
+  EXPECT_EQ(EffectivePageSize(1000), 1000);
+  EXPECT_EQ(EffectivePageSize(1001), 1000);
+}
+
+}  // namespace
+}  // namespace apptrust::store
