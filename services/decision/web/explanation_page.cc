@@ -7,12 +7,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/logging/json_log.h"
-#include "services/decision/web/error_urn.h"
+#include "common/policy/error_uri.h"
 
 namespace apptrust::web {
 namespace {
 
-using internal::ErrorUrn;
+using policy::ErrorUrn;
 
 // One stylesheet for every page. Colours keep WCAG AA contrast on white
 // (body text 16:1, muted text 8:1, link/button blue 6.4:1); long ids and URLs

@@ -9,7 +9,7 @@
 #include "civetweb.h"
 #include "common/logging/json_log.h"
 #include "common/net/host_port.h"
-#include "services/decision/web/error_urn.h"
+#include "common/policy/error_uri.h"
 
 namespace apptrust::web {
 namespace {
@@ -139,7 +139,7 @@ ExplanationResponse RespondToExplanationRequest(const std::string& method, const
   const bool json = WantsJson(accept);
   if (method != "GET" && method != "HEAD") return Respond(405, json);
 
-  auto error_path = internal::ParseErrorPath(path);
+  auto error_path = policy::ParseErrorPath(path);
   ErrorQuery params;
   if (!error_path.ok() || !IsWellFormedId(error_path->suspension_id) ||
       !ParseQuery(query, &params) || params.tenant.empty()) {
@@ -160,7 +160,7 @@ ExplanationResponse RespondToExplanationRequest(const std::string& method, const
   // disagreement is the same 404 as an unknown id.
   if (suspension->suspension_id() != error_path->suspension_id ||
       suspension->tenant_id() != params.tenant || suspension->client_id() != params.client ||
-      internal::ErrorUrn(suspension->reason()) != error_path->urn) {
+      suspension->reason() != error_path->reason) {
     return Respond(404, json);
   }
   const TenantContact contact = contacts ? contacts(suspension->tenant_id()) : TenantContact{};
