@@ -1,0 +1,322 @@
+#include "common/cache/observation_cache.h"
+
+#include <atomic>
+#include <list>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/cache/fingerprint_assembly.h"
+#include "common/policy/probe_outcome.h"
+
+namespace apptrust::cache {
+namespace {
+
+bool Failed(const probe::EndpointObservation& o) {
+  return policy::IsProbeFailure(o.address_outcome) || policy::IsProbeFailure(o.tls.outcome());
+}
+bool Failed(const probe::TxtObservation& o) { return policy::IsProbeFailure(o.outcome); }
+
+// What one waiter receives for one part.
+template <typename Obs>
+struct Served {
+  Obs observation;
+  bool from_cache = false;
+  bool stale = false;
+};
+
+// One kind of cached observation (endpoint or TXT): map + LRU + flights.
+template <typename Obs>
+class PartCache {
+ public:
+  using Callback = std::function<void(Served<Obs>)>;
+  using StartProbe = std::function<void(std::function<void(Obs)>)>;
+
+  PartCache(CachePart part, const ObservationCacheOptions& options)
+      : part_(part), options_(options) {}
+
+  // Serves `key` from the cache, joins its flight, or starts a probe with
+  // `start` (called without the lock held).
+  void Get(const std::string& key, absl::Duration max_staleness, const StartProbe& start,
+           Callback done, const std::shared_ptr<void>& keep_alive) {
+    std::vector<CacheEventKind> events;
+    std::optional<Served<Obs>> immediate;
+    std::shared_ptr<Flight> flight;
+    {
+      absl::MutexLock lock(&mu_);
+      const absl::Time now = Now();
+      auto it = entries_.find(key);
+      if (it != entries_.end()) Touch(it->second);
+      if (it != entries_.end() && it->second.last.has_value() && now < it->second.expires_at) {
+        events.push_back(CacheEventKind::kHit);
+        immediate = ServeLocked(it->second, *it->second.last, now, max_staleness,
+                                /*from_cache=*/true);
+        if (immediate->stale) events.push_back(CacheEventKind::kStale);
+      } else if (it != entries_.end() && it->second.flight != nullptr) {
+        events.push_back(CacheEventKind::kCoalesced);
+        it->second.flight->waiters.push_back({max_staleness, std::move(done)});
+      } else {
+        events.push_back(CacheEventKind::kMiss);
+        Entry& entry = FindOrInsertLocked(key, events);
+        flight = std::make_shared<Flight>();
+        flight->waiters.push_back({max_staleness, std::move(done)});
+        entry.flight = flight;
+      }
+    }
+    Emit(events);
+    if (immediate.has_value()) {
+      done(*std::move(immediate));
+      return;
+    }
+    if (flight == nullptr) return;
+    // The completion may run after the cache is gone; `keep_alive` owns
+    // this PartCache.
+    start([this, key, flight, keep_alive](Obs observation) {
+      Complete(key, flight, std::move(observation));
+    });
+  }
+
+  ObservationCacheStats::Part Stats() const {
+    ObservationCacheStats::Part p;
+    p.hits = hits_.load();
+    p.misses = misses_.load();
+    p.coalesced = coalesced_.load();
+    p.stale = stale_.load();
+    p.evictions = evictions_.load();
+    absl::MutexLock lock(&mu_);
+    p.entries = entries_.size();
+    for (const auto& [key, entry] : entries_) p.in_flight += entry.flight != nullptr ? 1 : 0;
+    return p;
+  }
+
+ private:
+  struct Waiter {
+    absl::Duration max_staleness;
+    Callback done;
+  };
+  struct Flight {
+    std::vector<Waiter> waiters;
+  };
+  struct Entry {
+    std::optional<Obs> last;  // the latest result, failed or not
+    absl::Time expires_at = absl::InfinitePast();
+    std::optional<Obs> last_good;
+    absl::Time last_good_at = absl::InfinitePast();
+    std::shared_ptr<Flight> flight;
+    std::list<std::string>::iterator lru;  // position in lru_ (front = most recent)
+  };
+
+  absl::Time Now() const { return options_.clock ? options_.clock() : absl::Now(); }
+
+  void Touch(Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    lru_.splice(lru_.begin(), lru_, entry.lru);
+  }
+
+  Entry& FindOrInsertLocked(const std::string& key, std::vector<CacheEventKind>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto it = entries_.find(key);
+    if (it != entries_.end()) return it->second;
+    // Make room: least recently used first, skipping keys with a probe in
+    // flight (their waiters must get an answer). If every key is in flight
+    // the bound is exceeded until some complete.
+    const size_t bound = std::max<size_t>(1, options_.max_entries);
+    for (auto victim = lru_.end(); entries_.size() >= bound && victim != lru_.begin();) {
+      --victim;
+      auto e = entries_.find(*victim);
+      if (e->second.flight != nullptr) continue;
+      entries_.erase(e);
+      victim = lru_.erase(victim);
+      events.push_back(CacheEventKind::kEviction);
+    }
+    lru_.push_front(key);
+    Entry& entry = entries_[key];
+    entry.lru = lru_.begin();
+    return entry;
+  }
+
+  // `result` for a waiter that accepts results `max_staleness` old, with the
+  // last good result standing in for a failure when allowed.
+  Served<Obs> ServeLocked(const Entry& entry, const Obs& result, absl::Time now,
+                          absl::Duration max_staleness, bool from_cache) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (Failed(result) && entry.last_good.has_value() && max_staleness > absl::ZeroDuration() &&
+        now - entry.last_good_at <= max_staleness) {
+      return {*entry.last_good, /*from_cache=*/true, /*stale=*/true};
+    }
+    return {result, from_cache, /*stale=*/false};
+  }
+
+  void Complete(const std::string& key, const std::shared_ptr<Flight>& flight, Obs result) {
+    std::vector<CacheEventKind> events;
+    std::vector<std::pair<Callback, Served<Obs>>> answers;
+    {
+      absl::MutexLock lock(&mu_);
+      const absl::Time now = Now();
+      Entry& entry = FindOrInsertLocked(key, events);
+      if (entry.flight == flight) entry.flight = nullptr;
+      const bool failed = Failed(result);
+      const absl::Duration ttl = std::max(absl::ZeroDuration(), options_.ttl);
+      entry.expires_at = now + (failed ? std::min(ttl, options_.failure_ttl) : ttl);
+      if (!failed) {
+        entry.last_good = result;
+        entry.last_good_at = now;
+      }
+      entry.last = std::move(result);
+      for (Waiter& w : flight->waiters) {
+        Served<Obs> served =
+            ServeLocked(entry, *entry.last, now, w.max_staleness, /*from_cache=*/false);
+        if (served.stale) events.push_back(CacheEventKind::kStale);
+        answers.emplace_back(std::move(w.done), std::move(served));
+      }
+      flight->waiters.clear();
+    }
+    Emit(events);
+    for (auto& [done, served] : answers) done(std::move(served));
+  }
+
+  void Emit(const std::vector<CacheEventKind>& events) {
+    for (CacheEventKind kind : events) {
+      switch (kind) {
+        case CacheEventKind::kHit:
+          ++hits_;
+          break;
+        case CacheEventKind::kMiss:
+          ++misses_;
+          break;
+        case CacheEventKind::kCoalesced:
+          ++coalesced_;
+          break;
+        case CacheEventKind::kStale:
+          ++stale_;
+          break;
+        case CacheEventKind::kEviction:
+          ++evictions_;
+          break;
+      }
+      if (options_.on_event) options_.on_event(CacheEvent{part_, kind});
+    }
+  }
+
+  const CachePart part_;
+  const ObservationCacheOptions& options_;
+  mutable absl::Mutex mu_;
+  std::unordered_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  std::list<std::string> lru_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> hits_{0}, misses_{0}, coalesced_{0}, stale_{0}, evictions_{0};
+};
+
+// Collects the two parts of one Observe call and answers when both are in.
+struct Join {
+  probe::Target target;
+  std::string client_id;
+  std::string txt_key;
+  std::function<void(Observation)> done;
+  absl::Mutex mu;
+  std::optional<Served<probe::EndpointObservation>> endpoint ABSL_GUARDED_BY(mu);
+  std::optional<Served<probe::TxtObservation>> txt ABSL_GUARDED_BY(mu);
+
+  void Finish() {
+    // Called once, by whichever part arrived second; no lock needed for the
+    // parts any more, but take it for the analysis.
+    Observation observation;
+    {
+      absl::MutexLock lock(&mu);
+      observation.fingerprint =
+          AssembleFingerprint(target, endpoint->observation, txt->observation, client_id, txt_key);
+      observation.from_cache = endpoint->from_cache || txt->from_cache;
+      observation.stale = endpoint->stale || txt->stale;
+    }
+    done(std::move(observation));
+  }
+
+  template <typename Obs>
+  static void Set(const std::shared_ptr<Join>& join, std::optional<Served<Obs>> Join::*slot,
+                  Served<Obs> served) {
+    bool complete;
+    {
+      absl::MutexLock lock(&join->mu);
+      join.get()->*slot = std::move(served);
+      complete = join->endpoint.has_value() && join->txt.has_value();
+    }
+    if (complete) join->Finish();
+  }
+};
+
+std::string EndpointKey(const probe::Target& t) {
+  return absl::StrCat(t.scheme, "://", t.host, ":", t.port);
+}
+
+std::string TxtKey(const std::string& domain, const std::string& txt_key) {
+  return absl::StrCat(domain, " ", txt_key);
+}
+
+}  // namespace
+
+struct ObservationCache::State {
+  State(probe::Prober& p, ObservationCacheOptions o)
+      : prober(p),
+        options(std::move(o)),
+        endpoints(CachePart::kEndpoint, options),
+        txts(CachePart::kTxt, options) {}
+
+  probe::Prober& prober;
+  const ObservationCacheOptions options;
+  PartCache<probe::EndpointObservation> endpoints;
+  PartCache<probe::TxtObservation> txts;
+};
+
+ObservationCache::ObservationCache(probe::Prober& prober, ObservationCacheOptions options)
+    : state_(std::make_shared<State>(prober, std::move(options))) {}
+
+ObservationCache::~ObservationCache() = default;
+
+void ObservationCache::Observe(const probe::Target& target, const std::string& client_id,
+                               const std::string& txt_key, absl::Time deadline,
+                               absl::Duration max_staleness,
+                               std::function<void(Observation)> done) {
+  auto join = std::make_shared<Join>();
+  join->target = target;
+  join->client_id = client_id;
+  join->txt_key = txt_key;
+  join->done = std::move(done);
+  std::shared_ptr<State> state = state_;
+  probe::Prober* prober = &state->prober;
+
+  state->endpoints.Get(
+      EndpointKey(target), max_staleness,
+      [prober, target, deadline](std::function<void(probe::EndpointObservation)> cb) {
+        prober->ObserveEndpoint(target, deadline, std::move(cb));
+      },
+      [join](Served<probe::EndpointObservation> s) {
+        Join::Set(join, &Join::endpoint, std::move(s));
+      },
+      state);
+
+  if (target.host_is_ip_literal) {
+    Served<probe::TxtObservation> none;
+    none.observation.outcome = v1::PROBE_OUTCOME_NOT_APPLICABLE;
+    Join::Set(join, &Join::txt, std::move(none));
+    return;
+  }
+  state->txts.Get(
+      TxtKey(target.domain, txt_key), max_staleness,
+      [prober, domain = target.domain, txt_key,
+       deadline](std::function<void(probe::TxtObservation)> cb) {
+        prober->ObserveTxt(domain, txt_key, deadline, std::move(cb));
+      },
+      [join](Served<probe::TxtObservation> s) { Join::Set(join, &Join::txt, std::move(s)); },
+      state);
+}
+
+ObservationCacheStats ObservationCache::stats() const {
+  ObservationCacheStats stats;
+  stats.endpoint = state_->endpoints.Stats();
+  stats.txt = state_->txts.Stats();
+  return stats;
+}
+
+}  // namespace apptrust::cache
