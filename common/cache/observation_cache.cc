@@ -312,6 +312,12 @@ void ObservationCache::Observe(const probe::Target& target, const std::string& c
       state);
 }
 
+void ObservationCache::Observe(const probe::Target& target, const std::string& client_id,
+                               const std::string& txt_key, absl::Time deadline,
+                               std::function<void(Observation)> done) {
+  Observe(target, client_id, txt_key, deadline, state_->options.max_staleness, std::move(done));
+}
+
 ObservationCacheStats ObservationCache::stats() const {
   ObservationCacheStats stats;
   stats.endpoint = state_->endpoints.Stats();

@@ -60,6 +60,9 @@ struct ObservationCacheOptions {
   absl::Duration failure_ttl = absl::Seconds(30);
   // Per kind (endpoint, TXT). At least 1.
   size_t max_entries = 10000;
+  // The stale-if-error allowance of the Observe overload without one
+  // (DESIGN.md: 12 h is the outer bound).
+  absl::Duration max_staleness = absl::Hours(12);
   // The clock for TTLs and staleness; absl::Now when empty (tests inject one).
   std::function<absl::Time()> clock;
   // Called for every event, outside the cache's lock, on the thread that
@@ -106,6 +109,14 @@ class ObservationCache {
   // config::StaleAllowance(policy) (zero: never).
   void Observe(const probe::Target& target, const std::string& client_id,
                const std::string& txt_key, absl::Time deadline, absl::Duration max_staleness,
+               std::function<void(Observation)> done);
+
+  // Same, with options.max_staleness as the allowance. Right only when the
+  // policy is on_probe_failure=STALE_OK: under ALLOW or SUSPEND pass
+  // config::StaleAllowance(policy) (zero) to the overload above, or a stale
+  // observation hides the failure SUSPEND wants to act on.
+  void Observe(const probe::Target& target, const std::string& client_id,
+               const std::string& txt_key, absl::Time deadline,
                std::function<void(Observation)> done);
 
   ObservationCacheStats stats() const;

@@ -478,5 +478,29 @@ TEST_F(ObservationCacheTest, ClientIdDecidesTxtPresenceOnASharedTxtEntry) {
   EXPECT_FALSE(other.at(0).fingerprint.dns().client_id_txt_present());
 }
 
+TEST_F(ObservationCacheTest, OverloadWithoutAllowanceUsesTheOptionsMaxStaleness) {
+  ObservationCacheOptions options = Options();
+  options.max_staleness = absl::Hours(1);
+  ObservationCache cache(prober_, options);
+  Result r;
+  auto observe = [&] {
+    cache.Observe(Target(), "app-1", "cerner-client-id", kDeadline, r.Callback());
+  };
+  observe();
+  prober_.CompleteEndpoint(0, GoodEndpoint("leaf-good", clock_.Now()));
+  prober_.CompleteTxt(0, GoodTxt(clock_.Now()));
+  clock_.Advance(absl::Minutes(59));
+  observe();
+  prober_.CompleteEndpoint(1, FailedEndpoint(v1::PROBE_OUTCOME_TIMEOUT, clock_.Now()));
+  prober_.CompleteTxt(1, GoodTxt(clock_.Now()));
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_TRUE(r.at(1).stale);
+  clock_.Advance(absl::Minutes(2));  // failure TTL (30 s) over, last good 61 min old
+  observe();
+  prober_.CompleteEndpoint(2, FailedEndpoint(v1::PROBE_OUTCOME_TIMEOUT, clock_.Now()));
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_FALSE(r.at(2).stale);
+}
+
 }  // namespace
 }  // namespace apptrust::cache
