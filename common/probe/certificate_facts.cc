@@ -168,6 +168,19 @@ int IgnoreValidityDates(int ok, X509_STORE_CTX* ctx) {
   }
 }
 
+// Issued by itself: subject == issuer and the signature verifies with its own
+// key. (X509_check_issued would also demand keyCertSign, which a self-signed
+// server certificate usually lacks.)
+bool IsSelfSigned(X509* cert) {
+  if (X509_NAME_cmp(X509_get_subject_name(cert), X509_get_issuer_name(cert)) != 0) return false;
+  EVP_PKEY* key = X509_get_pubkey(cert);
+  if (key == nullptr) return false;
+  bool verified = X509_verify(cert, key) == 1;
+  EVP_PKEY_free(key);
+  ERR_clear_error();
+  return verified;
+}
+
 }  // namespace
 
 std::string Sha256Hex(absl::string_view data) {
@@ -235,7 +248,7 @@ void DescribeCertificateChain(STACK_OF(X509) * chain, X509_STORE* trust,
   if (UnixSeconds(X509_get0_notAfter(leaf), &seconds)) out->mutable_not_after()->set_seconds(seconds);
   out->set_validation_level(ValidationLevelOf(leaf));
   out->set_key_type(KeyTypeOf(leaf));
-  out->set_self_signed(X509_check_issued(leaf, leaf) == X509_V_OK);
+  out->set_self_signed(IsSelfSigned(leaf));
 
   if (context.host_is_ip_literal) {
     out->set_hostname_matches(X509_check_ip_asc(leaf, context.host.c_str(), 0) == 1);
