@@ -151,14 +151,14 @@ class Findings {
 void AddDefinitiveHostOutcome(v1::ProbeOutcome outcome, const v1::Fingerprint& observed,
                               absl::string_view step, Findings& findings) {
   if (outcome == v1::PROBE_OUTCOME_NXDOMAIN) {
-    findings.Add(v1::REASON_DNS_DOMAIN_NOT_FOUND, "The website's address no longer exists.",
+    findings.Add(v1::REASON_DNS_DOMAIN_NOT_FOUND, "The website's name does not exist.",
                  absl::StrCat(step, ": ", observed.host(), " is NXDOMAIN"));
   } else if (outcome == v1::PROBE_OUTCOME_NO_DATA) {
-    findings.Add(v1::REASON_DNS_DOMAIN_NOT_FOUND, "The website's address no longer exists.",
+    findings.Add(v1::REASON_DNS_DOMAIN_NOT_FOUND, "The website's name leads nowhere.",
                  absl::StrCat(step, ": ", observed.host(), " has no A or AAAA record"));
   } else if (outcome == v1::PROBE_OUTCOME_ADDRESS_NOT_ALLOWED) {
     findings.Add(v1::REASON_ADDRESS_NOT_ALLOWED,
-                 "The website now points to a network address that may not be contacted.",
+                 "The website points to a network address that may not be contacted.",
                  absl::StrCat(step, ": refused addresses [",
                               absl::StrJoin(observed.dns().refused_addresses(), ", "), "]"));
   }
@@ -271,7 +271,7 @@ std::vector<v1::Finding> Collect(const Enrolled* enrolled, const v1::Fingerprint
   bool host_reached =
       address == v1::PROBE_OUTCOME_OK || address == v1::PROBE_OUTCOME_NOT_APPLICABLE;
   if (IsProbeFailure(address)) {
-    AddProbeFailure("addresses", address, observed.dns().error(), findings);
+    AddProbeFailure("addresses", address, observed.tls().error(), findings);
   } else {
     AddDefinitiveHostOutcome(address, observed, "addresses", findings);
   }
@@ -296,7 +296,7 @@ std::vector<v1::Finding> Collect(const Enrolled* enrolled, const v1::Fingerprint
       if (!observed.tls().error().empty())
         absl::StrAppend(&detail, " (", observed.tls().error(), ")");
       findings.Add(v1::REASON_TLS_UNAVAILABLE,
-                   "The website no longer offers a secure (encrypted) connection.", detail);
+                   "The website does not offer a secure (encrypted) connection.", detail);
     } else if (TlsUsable(observed)) {
       tls_usable = true;
       CheckCertificate(observed, now, policy, findings);
