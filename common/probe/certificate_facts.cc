@@ -14,6 +14,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace apptrust::probe {
@@ -75,7 +76,8 @@ std::string SerialHex(X509* cert) {
   BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get_serialNumber(cert), nullptr);
   if (bn == nullptr) return "";
   char* hex = BN_bn2hex(bn);
-  std::string out = hex != nullptr ? hex : "";
+  // Upper case in both libraries (BoringSSL's BN_bn2hex writes lower case).
+  std::string out = absl::AsciiStrToUpper(hex != nullptr ? hex : "");
   OPENSSL_free(hex);
   BN_free(bn);
   return out;
