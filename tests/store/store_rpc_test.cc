@@ -1,0 +1,497 @@
+// The real apptrust-store process over gRPC on a real SQLite file: every RPC's
+// semantics, INVALID_ARGUMENT naming fields, tenant isolation, metrics, and
+// start-up failures that name --db.
+#include <signal.h>
+#include <sqlite3.h>
+
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/time_util.h"
+#include "gtest/gtest.h"
+#include "tests/store/grant_fixtures.h"
+#include "tests/store/metrics_scrape.h"
+#include "tests/support/services.h"
+
+namespace apptrust::testing {
+namespace {
+
+using apptrust::v1::Grant;
+using apptrust::v1::Suspension;
+using google::protobuf::util::TimeUtil;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// One store for the whole suite; every test uses its own tenant ids, which is
+// itself a check of tenant scoping.
+class StoreRpcTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    auto store = StartStore(dir_->File("var/store.db"));
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = new RunningService(std::move(*store));
+    ASSERT_TRUE(WaitServing(store_->channel));
+  }
+  static void TearDownTestSuite() {
+    delete store_;
+    store_ = nullptr;
+    delete dir_;
+    dir_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(store_, nullptr);
+    stub_ = NewStoreStub(store_->channel);
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    tenant_ = absl::StrCat("tenant-", info->name());
+  }
+
+  static TempDir* dir_;
+  static RunningService* store_;
+  std::unique_ptr<StoreStub> stub_;
+  std::string tenant_;
+};
+
+TempDir* StoreRpcTest::dir_ = nullptr;
+RunningService* StoreRpcTest::store_ = nullptr;
+
+TEST_F(StoreRpcTest, PutGrantCreatesAnActiveGrantAndSetsServerFields) {
+  Grant request = MakeGrant(tenant_, "grant-1");
+  request.set_state(v1::GRANT_STATE_SUSPENDED);
+  request.set_version(99);
+  *request.mutable_created_at() = TimeUtil::SecondsToTimestamp(1);
+  request.mutable_suspension()->set_suspension_id("caller-made-this-up");
+  Grant created;
+  ASSERT_TRUE(Put(*stub_, request, &created).ok());
+  EXPECT_EQ(created.state(), v1::GRANT_STATE_ACTIVE);
+  EXPECT_EQ(created.version(), 1);
+  EXPECT_FALSE(created.has_suspension());
+  EXPECT_GT(created.created_at().seconds(), 1'700'000'000);
+  EXPECT_EQ(TimeUtil::TimestampToMicroseconds(created.created_at()),
+            TimeUtil::TimestampToMicroseconds(created.updated_at()));
+  EXPECT_EQ(created.identity().organization_name(), "Example Health Inc");
+
+  Grant got;
+  ASSERT_TRUE(Get(*stub_, tenant_, "grant-1", &got).ok());
+  EXPECT_EQ(got.SerializeAsString(), created.SerializeAsString());
+}
+
+TEST_F(StoreRpcTest, PutGrantReplacesOnReapproval) {
+  Grant first;
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "g"), &first).ok());
+  Grant changed = MakeGrant(tenant_, "g");
+  changed.mutable_identity()->set_organization_name("Renamed Health LLC");
+  changed.mutable_fingerprint()->mutable_tls()->set_leaf_sha256(std::string(64, 'b'));
+  Grant second;
+  const grpc::Status status = Put(*stub_, changed, &second);
+  ASSERT_TRUE(status.ok()) << Describe(status);  // never ALREADY_EXISTS
+  EXPECT_EQ(second.version(), 2);
+  EXPECT_EQ(second.state(), v1::GRANT_STATE_ACTIVE);
+  EXPECT_EQ(second.identity().organization_name(), "Renamed Health LLC");
+  EXPECT_EQ(second.fingerprint().tls().leaf_sha256(), std::string(64, 'b'));
+  EXPECT_EQ(TimeUtil::TimestampToMicroseconds(second.created_at()),
+            TimeUtil::TimestampToMicroseconds(first.created_at()));
+  EXPECT_GE(TimeUtil::TimestampToMicroseconds(second.updated_at()),
+            TimeUtil::TimestampToMicroseconds(first.updated_at()));
+}
+
+TEST_F(StoreRpcTest, GetGrantOfAnUnknownGrantIsNotFound) {
+  const grpc::Status status = Get(*stub_, tenant_, "never-put", nullptr);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << Describe(status);
+}
+
+TEST_F(StoreRpcTest, SuspendGrantSuspendsAndReapprovalClearsIt) {
+  Grant grant;
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "g", "client-9"), &grant).ok());
+  Grant suspended;
+  const Suspension proposed = MakeSuspension("0123456789abcdef0123456789abcdef");
+  grpc::Status status = Suspend(*stub_, tenant_, "g", grant.version(), proposed, &suspended);
+  ASSERT_TRUE(status.ok()) << Describe(status);
+  EXPECT_EQ(suspended.state(), v1::GRANT_STATE_SUSPENDED);
+  EXPECT_EQ(suspended.version(), grant.version() + 1);
+  EXPECT_EQ(suspended.suspension().suspension_id(), proposed.suspension_id());
+  EXPECT_EQ(suspended.suspension().error_uri(), proposed.error_uri());
+  EXPECT_EQ(suspended.suspension().tenant_id(), tenant_);
+  EXPECT_EQ(suspended.suspension().grant_id(), "g");
+  EXPECT_EQ(suspended.suspension().client_id(), "client-9");
+  EXPECT_TRUE(suspended.suspension().has_suspended_at()) << "defaults to now";
+  ASSERT_EQ(suspended.suspension().findings_size(), 1);
+
+  Grant read;
+  ASSERT_TRUE(Get(*stub_, tenant_, "g", &read).ok());
+  EXPECT_EQ(read.SerializeAsString(), suspended.SerializeAsString());
+
+  Grant reapproved;
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "g", "client-9"), &reapproved).ok());
+  EXPECT_EQ(reapproved.state(), v1::GRANT_STATE_ACTIVE);
+  EXPECT_EQ(reapproved.version(), suspended.version() + 1);
+  EXPECT_FALSE(reapproved.has_suspension());
+  // The old explanation page still works.
+  EXPECT_TRUE(GetSuspension(*stub_, proposed.suspension_id(), tenant_, nullptr).ok());
+}
+
+TEST_F(StoreRpcTest, SuspendGrantAssignsARandomIdWhenNoneIsGiven) {
+  std::set<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    const std::string grant_id = absl::StrCat("g", i);
+    ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, grant_id), nullptr).ok());
+    Grant suspended;
+    ASSERT_TRUE(Suspend(*stub_, tenant_, grant_id, 1, MakeSuspension(""), &suspended).ok());
+    const std::string& id = suspended.suspension().suspension_id();
+    EXPECT_EQ(id.size(), 32u) << id;
+    EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+    ids.insert(id);
+    Suspension fetched;
+    ASSERT_TRUE(GetSuspension(*stub_, id, "", &fetched).ok());
+    EXPECT_EQ(fetched.grant_id(), grant_id);
+  }
+  EXPECT_EQ(ids.size(), 3u);
+}
+
+TEST_F(StoreRpcTest, SuspendGrantOnASuspendedGrantReturnsTheExistingSuspension) {
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "g"), nullptr).ok());
+  Grant first;
+  ASSERT_TRUE(Suspend(*stub_, tenant_, "g", 1, MakeSuspension("aaaa0001"), &first).ok());
+  Grant second;
+  const grpc::Status status =
+      Suspend(*stub_, tenant_, "g", 1, MakeSuspension("bbbb0002"), &second);
+  ASSERT_TRUE(status.ok()) << Describe(status);
+  EXPECT_EQ(second.SerializeAsString(), first.SerializeAsString());
+  EXPECT_EQ(second.suspension().suspension_id(), "aaaa0001");
+  EXPECT_EQ(GetSuspension(*stub_, "bbbb0002", "", nullptr).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(StoreRpcTest, SuspendGrantWithAStaleVersionIsFailedPrecondition) {
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "g"), nullptr).ok());
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "g"), nullptr).ok());  // version 2
+  const grpc::Status status = Suspend(*stub_, tenant_, "g", 1, MakeSuspension("cc01"), nullptr);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(status);
+  Grant read;
+  ASSERT_TRUE(Get(*stub_, tenant_, "g", &read).ok());
+  EXPECT_EQ(read.state(), v1::GRANT_STATE_ACTIVE);
+  EXPECT_EQ(read.version(), 2);
+}
+
+TEST_F(StoreRpcTest, SuspendGrantOfAnUnknownGrantIsNotFound) {
+  EXPECT_EQ(Suspend(*stub_, tenant_, "nope", 1, MakeSuspension(""), nullptr).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(StoreRpcTest, GetSuspensionChecksTheTenantWhenGiven) {
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "g"), nullptr).ok());
+  ASSERT_TRUE(Suspend(*stub_, tenant_, "g", 1, MakeSuspension("dd01"), nullptr).ok());
+  Suspension fetched;
+  ASSERT_TRUE(GetSuspension(*stub_, "dd01", tenant_, &fetched).ok());
+  EXPECT_EQ(fetched.tenant_id(), tenant_);
+  EXPECT_EQ(GetSuspension(*stub_, "dd01", tenant_ + "-other", nullptr).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(GetSuspension(*stub_, "unknown-id", "", nullptr).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(StoreRpcTest, DeleteGrantRevokes) {
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "g"), nullptr).ok());
+  ASSERT_TRUE(Suspend(*stub_, tenant_, "g", 1, MakeSuspension("ee01"), nullptr).ok());
+  grpc::Status status = Delete(*stub_, tenant_, "g");
+  ASSERT_TRUE(status.ok()) << Describe(status);
+  EXPECT_EQ(Get(*stub_, tenant_, "g", nullptr).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(GetSuspension(*stub_, "ee01", "", nullptr).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Delete(*stub_, tenant_, "g").error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(StoreRpcTest, ListGrantsPagesInGrantIdOrderWithAClientFilter) {
+  constexpr int kGrants = 130;
+  for (int i = kGrants - 1; i >= 0; --i) {
+    char id[16];
+    std::snprintf(id, sizeof(id), "g%04d", i);
+    ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, id, i % 10 == 0 ? "rare" : "common"), nullptr)
+                    .ok());
+  }
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_ + "-other", "g0000"), nullptr).ok());
+
+  // Default page size is 100.
+  v1::ListGrantsRequest request;
+  request.set_tenant_id(tenant_);
+  v1::ListGrantsResponse page;
+  ASSERT_TRUE(List(*stub_, request, &page).ok());
+  ASSERT_EQ(page.grants_size(), 100);
+  EXPECT_FALSE(page.next_page_token().empty());
+  EXPECT_EQ(page.grants(0).grant_id(), "g0000");
+  EXPECT_EQ(page.grants(99).grant_id(), "g0099");
+  request.set_page_token(page.next_page_token());
+  v1::ListGrantsResponse last;
+  ASSERT_TRUE(List(*stub_, request, &last).ok());
+  ASSERT_EQ(last.grants_size(), kGrants - 100);
+  EXPECT_EQ(last.grants(0).grant_id(), "g0100");
+  EXPECT_TRUE(last.next_page_token().empty());
+  for (const Grant& grant : last.grants()) EXPECT_EQ(grant.tenant_id(), tenant_);
+
+  // Client filter, small pages.
+  v1::ListGrantsRequest filtered;
+  filtered.set_tenant_id(tenant_);
+  filtered.set_client_id("rare");
+  filtered.set_page_size(4);
+  std::vector<std::string> seen;
+  for (int pages = 0; pages < 20; ++pages) {
+    v1::ListGrantsResponse response;
+    ASSERT_TRUE(List(*stub_, filtered, &response).ok());
+    EXPECT_LE(response.grants_size(), 4);
+    for (const Grant& grant : response.grants()) {
+      EXPECT_EQ(grant.client_id(), "rare");
+      seen.push_back(grant.grant_id());
+    }
+    if (response.next_page_token().empty()) break;
+    filtered.set_page_token(response.next_page_token());
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kGrants / 10));
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+
+  // A page size above the cap is capped, not refused.
+  v1::ListGrantsRequest big;
+  big.set_tenant_id(tenant_);
+  big.set_page_size(1'000'000);
+  v1::ListGrantsResponse everything;
+  ASSERT_TRUE(List(*stub_, big, &everything).ok());
+  EXPECT_EQ(everything.grants_size(), kGrants);
+}
+
+TEST_F(StoreRpcTest, ListGrantsRefusesBadOrForeignPageTokens) {
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "a"), nullptr).ok());
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "b"), nullptr).ok());
+  v1::ListGrantsRequest request;
+  request.set_tenant_id(tenant_);
+  request.set_page_size(1);
+  v1::ListGrantsResponse page;
+  ASSERT_TRUE(List(*stub_, request, &page).ok());
+  ASSERT_FALSE(page.next_page_token().empty());
+
+  for (const std::string& token : {std::string("not a token!"), std::string("Zm9v"),
+                                   page.next_page_token() + "x"}) {
+    v1::ListGrantsRequest bad = request;
+    bad.set_page_token(token);
+    v1::ListGrantsResponse ignored;
+    const grpc::Status status = List(*stub_, bad, &ignored);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << token;
+    EXPECT_THAT(status.error_message(), StartsWith("page_token: ")) << token;
+  }
+  v1::ListGrantsRequest foreign = request;
+  foreign.set_tenant_id(tenant_ + "-other");
+  foreign.set_page_token(page.next_page_token());
+  v1::ListGrantsResponse ignored;
+  const grpc::Status status = List(*stub_, foreign, &ignored);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), StartsWith("page_token: "));
+}
+
+TEST_F(StoreRpcTest, InvalidRequestsNameTheField) {
+  struct Case {
+    std::string what;
+    std::function<grpc::Status()> call;
+    std::string field;
+  };
+  const std::string long_id(257, 'x');
+  std::vector<Case> cases = {
+      {"put without tenant", [&] { return Put(*stub_, MakeGrant("", "g"), nullptr); },
+       "grant.tenant_id: must not be empty"},
+      {"put without grant id", [&] { return Put(*stub_, MakeGrant(tenant_, ""), nullptr); },
+       "grant.grant_id: must not be empty"},
+      {"put without client", [&] { return Put(*stub_, MakeGrant(tenant_, "g", ""), nullptr); },
+       "grant.client_id: must not be empty"},
+      {"put long id", [&] { return Put(*stub_, MakeGrant(tenant_, long_id), nullptr); },
+       "grant.grant_id: "},
+      {"put unprintable", [&] { return Put(*stub_, MakeGrant("t\n", "g"), nullptr); },
+       "grant.tenant_id: "},
+      {"put nothing",
+       [&] {
+         grpc::ClientContext context;
+         v1::Grant out;
+         return stub_->PutGrant(&context, v1::PutGrantRequest(), &out);
+       },
+       "grant: must be set"},
+      {"get without grant", [&] { return Get(*stub_, tenant_, "", nullptr); },
+       "grant_id: must not be empty"},
+      {"get without tenant", [&] { return Get(*stub_, "", "g", nullptr); },
+       "tenant_id: must not be empty"},
+      {"suspend version 0",
+       [&] { return Suspend(*stub_, tenant_, "g", 0, MakeSuspension(""), nullptr); },
+       "expected_version: "},
+      {"suspend long id",
+       [&] { return Suspend(*stub_, tenant_, "g", 1, MakeSuspension(long_id), nullptr); },
+       "suspension.suspension_id: "},
+      {"suspend foreign tenant in suspension",
+       [&] {
+         Suspension suspension = MakeSuspension("");
+         suspension.set_tenant_id("someone-else");
+         return Suspend(*stub_, tenant_, "g", 1, suspension, nullptr);
+       },
+       "suspension.tenant_id: "},
+      {"get suspension without id", [&] { return GetSuspension(*stub_, "", "", nullptr); },
+       "suspension_id: must not be empty"},
+      {"delete without tenant", [&] { return Delete(*stub_, "", "g"); },
+       "tenant_id: must not be empty"},
+      {"list without tenant",
+       [&] {
+         v1::ListGrantsResponse out;
+         return List(*stub_, v1::ListGrantsRequest(), &out);
+       },
+       "tenant_id: must not be empty"},
+      {"list negative page size",
+       [&] {
+         v1::ListGrantsRequest request;
+         request.set_tenant_id(tenant_);
+         request.set_page_size(-5);
+         v1::ListGrantsResponse out;
+         return List(*stub_, request, &out);
+       },
+       "page_size: "},
+  };
+  for (const Case& c : cases) {
+    const grpc::Status status = c.call();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.what;
+    EXPECT_THAT(status.error_message(), StartsWith(c.field)) << c.what;
+  }
+}
+
+TEST_F(StoreRpcTest, TenantsCannotReachEachOthersGrants) {
+  const std::string tenant_a = tenant_ + "-a";
+  const std::string tenant_b = tenant_ + "-b";
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_a, "shared-id"), nullptr).ok());
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_a, "suspended-id"), nullptr).ok());
+  ASSERT_TRUE(Suspend(*stub_, tenant_a, "suspended-id", 1, MakeSuspension("ff01"), nullptr).ok());
+
+  EXPECT_EQ(Get(*stub_, tenant_b, "shared-id", nullptr).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Suspend(*stub_, tenant_b, "shared-id", 1, MakeSuspension(""), nullptr).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Delete(*stub_, tenant_b, "shared-id").error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(GetSuspension(*stub_, "ff01", tenant_b, nullptr).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::ListGrantsRequest list;
+  list.set_tenant_id(tenant_b);
+  v1::ListGrantsResponse listed;
+  ASSERT_TRUE(List(*stub_, list, &listed).ok());
+  EXPECT_EQ(listed.grants_size(), 0);
+
+  // Tenant A's grants are untouched by all of that.
+  Grant a;
+  ASSERT_TRUE(Get(*stub_, tenant_a, "shared-id", &a).ok());
+  EXPECT_EQ(a.state(), v1::GRANT_STATE_ACTIVE);
+  EXPECT_EQ(a.version(), 1);
+
+  // The same grant id in tenant B is a different grant.
+  Grant b;
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_b, "shared-id", "client-b"), &b).ok());
+  EXPECT_EQ(b.version(), 1);
+  ASSERT_TRUE(Get(*stub_, tenant_a, "shared-id", &a).ok());
+  EXPECT_EQ(a.client_id(), "client-1");
+  ASSERT_TRUE(Delete(*stub_, tenant_b, "shared-id").ok());
+  EXPECT_TRUE(Get(*stub_, tenant_a, "shared-id", nullptr).ok());
+}
+
+TEST_F(StoreRpcTest, MetricsCountRpcsByMethodAndCodeWithLatencyBuckets) {
+  auto before_text = ScrapeMetrics(store_->metrics_address);
+  ASSERT_TRUE(before_text.ok()) << before_text.status();
+  const std::string ok_put = R"(apptrust_store_rpcs_total{code="OK",method="PutGrant"})";
+  const std::string not_found_get =
+      R"(apptrust_store_rpcs_total{code="NOT_FOUND",method="GetGrant"})";
+  const double puts_before = SeriesValue(*before_text, ok_put).value_or(0);
+  const double misses_before = SeriesValue(*before_text, not_found_get).value_or(0);
+
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "m1"), nullptr).ok());
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "m2"), nullptr).ok());
+  ASSERT_EQ(Get(*stub_, tenant_, "missing", nullptr).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  auto text = ScrapeMetrics(store_->metrics_address);
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_EQ(SeriesValue(*text, ok_put).value_or(-1), puts_before + 2);
+  EXPECT_EQ(SeriesValue(*text, not_found_get).value_or(-1), misses_before + 1);
+  EXPECT_TRUE(SeriesValue(*text,
+                          R"(apptrust_store_rpc_duration_seconds_bucket{method="PutGrant",le="0.0001"})")
+                  .has_value())
+      << *text;
+  EXPECT_GE(SeriesValue(*text,
+                        R"(apptrust_store_rpc_duration_seconds_bucket{method="PutGrant",le="10"})")
+                .value_or(-1),
+            puts_before + 2);
+  EXPECT_TRUE(SeriesValue(*text, R"(apptrust_grants{state="active"})").has_value());
+  EXPECT_TRUE(SeriesValue(*text, R"(apptrust_grants{state="suspended"})").has_value());
+}
+
+// --- Separate processes: start-up and restart ---------------------------------
+
+TEST(StoreProcessTest, GrantGaugesAreRecountedOnRestart) {
+  TempDir dir;
+  const std::string db = dir.File("store.db");
+  {
+    auto store = StartStore(db);
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto stub = NewStoreStub(store->channel);
+    for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(Put(*stub, MakeGrant("t", id), nullptr).ok());
+    ASSERT_TRUE(Suspend(*stub, "t", "b", 1, MakeSuspension(""), nullptr).ok());
+    auto text = ScrapeMetrics(store->metrics_address);
+    ASSERT_TRUE(text.ok());
+    EXPECT_EQ(SeriesValue(*text, R"(apptrust_grants{state="active"})"), 2);
+    EXPECT_EQ(SeriesValue(*text, R"(apptrust_grants{state="suspended"})"), 1);
+    store->process->Signal(SIGTERM);
+    auto code = store->process->Wait(absl::Seconds(15));
+    ASSERT_TRUE(code.ok());
+    EXPECT_EQ(*code, 0);
+  }
+  auto store = StartStore(db);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE(WaitServing(store->channel));
+  auto text = ScrapeMetrics(store->metrics_address);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(SeriesValue(*text, R"(apptrust_grants{state="active"})"), 2);
+  EXPECT_EQ(SeriesValue(*text, R"(apptrust_grants{state="suspended"})"), 1);
+  auto stub = NewStoreStub(store->channel);
+  Grant b;
+  ASSERT_TRUE(Get(*stub, "t", "b", &b).ok());
+  EXPECT_EQ(b.state(), v1::GRANT_STATE_SUSPENDED);
+}
+
+TEST(StoreProcessTest, ANonDatabaseFileStopsStartUpNamingTheFlag) {
+  TempDir dir;
+  const std::string db = dir.File("not-a-db.txt");
+  {
+    std::ofstream out(db);
+    for (int i = 0; i < 100; ++i) out << "definitely not sqlite\n";
+  }
+  auto store = StartStore(db);
+  ASSERT_FALSE(store.ok()) << "started on a text file";
+  // StartStore gave up because the process exited; ask it how.
+  auto process = Subprocess::Start({StoreBinary(), "--listen=127.0.0.1:0",
+                                    "--metrics_listen=127.0.0.1:0", "--db=" + db});
+  ASSERT_TRUE(process.ok());
+  auto code = (*process)->Wait(absl::Seconds(20));
+  ASSERT_TRUE(code.ok()) << "the store kept running on a text file";
+  EXPECT_NE(*code, 0);
+  EXPECT_THAT((*process)->stderr_text(), HasSubstr("--db=" + db));
+  EXPECT_THAT((*process)->stderr_text(), HasSubstr("not an SQLite database"));
+}
+
+TEST(StoreProcessTest, AnUncreatableDirectoryStopsStartUpNamingTheFlag) {
+  TempDir dir;
+  std::ofstream(dir.File("file")).close();
+  const std::string db = dir.File("file/sub/store.db");
+  auto process = Subprocess::Start({StoreBinary(), "--listen=127.0.0.1:0",
+                                    "--metrics_listen=127.0.0.1:0", "--db=" + db});
+  ASSERT_TRUE(process.ok());
+  auto code = (*process)->Wait(absl::Seconds(20));
+  ASSERT_TRUE(code.ok());
+  EXPECT_NE(*code, 0);
+  EXPECT_THAT((*process)->stderr_text(), HasSubstr("--db=" + db));
+  EXPECT_THAT((*process)->stderr_text(), HasSubstr("cannot create directory"));
+  EXPECT_FALSE(absl::StrContains((*process)->stdout_text(), "grpc listening"))
+      << "announced a listener without a database";
+}
+
+}  // namespace
+}  // namespace apptrust::testing
