@@ -8,7 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <vector>
 #include <cstring>
 
 #include "absl/status/status.h"
@@ -28,12 +30,14 @@ std::string LastSslError() {
   return text;
 }
 
-bool ErrorQueueHasReason(int reason) {
+// Drains the error queue, returning the SSL library's reason codes.
+std::vector<int> SslErrorReasons() {
+  std::vector<int> reasons;
   unsigned long code;
   while ((code = ERR_get_error()) != 0) {
-    if (ERR_GET_LIB(code) == ERR_LIB_SSL && ERR_GET_REASON(code) == reason) return true;
+    if (ERR_GET_LIB(code) == ERR_LIB_SSL) reasons.push_back(ERR_GET_REASON(code));
   }
-  return false;
+  return reasons;
 }
 
 STACK_OF(X509) * PeerChain(SSL* ssl) {
@@ -232,7 +236,20 @@ void TlsProbe::ContinueHandshake() {
       return;
     default: {
       std::string text = LastSslError();
-      if (ErrorQueueHasReason(SSL_R_EXCESSIVE_MESSAGE_SIZE)) {
+      std::vector<int> reasons = SslErrorReasons();
+      auto has = [&](int reason) {
+        return std::find(reasons.begin(), reasons.end(), reason) != reasons.end();
+      };
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+      // OpenSSL 3 reports a close without close_notify as a protocol error;
+      // for the probe it is the peer hanging up, like a reset.
+      if (has(SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
+        Finish(v1::PROBE_OUTCOME_CONNECTION_RESET,
+               "peer closed the connection during the handshake");
+        return;
+      }
+#endif
+      if (has(SSL_R_EXCESSIVE_MESSAGE_SIZE)) {
         Finish(v1::PROBE_OUTCOME_ERROR,
                absl::StrCat("certificate chain larger than the cap of ",
                             settings_.max_chain_bytes, " bytes (", text, ")"));
