@@ -276,6 +276,24 @@ std::string RenderExplanationHtml(const v1::Suspension& suspension, const Tenant
   }
   out += "</ul>\n";
 
+  out += "<h2>What you can do</h2>\n";
+  out +=
+      "<p>If you still use and trust this app, review it and approve it again. If you no "
+      "longer use it, or anything about it looks wrong, remove it.</p>\n";
+  if (IsHttpUrl(contact.manage_url)) {
+    absl::StrAppend(&out, "<p><a class=\"button\" href=\"", Text(contact.manage_url),
+                    "\" target=\"_blank\" rel=\"noopener noreferrer\">Review or remove this app"
+                    "</a></p>\n<p class=\"muted\">This opens the page where you manage the apps "
+                    "connected to your health record.");
+  } else {
+    out +=
+        "<p>Sign in to your health record and open the list of connected apps to approve or "
+        "remove this app.";
+  }
+  out +=
+      " Until you approve the app again, it cannot get new information from your health "
+      "record.</p>\n";
+
   out += "<h2>Which app</h2>\n<dl>\n";
   if (!identity.application_name().empty()) {
     AppendDefinition(out, "App", Text(identity.application_name()));
@@ -297,22 +315,6 @@ std::string RenderExplanationHtml(const v1::Suspension& suspension, const Tenant
                   when.empty() ? std::string("The time was not recorded.")
                                : absl::StrCat("Paused on ", Text(when), "."),
                   "</p>\n");
-
-  out += "<h2>What you can do</h2>\n";
-  out +=
-      "<p>If you still use and trust this app, review it and approve it again. If you no "
-      "longer use it, or anything about it looks wrong, remove it. Until you approve it "
-      "again, the app cannot get new information from your health record.</p>\n";
-  if (IsHttpUrl(contact.manage_url)) {
-    absl::StrAppend(&out, "<p><a class=\"button\" href=\"", Text(contact.manage_url),
-                    "\" target=\"_blank\" rel=\"noopener noreferrer\">Review or remove this app"
-                    "</a></p>\n<p class=\"muted\">This opens the page where you manage the apps "
-                    "connected to your health record.</p>\n");
-  } else {
-    out +=
-        "<p>Sign in to your health record and open the list of connected apps to approve or "
-        "remove this app.</p>\n";
-  }
 
   out += "<h2>Who to contact</h2>\n<p>";
   if (contact.support_contact.empty()) {
