@@ -53,8 +53,8 @@ int main(int argc, char** argv) {
   (*grpc_server)->SetServing(false);
 
   auto backend = store::SqliteBackend::Open(db);
-  absl::Status attached = backend.ok() ? store_service.AttachBackend(backend->get())
-                                       : backend.status();
+  absl::Status attached =
+      backend.ok() ? store_service.AttachBackend(backend->get()) : backend.status();
   if (!attached.ok()) {
     std::fprintf(stderr, "%s: cannot open --db=%s: %s\n", kProgram, db.c_str(),
                  std::string(attached.message()).c_str());

@@ -22,9 +22,9 @@ absl::Status BadToken(absl::string_view why) {
 
 std::string EncodePageToken(absl::string_view tenant_id, absl::string_view client_id,
                             absl::string_view last_grant_id) {
-  return absl::WebSafeBase64Escape(
-      absl::StrCat(kVersion, std::string(1, kSeparator), tenant_id, std::string(1, kSeparator),
-                   client_id, std::string(1, kSeparator), last_grant_id));
+  return absl::WebSafeBase64Escape(absl::StrCat(kVersion, std::string(1, kSeparator), tenant_id,
+                                                std::string(1, kSeparator), client_id,
+                                                std::string(1, kSeparator), last_grant_id));
 }
 
 absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::string_view tenant_id,

@@ -26,8 +26,8 @@ TEST(PageTokenTest, EmptyTokenStartsFromTheBeginning) {
 
 TEST(PageTokenTest, IsBoundToTenantAndClientFilter) {
   const std::string token = EncodePageToken("tenant-a", "", "g");
-  for (auto [tenant, client] : {std::pair<const char*, const char*>{"tenant-b", ""},
-                                {"tenant-a", "client"}}) {
+  for (auto [tenant, client] :
+       {std::pair<const char*, const char*>{"tenant-b", ""}, {"tenant-a", "client"}}) {
     auto after = DecodePageToken(token, tenant, client);
     EXPECT_EQ(after.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(std::string(after.status().message()), StartsWith("page_token: "));
@@ -38,7 +38,8 @@ TEST(PageTokenTest, RefusesGarbage) {
   for (const std::string& bad :
        {std::string("%%%"), absl::WebSafeBase64Escape("hello"),
         absl::WebSafeBase64Escape("g2\x1ft\x1f\x1fg"), absl::WebSafeBase64Escape("g1\x1ft\x1f\x1f"),
-        absl::WebSafeBase64Escape("g1\x1ft\x1f\x1fg\x1f" "extra")}) {
+        absl::WebSafeBase64Escape("g1\x1ft\x1f\x1fg\x1f"
+                                  "extra")}) {
     auto after = DecodePageToken(bad, "t", "");
     EXPECT_EQ(after.status().code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_THAT(std::string(after.status().message()), StartsWith("page_token: ")) << bad;

@@ -152,8 +152,8 @@ absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(const std::st
   }
   if (absl::Status status = Migrate(**writer); !status.ok()) return About(path, status);
 
-  auto backend = std::unique_ptr<SqliteBackend>(
-      new SqliteBackend(path, options, std::move(*writer)));
+  auto backend =
+      std::unique_ptr<SqliteBackend>(new SqliteBackend(path, options, std::move(*writer)));
   // Fail at start-up, not at the first read, when readers cannot open.
   auto reader = backend->TakeReader();
   if (!reader.ok()) return About(path, reader.status());

@@ -58,8 +58,7 @@ class SqliteBackend : public GrantBackend {
                                                   int64_t expected_version,
                                                   const apptrust::v1::Suspension& suspension,
                                                   absl::Time now) override;
-  absl::StatusOr<apptrust::v1::Suspension> GetSuspension(
-      absl::string_view suspension_id) override;
+  absl::StatusOr<apptrust::v1::Suspension> GetSuspension(absl::string_view suspension_id) override;
   absl::StatusOr<apptrust::v1::GrantState> DeleteGrant(absl::string_view tenant_id,
                                                        absl::string_view grant_id) override;
   absl::StatusOr<GrantPage> ListGrants(const ListGrantsQuery& query) override;
@@ -70,8 +69,7 @@ class SqliteBackend : public GrantBackend {
  private:
   class ReaderLease;
 
-  SqliteBackend(std::string path, SqliteOptions options,
-                std::unique_ptr<SqliteConnection> writer);
+  SqliteBackend(std::string path, SqliteOptions options, std::unique_ptr<SqliteConnection> writer);
 
   absl::StatusOr<std::unique_ptr<SqliteConnection>> OpenReader();
   absl::StatusOr<std::unique_ptr<SqliteConnection>> TakeReader();

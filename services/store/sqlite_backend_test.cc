@@ -45,7 +45,8 @@ class TempDirectory {
 // of the first row as text.
 std::string QueryFile(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr), SQLITE_OK);
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
+            SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
   std::string result = "<error>";
   if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
@@ -278,8 +279,7 @@ TEST_F(SqliteBackendTest, PutOnASuspendedGrantReactivatesItAndKeepsTheOldSuspens
 TEST_F(SqliteBackendTest, GetIsScopedByTenant) {
   ASSERT_TRUE(backend_->PutGrant(MakeGrant("tenant-a", "g"), At(0)).ok());
   EXPECT_EQ(backend_->GetGrant("tenant-b", "g").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(backend_->GetGrant("tenant-a", "other").status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(backend_->GetGrant("tenant-a", "other").status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(backend_->GetGrant("tenant-a", "g").ok());
 }
 
@@ -377,10 +377,9 @@ TEST_F(SqliteBackendTest, SuspensionIdInUseIsRefusedAndNothingChanges) {
 }
 
 TEST_F(SqliteBackendTest, SuspendUnknownGrantIsNotFound) {
-  EXPECT_EQ(backend_->SuspendGrant("t", "nope", 1, MakeSuspension("s", At(0)), At(0))
-                .status()
-                .code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      backend_->SuspendGrant("t", "nope", 1, MakeSuspension("s", At(0)), At(0)).status().code(),
+      absl::StatusCode::kNotFound);
   EXPECT_EQ(backend_->GetSuspension("s").status().code(), absl::StatusCode::kNotFound);
 }
 
@@ -412,8 +411,8 @@ TEST_F(SqliteBackendTest, DeleteIsScopedByTenant) {
 
 TEST_F(SqliteBackendTest, ListIsOrderedByGrantIdPagedAndScoped) {
   for (const char* id : {"g3", "g1", "g5", "g2", "g4"}) {
-    ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", id, id == std::string("g2") ? "c2" : "c1"),
-                                   At(0)).ok());
+    ASSERT_TRUE(
+        backend_->PutGrant(MakeGrant("t", id, id == std::string("g2") ? "c2" : "c1"), At(0)).ok());
   }
   ASSERT_TRUE(backend_->PutGrant(MakeGrant("other", "g0"), At(0)).ok());
   ASSERT_TRUE(backend_->SuspendGrant("t", "g4", 1, MakeSuspension("s4", At(1)), At(1)).ok());

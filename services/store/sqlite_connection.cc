@@ -15,7 +15,10 @@ absl::Status SqliteStatus(sqlite3* db, int code, absl::string_view context) {
   switch (primary) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      return absl::UnavailableError(absl::StrCat(message, " (database busy; retry)"));
+      // Only another process can hold the lock this long (this one has a
+      // single writer); say so instead of passing SQLite's text through.
+      return absl::UnavailableError(absl::StrCat(
+          context, ": database busy: another process held its lock past the busy timeout"));
     case SQLITE_IOERR:
     case SQLITE_FULL:
     case SQLITE_PROTOCOL:
@@ -42,13 +45,11 @@ Statement::~Statement() {
 }
 
 void Statement::BindText(int index, absl::string_view value) {
-  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
-                    SQLITE_TRANSIENT);
+  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
 }
 
 void Statement::BindBlob(int index, absl::string_view value) {
-  sqlite3_bind_blob(stmt_, index, value.data(), static_cast<int>(value.size()),
-                    SQLITE_TRANSIENT);
+  sqlite3_bind_blob(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
 }
 
 void Statement::BindInt(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }

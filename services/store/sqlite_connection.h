@@ -9,9 +9,9 @@
 // statement never holds a read transaction open between uses.
 //
 // Status mapping (what callers may rely on): SQLITE_BUSY/LOCKED after the
-// busy timeout, I/O errors and a full disk are UNAVAILABLE (retryable, and the
-// message never says "database is locked" to a gRPC caller without the
-// context); NOTADB and CORRUPT are DATA_LOSS; READONLY/PERM/CANTOPEN are
+// busy timeout, I/O errors and a full disk are UNAVAILABLE (retryable; the
+// message says "database busy", never SQLite's bare "database is locked");
+// NOTADB and CORRUPT are DATA_LOSS; READONLY/PERM/CANTOPEN are
 // FAILED_PRECONDITION; a constraint violation is ALREADY_EXISTS (backends turn
 // it into their own error before it leaves them); anything else INTERNAL.
 #ifndef APPTRUST_SERVICES_STORE_SQLITE_CONNECTION_H_
@@ -69,8 +69,7 @@ class SqliteConnection {
   // `flags` are sqlite3_open_v2 flags (SQLITE_OPEN_NOMUTEX is added). Sets
   // the busy timeout. The connection does not check that the file is a
   // database: the first statement does.
-  static absl::StatusOr<std::unique_ptr<SqliteConnection>> Open(const std::string& path,
-                                                                int flags,
+  static absl::StatusOr<std::unique_ptr<SqliteConnection>> Open(const std::string& path, int flags,
                                                                 absl::Duration busy_timeout);
   ~SqliteConnection();
   SqliteConnection(const SqliteConnection&) = delete;

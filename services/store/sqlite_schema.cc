@@ -41,9 +41,9 @@ absl::Status MigrateInTransaction(SqliteConnection& connection) {
   auto version = connection.QueryInt("PRAGMA user_version");
   if (!version.ok()) return version.status();
   if (*version > kLatest) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("database schema version ", *version,
-                     " is newer than this binary supports (", kLatest, ")"));
+    return absl::FailedPreconditionError(absl::StrCat("database schema version ", *version,
+                                                      " is newer than this binary supports (",
+                                                      kLatest, ")"));
   }
   if (*version < 0) {
     return absl::FailedPreconditionError(

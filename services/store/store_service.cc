@@ -38,8 +38,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.code() == absl::StatusCode::kAlreadyExists) {
     return grpc::Status(grpc::StatusCode::INTERNAL, std::string(status.message()));
   }
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
 StoreService::StoreService(StoreMetrics* metrics, Clock clock)
@@ -50,7 +49,8 @@ absl::Status StoreService::AttachBackend(GrantBackend* backend) {
   if (!counts.ok()) return counts.status();
   if (metrics_ != nullptr) metrics_->SetGrantCounts(*counts);
   backend_.store(backend, std::memory_order_release);
-  logging::Info("grants counted").Field("active", counts->active)
+  logging::Info("grants counted")
+      .Field("active", counts->active)
       .Field("suspended", counts->suspended);
   return absl::OkStatus();
 }
@@ -87,8 +87,7 @@ grpc::Status StoreService::GetGrant(grpc::ServerContext*, const v1::GetGrantRequ
 }
 
 grpc::Status StoreService::SuspendGrant(grpc::ServerContext*,
-                                        const v1::SuspendGrantRequest* request,
-                                        Grant* response) {
+                                        const v1::SuspendGrantRequest* request, Grant* response) {
   const absl::Time start = absl::Now();
   return Finish("SuspendGrant", start, DoSuspendGrant(*request, response));
 }
@@ -100,8 +99,7 @@ grpc::Status StoreService::GetSuspension(grpc::ServerContext*,
   return Finish("GetSuspension", start, DoGetSuspension(*request, response));
 }
 
-grpc::Status StoreService::DeleteGrant(grpc::ServerContext*,
-                                       const v1::DeleteGrantRequest* request,
+grpc::Status StoreService::DeleteGrant(grpc::ServerContext*, const v1::DeleteGrantRequest* request,
                                        google::protobuf::Empty*) {
   const absl::Time start = absl::Now();
   return Finish("DeleteGrant", start, DoDeleteGrant(*request));
@@ -140,8 +138,7 @@ absl::Status StoreService::DoGetGrant(const v1::GetGrantRequest& request, Grant*
   return absl::OkStatus();
 }
 
-absl::Status StoreService::DoSuspendGrant(const v1::SuspendGrantRequest& request,
-                                          Grant* response) {
+absl::Status StoreService::DoSuspendGrant(const v1::SuspendGrantRequest& request, Grant* response) {
   if (absl::Status status = ValidateSuspendGrant(request); !status.ok()) return status;
   auto backend = Backend();
   if (!backend.ok()) return backend.status();
@@ -184,8 +181,7 @@ absl::Status StoreService::DoGetSuspension(const v1::GetSuspensionRequest& reque
   if (!suspension.ok()) return suspension.status();
   if (!request.tenant_id().empty() && suspension->tenant_id() != request.tenant_id()) {
     // The same answer as an unknown id: another tenant's ids are not confirmed.
-    return absl::NotFoundError(
-        absl::StrCat("suspension ", request.suspension_id(), " not found"));
+    return absl::NotFoundError(absl::StrCat("suspension ", request.suspension_id(), " not found"));
   }
   *response = std::move(*suspension);
   return absl::OkStatus();
@@ -219,8 +215,8 @@ absl::Status StoreService::DoListGrants(const v1::ListGrantsRequest& request,
   auto page = (*backend)->ListGrants(query);
   if (!page.ok()) return page.status();
   if (page->more && !page->grants.empty()) {
-    response->set_next_page_token(EncodePageToken(request.tenant_id(), request.client_id(),
-                                                  page->grants.back().grant_id()));
+    response->set_next_page_token(
+        EncodePageToken(request.tenant_id(), request.client_id(), page->grants.back().grant_id()));
   }
   for (Grant& grant : page->grants) *response->add_grants() = std::move(grant);
   return absl::OkStatus();

@@ -8,12 +8,13 @@
 //     created_at, updated_at, suspension). ALREADY_EXISTS is never returned.
 //   - SuspendGrant: expected_version is the version of the grant the caller
 //     read (>= 1). An empty suspension.suspension_id gets a random 128-bit hex
-//     id, an unset suspended_at gets the server's clock. When the grant is
-//     already SUSPENDED the answer is OK with the grant and its EXISTING
-//     suspension: the caller won the race exactly when the returned
-//     suspension_id equals the one it sent (send one to be able to tell), or
-//     when the returned version is expected_version + 1 and the state is
-//     SUSPENDED with that suspension. A version mismatch on an ACTIVE grant is
+//     id, an unset suspended_at gets the server's clock; tenant_id, grant_id
+//     and client_id are filled in from the grant. When the grant is already
+//     SUSPENDED the answer is OK with the grant and its EXISTING suspension
+//     (version unchanged), whatever expected_version says: a caller learns
+//     whether its own suspension was stored by comparing the returned
+//     suspension_id with the one it sent, so it should send one (and the
+//     error_uri built from it). A version mismatch on an ACTIVE grant is
 //     FAILED_PRECONDITION (read again, decide again).
 //   - GetSuspension with a tenant_id that is not the suspension's is NOT_FOUND.
 //   - Until AttachBackend(), every RPC answers UNAVAILABLE (health is
@@ -50,11 +51,9 @@ class StoreService final : public apptrust::v1::FingerprintStore::Service {
   // the grant gauges from its counts.
   absl::Status AttachBackend(GrantBackend* backend);
 
-  grpc::Status PutGrant(grpc::ServerContext* context,
-                        const apptrust::v1::PutGrantRequest* request,
+  grpc::Status PutGrant(grpc::ServerContext* context, const apptrust::v1::PutGrantRequest* request,
                         apptrust::v1::Grant* response) override;
-  grpc::Status GetGrant(grpc::ServerContext* context,
-                        const apptrust::v1::GetGrantRequest* request,
+  grpc::Status GetGrant(grpc::ServerContext* context, const apptrust::v1::GetGrantRequest* request,
                         apptrust::v1::Grant* response) override;
   grpc::Status SuspendGrant(grpc::ServerContext* context,
                             const apptrust::v1::SuspendGrantRequest* request,

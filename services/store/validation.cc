@@ -26,8 +26,8 @@ absl::Status ValidateTenantAndGrant(absl::string_view tenant_id, absl::string_vi
 absl::Status ValidateId(absl::string_view field, absl::string_view value) {
   if (value.empty()) return Invalid(field, "must not be empty");
   if (value.size() > kMaxIdBytes) {
-    return Invalid(field, absl::StrCat("must be at most ", kMaxIdBytes, " bytes, got ",
-                                       value.size()));
+    return Invalid(field,
+                   absl::StrCat("must be at most ", kMaxIdBytes, " bytes, got ", value.size()));
   }
   for (size_t i = 0; i < value.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(value[i]);

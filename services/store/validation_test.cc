@@ -26,9 +26,9 @@ TEST(ValidateIdTest, AcceptsPrintableAsciiUpTo256Bytes) {
 }
 
 TEST(ValidateIdTest, RefusesEmptyLongAndUnprintable) {
-  for (const std::string& bad : {std::string(), std::string(257, 'x'), std::string("a\nb"),
-                                 std::string("caf\xc3\xa9"), std::string("a\0b", 3),
-                                 std::string("\x7f")}) {
+  for (const std::string& bad :
+       {std::string(), std::string(257, 'x'), std::string("a\nb"), std::string("caf\xc3\xa9"),
+        std::string("a\0b", 3), std::string("\x7f")}) {
     absl::Status status = ValidateId("grant.grant_id", bad);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_THAT(std::string(status.message()), StartsWith("grant.grant_id: ")) << bad;
@@ -60,16 +60,20 @@ TEST(ValidateSuspendGrantTest, ChecksVersionAndSuspensionFields) {
   request.set_expected_version(1);
   EXPECT_TRUE(ValidateSuspendGrant(request).ok());
   request.set_expected_version(0);
-  EXPECT_THAT(std::string(ValidateSuspendGrant(request).message()), StartsWith("expected_version: "));
+  EXPECT_THAT(std::string(ValidateSuspendGrant(request).message()),
+              StartsWith("expected_version: "));
   request.set_expected_version(3);
   request.mutable_suspension()->set_suspension_id(std::string(257, 'a'));
-  EXPECT_THAT(std::string(ValidateSuspendGrant(request).message()), StartsWith("suspension.suspension_id: "));
+  EXPECT_THAT(std::string(ValidateSuspendGrant(request).message()),
+              StartsWith("suspension.suspension_id: "));
   request.mutable_suspension()->set_suspension_id("abc");
   request.mutable_suspension()->set_tenant_id("other");
-  EXPECT_THAT(std::string(ValidateSuspendGrant(request).message()), StartsWith("suspension.tenant_id: "));
+  EXPECT_THAT(std::string(ValidateSuspendGrant(request).message()),
+              StartsWith("suspension.tenant_id: "));
   request.mutable_suspension()->set_tenant_id("t");
   request.mutable_suspension()->set_grant_id("other");
-  EXPECT_THAT(std::string(ValidateSuspendGrant(request).message()), StartsWith("suspension.grant_id: "));
+  EXPECT_THAT(std::string(ValidateSuspendGrant(request).message()),
+              StartsWith("suspension.grant_id: "));
   request.mutable_suspension()->set_grant_id("g");
   EXPECT_TRUE(ValidateSuspendGrant(request).ok());
   request.clear_tenant_id();

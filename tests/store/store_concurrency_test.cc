@@ -74,13 +74,11 @@ TEST_F(StoreConcurrencyTest, SixteenClientsMixingPutsGetsAndSuspensions) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       // Each client its own channel, as separate decision replicas would.
-      auto channel = grpc::CreateCustomChannel(store_->grpc_address,
-                                               grpc::InsecureChannelCredentials(),
-                                               grpc::ChannelArguments());
+      auto channel = grpc::CreateCustomChannel(
+          store_->grpc_address, grpc::InsecureChannelCredentials(), grpc::ChannelArguments());
       auto stub = NewStoreStub(channel);
       auto check = [&](const grpc::Status& status, const std::string& what) {
-        if (!status.ok()) errors.Add(absl::StrCat("thread ", t, " ", what, ": ",
-                                                  Describe(status)));
+        if (!status.ok()) errors.Add(absl::StrCat("thread ", t, " ", what, ": ", Describe(status)));
         return status.ok();
       };
       for (int i = 0; i < kPerThread; ++i) {
@@ -99,8 +97,9 @@ TEST_F(StoreConcurrencyTest, SixteenClientsMixingPutsGetsAndSuspensions) {
                    "suspend own")) {
           continue;
         }
-        if (i % 3 == 0) check(Put(*stub, MakeGrant(tenant, id, absl::StrCat("client-", t)),
-                                  nullptr), "re-approve");
+        if (i % 3 == 0)
+          check(Put(*stub, MakeGrant(tenant, id, absl::StrCat("client-", t)), nullptr),
+                "re-approve");
 
         // Every thread also races on a few shared grants: reading, then
         // suspending at the version read. Suspension is idempotent, so this
@@ -208,8 +207,8 @@ TEST_F(StoreConcurrencyTest, RacingSuspendGrantCallsAgreeOnOneSuspension) {
     // The losers' proposals were never stored.
     for (int r = 0; r < kRacers; ++r) {
       const std::string proposed = absl::StrFormat("race%02d%02d", g, r);
-      const grpc::StatusCode expected = ids.count(proposed) ? grpc::StatusCode::OK
-                                                            : grpc::StatusCode::NOT_FOUND;
+      const grpc::StatusCode expected =
+          ids.count(proposed) ? grpc::StatusCode::OK : grpc::StatusCode::NOT_FOUND;
       EXPECT_EQ(GetSuspension(*stub, proposed, tenant, nullptr).error_code(), expected);
     }
   }

@@ -83,8 +83,7 @@ TEST(StoreDurabilityTest, EveryAcknowledgedWriteSurvivesSigkill) {
         // Every other grant is also suspended: a second, dependent write.
         if (i % 2 == 1) {
           Grant suspended;
-          if (!Suspend(*stub, "durable", id, put.version(), MakeSuspension(""), &suspended)
-                   .ok()) {
+          if (!Suspend(*stub, "durable", id, put.version(), MakeSuspension(""), &suspended).ok()) {
             break;
           }
           absl::MutexLock lock(&mutex);

@@ -158,8 +158,7 @@ TEST_F(StoreRpcTest, SuspendGrantOnASuspendedGrantReturnsTheExistingSuspension) 
   Grant first;
   ASSERT_TRUE(Suspend(*stub_, tenant_, "g", 1, MakeSuspension("aaaa0001"), &first).ok());
   Grant second;
-  const grpc::Status status =
-      Suspend(*stub_, tenant_, "g", 1, MakeSuspension("bbbb0002"), &second);
+  const grpc::Status status = Suspend(*stub_, tenant_, "g", 1, MakeSuspension("bbbb0002"), &second);
   ASSERT_TRUE(status.ok()) << Describe(status);
   EXPECT_EQ(second.SerializeAsString(), first.SerializeAsString());
   EXPECT_EQ(second.suspension().suspension_id(), "aaaa0001");
@@ -201,8 +200,7 @@ TEST_F(StoreRpcTest, DeleteGrantRevokes) {
   grpc::Status status = Delete(*stub_, tenant_, "g");
   ASSERT_TRUE(status.ok()) << Describe(status);
   EXPECT_EQ(Get(*stub_, tenant_, "g", nullptr).error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(GetSuspension(*stub_, "ee01", "", nullptr).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(GetSuspension(*stub_, "ee01", "", nullptr).error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(Delete(*stub_, tenant_, "g").error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
@@ -211,8 +209,7 @@ TEST_F(StoreRpcTest, ListGrantsPagesInGrantIdOrderWithAClientFilter) {
   for (int i = kGrants - 1; i >= 0; --i) {
     char id[16];
     std::snprintf(id, sizeof(id), "g%04d", i);
-    ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, id, i % 10 == 0 ? "rare" : "common"), nullptr)
-                    .ok());
+    ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, id, i % 10 == 0 ? "rare" : "common"), nullptr).ok());
   }
   ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_ + "-other", "g0000"), nullptr).ok());
 
@@ -272,8 +269,8 @@ TEST_F(StoreRpcTest, ListGrantsRefusesBadOrForeignPageTokens) {
   ASSERT_TRUE(List(*stub_, request, &page).ok());
   ASSERT_FALSE(page.next_page_token().empty());
 
-  for (const std::string& token : {std::string("not a token!"), std::string("Zm9v"),
-                                   page.next_page_token() + "x"}) {
+  for (const std::string& token :
+       {std::string("not a token!"), std::string("Zm9v"), page.next_page_token() + "x"}) {
     v1::ListGrantsRequest bad = request;
     bad.set_page_token(token);
     v1::ListGrantsResponse ignored;
@@ -366,8 +363,7 @@ TEST_F(StoreRpcTest, TenantsCannotReachEachOthersGrants) {
   ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_a, "suspended-id"), nullptr).ok());
   ASSERT_TRUE(Suspend(*stub_, tenant_a, "suspended-id", 1, MakeSuspension("ff01"), nullptr).ok());
 
-  EXPECT_EQ(Get(*stub_, tenant_b, "shared-id", nullptr).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Get(*stub_, tenant_b, "shared-id", nullptr).error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(Suspend(*stub_, tenant_b, "shared-id", 1, MakeSuspension(""), nullptr).error_code(),
             grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(Delete(*stub_, tenant_b, "shared-id").error_code(), grpc::StatusCode::NOT_FOUND);
@@ -412,14 +408,15 @@ TEST_F(StoreRpcTest, MetricsCountRpcsByMethodAndCodeWithLatencyBuckets) {
   ASSERT_TRUE(text.ok()) << text.status();
   EXPECT_EQ(SeriesValue(*text, ok_put).value_or(-1), puts_before + 2);
   EXPECT_EQ(SeriesValue(*text, not_found_get).value_or(-1), misses_before + 1);
-  EXPECT_TRUE(SeriesValue(*text,
-                          R"(apptrust_store_rpc_duration_seconds_bucket{method="PutGrant",le="0.0001"})")
-                  .has_value())
+  EXPECT_TRUE(
+      SeriesValue(*text,
+                  R"(apptrust_store_rpc_duration_seconds_bucket{method="PutGrant",le="0.0001"})")
+          .has_value())
       << *text;
-  EXPECT_GE(SeriesValue(*text,
-                        R"(apptrust_store_rpc_duration_seconds_bucket{method="PutGrant",le="10"})")
-                .value_or(-1),
-            puts_before + 2);
+  EXPECT_GE(
+      SeriesValue(*text, R"(apptrust_store_rpc_duration_seconds_bucket{method="PutGrant",le="10"})")
+          .value_or(-1),
+      puts_before + 2);
   EXPECT_TRUE(SeriesValue(*text, R"(apptrust_grants{state="active"})").has_value());
   EXPECT_TRUE(SeriesValue(*text, R"(apptrust_grants{state="suspended"})").has_value());
 }
@@ -433,7 +430,8 @@ TEST(StoreProcessTest, GrantGaugesAreRecountedOnRestart) {
     auto store = StartStore(db);
     ASSERT_TRUE(store.ok()) << store.status();
     auto stub = NewStoreStub(store->channel);
-    for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(Put(*stub, MakeGrant("t", id), nullptr).ok());
+    for (const char* id : {"a", "b", "c"})
+      ASSERT_TRUE(Put(*stub, MakeGrant("t", id), nullptr).ok());
     ASSERT_TRUE(Suspend(*stub, "t", "b", 1, MakeSuspension(""), nullptr).ok());
     auto text = ScrapeMetrics(store->metrics_address);
     ASSERT_TRUE(text.ok());
@@ -467,8 +465,8 @@ TEST(StoreProcessTest, ANonDatabaseFileStopsStartUpNamingTheFlag) {
   auto store = StartStore(db);
   ASSERT_FALSE(store.ok()) << "started on a text file";
   // StartStore gave up because the process exited; ask it how.
-  auto process = Subprocess::Start({StoreBinary(), "--listen=127.0.0.1:0",
-                                    "--metrics_listen=127.0.0.1:0", "--db=" + db});
+  auto process = Subprocess::Start(
+      {StoreBinary(), "--listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0", "--db=" + db});
   ASSERT_TRUE(process.ok());
   auto code = (*process)->Wait(absl::Seconds(20));
   ASSERT_TRUE(code.ok()) << "the store kept running on a text file";
@@ -481,8 +479,8 @@ TEST(StoreProcessTest, AnUncreatableDirectoryStopsStartUpNamingTheFlag) {
   TempDir dir;
   std::ofstream(dir.File("file")).close();
   const std::string db = dir.File("file/sub/store.db");
-  auto process = Subprocess::Start({StoreBinary(), "--listen=127.0.0.1:0",
-                                    "--metrics_listen=127.0.0.1:0", "--db=" + db});
+  auto process = Subprocess::Start(
+      {StoreBinary(), "--listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0", "--db=" + db});
   ASSERT_TRUE(process.ok());
   auto code = (*process)->Wait(absl::Seconds(20));
   ASSERT_TRUE(code.ok());
