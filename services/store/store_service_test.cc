@@ -1,0 +1,237 @@
+// StoreService logic without a server or a database: what reaches the
+// backend, how backend errors map to gRPC codes (UNAVAILABLE must stay
+// UNAVAILABLE: the decision service never allows a refresh without the
+// grant's state), and what the metrics record. The backend is a fake; the
+// real one is exercised by sqlite_backend_test and tests/store/.
+#include "services/store/store_service.h"
+
+#include <optional>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "prometheus/registry.h"
+
+namespace apptrust::store {
+namespace {
+
+// Answers every call with `next_error` when set; records what it was given.
+class FakeBackend : public GrantBackend {
+ public:
+  absl::StatusOr<PutGrantResult> PutGrant(const v1::Grant& grant, absl::Time now) override {
+    if (!next_error.ok()) return next_error;
+    PutGrantResult result;
+    result.grant = grant;
+    result.grant.set_state(v1::GRANT_STATE_ACTIVE);
+    result.grant.set_version(1);
+    return result;
+  }
+  absl::StatusOr<v1::Grant> GetGrant(absl::string_view, absl::string_view) override {
+    if (!next_error.ok()) return next_error;
+    return v1::Grant();
+  }
+  absl::StatusOr<SuspendGrantResult> SuspendGrant(absl::string_view, absl::string_view,
+                                                  int64_t expected_version,
+                                                  const v1::Suspension& suspension,
+                                                  absl::Time now) override {
+    if (!next_error.ok()) return next_error;
+    last_suspension = suspension;
+    last_now = now;
+    SuspendGrantResult result;
+    result.grant.set_state(v1::GRANT_STATE_SUSPENDED);
+    result.grant.set_version(expected_version + 1);
+    *result.grant.mutable_suspension() = suspension;
+    result.newly_suspended = true;
+    return result;
+  }
+  absl::StatusOr<v1::Suspension> GetSuspension(absl::string_view id) override {
+    if (!next_error.ok()) return next_error;
+    v1::Suspension suspension;
+    suspension.set_suspension_id(std::string(id));
+    suspension.set_tenant_id("owner");
+    return suspension;
+  }
+  absl::StatusOr<v1::GrantState> DeleteGrant(absl::string_view, absl::string_view) override {
+    if (!next_error.ok()) return next_error;
+    return v1::GRANT_STATE_ACTIVE;
+  }
+  absl::StatusOr<GrantPage> ListGrants(const ListGrantsQuery& query) override {
+    if (!next_error.ok()) return next_error;
+    last_query = query;
+    GrantPage page;
+    for (int i = 0; i < query.limit; ++i) {
+      page.grants.emplace_back();
+      page.grants.back().set_grant_id("g" + std::to_string(i));
+    }
+    page.more = true;
+    return page;
+  }
+  absl::StatusOr<GrantCounts> CountGrants() override { return GrantCounts{3, 1}; }
+
+  absl::Status next_error;
+  std::optional<v1::Suspension> last_suspension;
+  absl::Time last_now;
+  ListGrantsQuery last_query;
+};
+
+double CounterValue(prometheus::Registry& registry, const std::string& method,
+                    const std::string& code) {
+  for (const auto& family : registry.Collect()) {
+    if (family.name != "apptrust_store_rpcs_total") continue;
+    for (const auto& metric : family.metric) {
+      std::string m, c;
+      for (const auto& label : metric.label) {
+        if (label.name == "method") m = label.value;
+        if (label.name == "code") c = label.value;
+      }
+      if (m == method && c == code) return metric.counter.value;
+    }
+  }
+  return 0;
+}
+
+double GaugeValue(prometheus::Registry& registry, const std::string& state) {
+  for (const auto& family : registry.Collect()) {
+    if (family.name != "apptrust_grants") continue;
+    for (const auto& metric : family.metric) {
+      if (metric.label.size() == 1 && metric.label[0].value == state) return metric.gauge.value;
+    }
+  }
+  return -1;
+}
+
+class StoreServiceTest : public ::testing::Test {
+ protected:
+  StoreServiceTest()
+      : metrics_(registry_), service_(&metrics_, [] { return absl::FromUnixSeconds(1000); }) {}
+  void SetUp() override { ASSERT_TRUE(service_.AttachBackend(&backend_).ok()); }
+
+  prometheus::Registry registry_;
+  StoreMetrics metrics_;
+  StoreService service_;
+  FakeBackend backend_;
+};
+
+TEST(StoreServiceDetachedTest, AnswersUnavailableUntilABackendIsAttached) {
+  StoreService service(nullptr);
+  v1::GetGrantRequest request;
+  request.set_tenant_id("t");
+  request.set_grant_id("g");
+  v1::Grant response;
+  const grpc::Status status = service.GetGrant(nullptr, &request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(StoreServiceTest, BackendErrorsKeepTheirMeaning) {
+  v1::GetGrantRequest request;
+  request.set_tenant_id("t");
+  request.set_grant_id("g");
+  v1::Grant response;
+  const std::pair<absl::Status, grpc::StatusCode> cases[] = {
+      {absl::UnavailableError("database busy"), grpc::StatusCode::UNAVAILABLE},
+      {absl::NotFoundError("grant g not found"), grpc::StatusCode::NOT_FOUND},
+      {absl::FailedPreconditionError("version"), grpc::StatusCode::FAILED_PRECONDITION},
+      {absl::DataLossError("corrupt"), grpc::StatusCode::DATA_LOSS},
+      // The store never means ALREADY_EXISTS; a leak of it is a bug.
+      {absl::AlreadyExistsError("constraint"), grpc::StatusCode::INTERNAL},
+  };
+  for (const auto& [error, code] : cases) {
+    backend_.next_error = error;
+    const grpc::Status status = service_.GetGrant(nullptr, &request, &response);
+    EXPECT_EQ(status.error_code(), code) << error;
+    EXPECT_EQ(status.error_message(), error.message());
+  }
+  EXPECT_EQ(CounterValue(registry_, "GetGrant", "UNAVAILABLE"), 1);
+  EXPECT_EQ(CounterValue(registry_, "GetGrant", "NOT_FOUND"), 1);
+}
+
+TEST_F(StoreServiceTest, ValidationFailsBeforeTheBackendIsAsked) {
+  v1::PutGrantRequest request;
+  request.mutable_grant()->set_grant_id("g");
+  v1::Grant response;
+  backend_.next_error = absl::InternalError("must not be reached");
+  const grpc::Status status = service_.PutGrant(nullptr, &request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "grant.tenant_id: must not be empty");
+  EXPECT_EQ(CounterValue(registry_, "PutGrant", "INVALID_ARGUMENT"), 1);
+}
+
+TEST_F(StoreServiceTest, SuspendFillsInIdAndTimeOnlyWhenMissing) {
+  v1::SuspendGrantRequest request;
+  request.set_tenant_id("t");
+  request.set_grant_id("g");
+  request.set_expected_version(4);
+  v1::Grant response;
+  ASSERT_TRUE(service_.SuspendGrant(nullptr, &request, &response).ok());
+  ASSERT_TRUE(backend_.last_suspension.has_value());
+  const std::string generated = backend_.last_suspension->suspension_id();
+  EXPECT_EQ(generated.size(), 32u);
+  EXPECT_EQ(backend_.last_suspension->suspended_at().seconds(), 1000);
+  EXPECT_EQ(backend_.last_now, absl::FromUnixSeconds(1000));
+  EXPECT_EQ(response.version(), 5);
+
+  request.mutable_suspension()->set_suspension_id("chosen-by-caller");
+  request.mutable_suspension()->mutable_suspended_at()->set_seconds(77);
+  ASSERT_TRUE(service_.SuspendGrant(nullptr, &request, &response).ok());
+  EXPECT_EQ(backend_.last_suspension->suspension_id(), "chosen-by-caller");
+  EXPECT_EQ(backend_.last_suspension->suspended_at().seconds(), 77);
+
+  ASSERT_TRUE(service_.SuspendGrant(nullptr, &request, &response).ok());
+  v1::SuspendGrantRequest another = request;
+  another.mutable_suspension()->clear_suspension_id();
+  ASSERT_TRUE(service_.SuspendGrant(nullptr, &another, &response).ok());
+  EXPECT_NE(backend_.last_suspension->suspension_id(), generated) << "ids must not repeat";
+}
+
+TEST_F(StoreServiceTest, GetSuspensionHidesOtherTenantsSuspensions) {
+  v1::GetSuspensionRequest request;
+  request.set_suspension_id("s1");
+  v1::Suspension response;
+  EXPECT_TRUE(service_.GetSuspension(nullptr, &request, &response).ok());
+  request.set_tenant_id("owner");
+  EXPECT_TRUE(service_.GetSuspension(nullptr, &request, &response).ok());
+  request.set_tenant_id("intruder");
+  EXPECT_EQ(service_.GetSuspension(nullptr, &request, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(StoreServiceTest, ListPassesTheCappedPageSizeAndReturnsAToken) {
+  v1::ListGrantsRequest request;
+  request.set_tenant_id("t");
+  request.set_client_id("c");
+  request.set_page_size(5000);
+  v1::ListGrantsResponse response;
+  ASSERT_TRUE(service_.ListGrants(nullptr, &request, &response).ok());
+  EXPECT_EQ(backend_.last_query.limit, 1000);
+  EXPECT_EQ(backend_.last_query.client_id, "c");
+  EXPECT_EQ(backend_.last_query.after_grant_id, "");
+  ASSERT_FALSE(response.next_page_token().empty());
+
+  request.set_page_token(response.next_page_token());
+  request.set_page_size(0);
+  ASSERT_TRUE(service_.ListGrants(nullptr, &request, &response).ok());
+  EXPECT_EQ(backend_.last_query.limit, 100);
+  EXPECT_EQ(backend_.last_query.after_grant_id, "g999");
+}
+
+TEST_F(StoreServiceTest, GrantGaugesStartFromTheCountAndFollowWrites) {
+  EXPECT_EQ(GaugeValue(registry_, "active"), 3);
+  EXPECT_EQ(GaugeValue(registry_, "suspended"), 1);
+  v1::SuspendGrantRequest suspend;
+  suspend.set_tenant_id("t");
+  suspend.set_grant_id("g");
+  suspend.set_expected_version(1);
+  v1::Grant grant;
+  ASSERT_TRUE(service_.SuspendGrant(nullptr, &suspend, &grant).ok());
+  EXPECT_EQ(GaugeValue(registry_, "active"), 2);
+  EXPECT_EQ(GaugeValue(registry_, "suspended"), 2);
+  v1::DeleteGrantRequest remove;
+  remove.set_tenant_id("t");
+  remove.set_grant_id("g");
+  google::protobuf::Empty empty;
+  ASSERT_TRUE(service_.DeleteGrant(nullptr, &remove, &empty).ok());  // fake: was ACTIVE
+  EXPECT_EQ(GaugeValue(registry_, "active"), 1);
+}
+
+}  // namespace
+}  // namespace apptrust::store
