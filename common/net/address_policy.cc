@@ -6,11 +6,11 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/strings/ascii.h"
 
 namespace apptrust::net {
 namespace {
@@ -166,7 +166,8 @@ absl::StatusOr<Cidr> ParseCidr(absl::string_view text) {
         address->bytes[prefix / 8] & static_cast<uint8_t>(0xff << (8 - prefix % 8));
   }
   if (!(masked == *address)) {
-    return absl::InvalidArgumentError(absl::StrCat("CIDR '", text, "' has host bits set (did you mean ",
+    return absl::InvalidArgumentError(absl::StrCat("CIDR '", text,
+                                                   "' has host bits set (did you mean ",
                                                    masked.ToString(), "/", prefix, "?)"));
   }
   return cidr;

@@ -15,13 +15,36 @@ IpAddress Ip(const std::string& text) {
 
 TEST(AddressPolicyTest, RefusesNonPublicAddressesByDefault) {
   AddressPolicy policy;
-  for (const char* text :
-       {"10.0.0.1", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254",
-        "100.64.0.1", "127.0.0.1", "127.255.0.9", "0.0.0.0", "224.0.0.1", "239.1.2.3",
-        "255.255.255.255", "240.0.0.1", "192.0.2.1", "198.18.0.1", "::", "::1", "fc00::1",
-        "fd12:3456::1", "fe80::1", "ff02::1", "fec0::1", "::ffff:10.0.0.1",
-        "::ffff:127.0.0.1", "::ffff:169.254.169.254", "::10.0.0.1", "::127.0.0.1",
-        "64:ff9b::a9fe:a9fe", "2002:0a00:0001::1", "2001:db8::1"}) {
+  for (const char* text : {"10.0.0.1",
+                           "172.16.0.1",
+                           "172.31.255.255",
+                           "192.168.1.1",
+                           "169.254.169.254",
+                           "100.64.0.1",
+                           "127.0.0.1",
+                           "127.255.0.9",
+                           "0.0.0.0",
+                           "224.0.0.1",
+                           "239.1.2.3",
+                           "255.255.255.255",
+                           "240.0.0.1",
+                           "192.0.2.1",
+                           "198.18.0.1",
+                           "::",
+                           "::1",
+                           "fc00::1",
+                           "fd12:3456::1",
+                           "fe80::1",
+                           "ff02::1",
+                           "fec0::1",
+                           "::ffff:10.0.0.1",
+                           "::ffff:127.0.0.1",
+                           "::ffff:169.254.169.254",
+                           "::10.0.0.1",
+                           "::127.0.0.1",
+                           "64:ff9b::a9fe:a9fe",
+                           "2002:0a00:0001::1",
+                           "2001:db8::1"}) {
     std::optional<std::string> reason = policy.RefusalReason(Ip(text));
     EXPECT_TRUE(reason.has_value()) << text << " should be refused";
   }
@@ -36,9 +59,9 @@ TEST(AddressPolicyTest, ReasonsNameTheRange) {
 
 TEST(AddressPolicyTest, AllowsPublicAddresses) {
   AddressPolicy policy;
-  for (const char* text : {"8.8.8.8", "1.1.1.1", "93.184.216.34", "172.32.0.1", "100.128.0.1",
-                           "2606:4700:4700::1111", "2a00:1450:4001:800::200e",
-                           "::ffff:8.8.8.8", "64:ff9b::808:808"}) {
+  for (const char* text :
+       {"8.8.8.8", "1.1.1.1", "93.184.216.34", "172.32.0.1", "100.128.0.1", "2606:4700:4700::1111",
+        "2a00:1450:4001:800::200e", "::ffff:8.8.8.8", "64:ff9b::808:808"}) {
     EXPECT_TRUE(policy.IsAllowed(Ip(text))) << text << ": " << *policy.RefusalReason(Ip(text));
   }
 }
@@ -72,8 +95,7 @@ TEST(AddressPolicyTest, ParsesCidrsStrictly) {
     auto parsed = ParseCidrList(bad);
     ASSERT_FALSE(parsed.ok()) << bad;
     EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_NE(parsed.status().message().find("CIDR"), absl::string_view::npos)
-        << parsed.status();
+    EXPECT_NE(parsed.status().message().find("CIDR"), absl::string_view::npos) << parsed.status();
   }
 }
 

@@ -67,10 +67,10 @@ absl::StatusOr<std::string> PercentDecode(absl::string_view text) {
     }
     for (int k = 1; k <= 2; ++k) {
       char h = text[i + k];
-      int v = absl::ascii_isdigit(h) ? h - '0'
+      int v = absl::ascii_isdigit(h)   ? h - '0'
               : (h >= 'a' && h <= 'f') ? h - 'a' + 10
               : (h >= 'A' && h <= 'F') ? h - 'A' + 10
-                                        : -1;
+                                       : -1;
       if (v < 0) return Invalid("host has a malformed percent-encoding");
       value = value * 16 + v;
     }
@@ -89,8 +89,8 @@ bool IsAscii(absl::string_view text) {
 
 absl::Status CheckLabels(absl::string_view host) {
   if (host.size() > kMaxHostBytes) {
-    return Invalid(absl::StrCat("host is ", host.size(), " bytes long (at most ", kMaxHostBytes,
-                                " allowed)"));
+    return Invalid(
+        absl::StrCat("host is ", host.size(), " bytes long (at most ", kMaxHostBytes, " allowed)"));
   }
   std::vector<absl::string_view> labels = absl::StrSplit(host, '.');
   for (absl::string_view label : labels) {
@@ -100,8 +100,8 @@ absl::Status CheckLabels(absl::string_view host) {
     }
     for (char c : label) {
       if (!absl::ascii_isalnum(c) && c != '-') {
-        return Invalid(absl::StrCat("host '", host, "' has an invalid character in label '",
-                                    label, "'"));
+        return Invalid(
+            absl::StrCat("host '", host, "' has an invalid character in label '", label, "'"));
       }
     }
     if (label.front() == '-' || label.back() == '-') {
@@ -143,12 +143,12 @@ absl::StatusOr<std::string> NormalizeHost(absl::string_view raw_host) {
       host.find("XN--") != std::string::npos) {
     if (host.size() > 4 * kMaxHostBytes) return Invalid("host is too long");
     char* lookup = nullptr;
-    int rc = idn2_lookup_u8(reinterpret_cast<const uint8_t*>(host.c_str()),
-                            reinterpret_cast<uint8_t**>(&lookup),
-                            IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+    int rc =
+        idn2_lookup_u8(reinterpret_cast<const uint8_t*>(host.c_str()),
+                       reinterpret_cast<uint8_t**>(&lookup), IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
     if (rc != IDN2_OK) {
-      return Invalid(absl::StrCat("host is not a valid internationalised name (",
-                                  idn2_strerror(rc), ")"));
+      return Invalid(
+          absl::StrCat("host is not a valid internationalised name (", idn2_strerror(rc), ")"));
     }
     host = lookup;
     idn2_free(lookup);

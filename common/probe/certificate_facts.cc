@@ -103,11 +103,16 @@ v1::ValidationLevel ValidationLevelOf(X509* cert) {
   // Several OIDs may appear; the strongest claim wins (EV > OV > IV > DV).
   auto rank = [](v1::ValidationLevel l) {
     switch (l) {
-      case v1::VALIDATION_LEVEL_EV: return 4;
-      case v1::VALIDATION_LEVEL_OV: return 3;
-      case v1::VALIDATION_LEVEL_IV: return 2;
-      case v1::VALIDATION_LEVEL_DV: return 1;
-      default: return 0;
+      case v1::VALIDATION_LEVEL_EV:
+        return 4;
+      case v1::VALIDATION_LEVEL_OV:
+        return 3;
+      case v1::VALIDATION_LEVEL_IV:
+        return 2;
+      case v1::VALIDATION_LEVEL_DV:
+        return 1;
+      default:
+        return 0;
     }
   };
   const int count = static_cast<int>(sk_POLICYINFO_num(policies));
@@ -128,17 +133,16 @@ v1::ValidationLevel ValidationLevelOf(X509* cert) {
 }
 
 void AddDnsSans(X509* cert, v1::TlsFingerprint* out) {
-  auto* names = static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   if (names == nullptr) return;
   const int count = static_cast<int>(sk_GENERAL_NAME_num(names));
   for (int i = 0; i < count; ++i) {
     GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
     if (name->type != GEN_DNS) continue;
     const ASN1_STRING* dns = name->d.dNSName;
-    out->add_subject_alt_names(
-        std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
-                    ASN1_STRING_length(dns)));
+    out->add_subject_alt_names(std::string(
+        reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)), ASN1_STRING_length(dns)));
   }
   GENERAL_NAMES_free(names);
 }
@@ -148,10 +152,18 @@ std::string KeyTypeOf(X509* cert) {
   if (key == nullptr) return "";
   std::string type;
   switch (EVP_PKEY_id(key)) {
-    case EVP_PKEY_RSA: type = "RSA"; break;
-    case EVP_PKEY_EC: type = "EC"; break;
-    case EVP_PKEY_ED25519: type = "ED25519"; break;
-    default: type = "OTHER"; break;
+    case EVP_PKEY_RSA:
+      type = "RSA";
+      break;
+    case EVP_PKEY_EC:
+      type = "EC";
+      break;
+    case EVP_PKEY_ED25519:
+      type = "ED25519";
+      break;
+    default:
+      type = "OTHER";
+      break;
   }
   EVP_PKEY_free(key);
   return type;
@@ -223,9 +235,8 @@ absl::StatusOr<X509StorePtr> LoadTrustStore(const std::string& path) {
   }
   ERR_clear_error();
   if (ok != 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("trust store '", path.empty() ? "(system default)" : path,
-                     "' could not be loaded"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "trust store '", path.empty() ? "(system default)" : path, "' could not be loaded"));
   }
   return store;
 }
@@ -246,8 +257,10 @@ void DescribeCertificateChain(STACK_OF(X509) * chain, X509_STORE* trust,
   out->set_issuer(NameRfc2253(X509_get_issuer_name(leaf)));
   out->set_serial(SerialHex(leaf));
   int64_t seconds = 0;
-  if (UnixSeconds(X509_get0_notBefore(leaf), &seconds)) out->mutable_not_before()->set_seconds(seconds);
-  if (UnixSeconds(X509_get0_notAfter(leaf), &seconds)) out->mutable_not_after()->set_seconds(seconds);
+  if (UnixSeconds(X509_get0_notBefore(leaf), &seconds))
+    out->mutable_not_before()->set_seconds(seconds);
+  if (UnixSeconds(X509_get0_notAfter(leaf), &seconds))
+    out->mutable_not_after()->set_seconds(seconds);
   out->set_validation_level(ValidationLevelOf(leaf));
   out->set_key_type(KeyTypeOf(leaf));
   out->set_self_signed(IsSelfSigned(leaf));

@@ -88,8 +88,8 @@ class CertificateFactsTest : public ::testing::Test {
 };
 
 TEST_F(CertificateFactsTest, ReadsEveryField) {
-  v1::TlsFingerprint fp = Describe("app.examplehealth.test", absl::FromUnixSeconds(kNotBefore + 60),
-                                   trust_.get());
+  v1::TlsFingerprint fp =
+      Describe("app.examplehealth.test", absl::FromUnixSeconds(kNotBefore + 60), trust_.get());
   EXPECT_EQ(fp.leaf_sha256(), "336b4432a08c78fedfb56af9315f5b7dbb69ad439bc38a24326d3665de8bea0f");
   EXPECT_EQ(fp.spki_sha256(), "55fa045c211a1794650c691d6f02554dbe7e81e181bc9af2a059b39b4f6b6023");
   EXPECT_EQ(fp.serial(), "0A1B2C");

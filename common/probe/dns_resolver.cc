@@ -65,8 +65,7 @@ void ParseAnswer(PendingQuery& query, const unsigned char* abuf, int alen, DnsAn
       }
       for (ares_txt_ext* t = txt; t != nullptr; t = t->next) {
         if (t->record_start || answer->txt_records.empty()) answer->txt_records.emplace_back();
-        answer->txt_records.back().emplace_back(reinterpret_cast<const char*>(t->txt),
-                                                t->length);
+        answer->txt_records.back().emplace_back(reinterpret_cast<const char*>(t->txt), t->length);
         answer->txt_bytes += t->length;
       }
       ares_free_data(txt);
@@ -116,8 +115,7 @@ v1::ProbeOutcome OutcomeForAresStatus(int status) {
   }
 }
 
-absl::StatusOr<std::unique_ptr<DnsResolver>> DnsResolver::Create(EventLoop* loop,
-                                                                 Options options) {
+absl::StatusOr<std::unique_ptr<DnsResolver>> DnsResolver::Create(EventLoop* loop, Options options) {
   static std::once_flag init_once;
   static int init_status = ARES_SUCCESS;
   std::call_once(init_once, [] { init_status = ares_library_init(ARES_LIB_INIT_ALL); });
@@ -173,8 +171,7 @@ void DnsResolver::Query(const std::string& name, Type type, Callback callback) {
   ArmTimer();
 }
 
-void DnsResolver::SocketStateCallback(void* data, ares_socket_t fd, int readable,
-                                      int writable) {
+void DnsResolver::SocketStateCallback(void* data, ares_socket_t fd, int readable, int writable) {
   auto* self = static_cast<DnsResolver*>(data);
   if (!readable && !writable) {
     self->loop_->UnwatchFd(fd);

@@ -53,8 +53,9 @@ TEST(FingerprintBuilderTest, ClientIdMustMatchExactly) {
   EXPECT_FALSE(BuildFingerprint(AppTarget(), endpoint, txt, "abc", "cerner-client-id")
                    .dns()
                    .client_id_txt_present());
-  EXPECT_FALSE(
-      BuildFingerprint(AppTarget(), endpoint, txt, "", "cerner-client-id").dns().client_id_txt_present());
+  EXPECT_FALSE(BuildFingerprint(AppTarget(), endpoint, txt, "", "cerner-client-id")
+                   .dns()
+                   .client_id_txt_present());
   // Unset TXT time is ignored for captured_at.
   EXPECT_EQ(BuildFingerprint(AppTarget(), endpoint, txt, "abc", "cerner-client-id")
                 .captured_at()

@@ -7,9 +7,8 @@
 
 namespace apptrust::probe {
 
-v1::Fingerprint ObserveBlocking(Prober& prober, const Target& target,
-                                absl::string_view client_id, absl::string_view txt_key,
-                                absl::Time deadline) {
+v1::Fingerprint ObserveBlocking(Prober& prober, const Target& target, absl::string_view client_id,
+                                absl::string_view txt_key, absl::Time deadline) {
   EndpointObservation endpoint;
   TxtObservation txt;
   const bool lookup_txt = !target.host_is_ip_literal;

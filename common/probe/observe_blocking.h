@@ -19,9 +19,8 @@ namespace apptrust::probe {
 
 inline constexpr char kDefaultTxtKey[] = "cerner-client-id";
 
-v1::Fingerprint ObserveBlocking(Prober& prober, const Target& target,
-                                absl::string_view client_id, absl::string_view txt_key,
-                                absl::Time deadline);
+v1::Fingerprint ObserveBlocking(Prober& prober, const Target& target, absl::string_view client_id,
+                                absl::string_view txt_key, absl::Time deadline);
 
 }  // namespace apptrust::probe
 

@@ -92,7 +92,7 @@ v1::Revocation RevocationFromOcspStaple(absl::Span<const uint8_t> der,
   Der data{tbs};
   absl::Span<const uint8_t> item;
   std::optional<uint8_t> tag = data.Next(&item);
-  if (tag == 0xa0) tag = data.Next(&item);  // version
+  if (tag == 0xa0) tag = data.Next(&item);          // version
   if (tag != 0xa1 && tag != 0xa2) return kUnknown;  // responderID byName / byKey
   if (!data.Expect(kGeneralizedTime, &item)) return kUnknown;
   absl::Span<const uint8_t> responses;

@@ -38,13 +38,13 @@ Bytes Response(uint8_t response_status, const Bytes& serial, const Bytes& cert_s
   Bytes cert_id =
       Tlv(0x30, Cat({sha1, Tlv(0x04, Bytes(20, 1)), Tlv(0x04, Bytes(20, 2)), Tlv(0x02, serial)}));
   Bytes single = Tlv(0x30, Cat({cert_id, cert_status, kGeneralizedTime}));
-  Bytes tbs = Tlv(0x30, Cat({Tlv(0xa2, Tlv(0x04, Bytes(20, 3))), kGeneralizedTime,
-                             Tlv(0x30, single)}));
-  Bytes basic = Tlv(0x30, Cat({tbs, Tlv(0x30, Tlv(0x06, {0x2a, 0x86, 0x48})),
-                               Tlv(0x03, {0x00, 0x01})}));
+  Bytes tbs =
+      Tlv(0x30, Cat({Tlv(0xa2, Tlv(0x04, Bytes(20, 3))), kGeneralizedTime, Tlv(0x30, single)}));
+  Bytes basic =
+      Tlv(0x30, Cat({tbs, Tlv(0x30, Tlv(0x06, {0x2a, 0x86, 0x48})), Tlv(0x03, {0x00, 0x01})}));
   Bytes response_bytes = Tlv(
-      0x30, Cat({Tlv(0x06, {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x01}),
-                 Tlv(0x04, basic)}));
+      0x30,
+      Cat({Tlv(0x06, {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x01}), Tlv(0x04, basic)}));
   return Tlv(0x30, Cat({Tlv(0x0a, {response_status}), Tlv(0xa0, response_bytes)}));
 }
 
@@ -56,8 +56,7 @@ TEST(OcspStapleTest, ReadsGoodAndRevokedForTheLeafSerial) {
   const Bytes serial = {0x00, 0x9a, 0x01};  // DER keeps the sign byte
   const Bytes leaf = {0x9a, 0x01};
   EXPECT_EQ(RevocationFromOcspStaple(Response(0, serial, kGood), leaf), v1::REVOCATION_GOOD);
-  EXPECT_EQ(RevocationFromOcspStaple(Response(0, serial, kRevoked), leaf),
-            v1::REVOCATION_REVOKED);
+  EXPECT_EQ(RevocationFromOcspStaple(Response(0, serial, kRevoked), leaf), v1::REVOCATION_REVOKED);
   EXPECT_EQ(RevocationFromOcspStaple(Response(0, serial, kUnknownStatus), leaf),
             v1::REVOCATION_UNKNOWN);
 }

@@ -52,7 +52,8 @@ class ProbeEngine::Impl {
     EventLoop::TimerId timer = 0;
   };
 
-  explicit Impl(ProbeEngineOptions options) : options_(std::move(options)), policy_(options_.allow_cidrs) {
+  explicit Impl(ProbeEngineOptions options)
+      : options_(std::move(options)), policy_(options_.allow_cidrs) {
     if (!options_.clock) options_.clock = [] { return absl::Now(); };
   }
 
@@ -307,9 +308,9 @@ class ProbeEngine::Impl {
       if (answer.outcome == v1::PROBE_OUTCOME_OK) {
         if (answer.txt_bytes > options_.max_txt_bytes) {
           observation.outcome = v1::PROBE_OUTCOME_ERROR;
-          observation.error = absl::StrCat("TXT records at ", it->second->domain, " total ",
-                                           answer.txt_bytes, " bytes (cap ",
-                                           options_.max_txt_bytes, ")");
+          observation.error =
+              absl::StrCat("TXT records at ", it->second->domain, " total ", answer.txt_bytes,
+                           " bytes (cap ", options_.max_txt_bytes, ")");
         } else {
           observation.entries = ExtractTxtEntries(answer.txt_records, it->second->key);
         }
@@ -346,8 +347,7 @@ class ProbeEngine::Impl {
 };
 
 absl::StatusOr<std::unique_ptr<ProbeEngine>> ProbeEngine::Create(ProbeEngineOptions options) {
-  if (options.max_chain_certs < 1 || options.max_chain_bytes < 1024 ||
-      options.max_txt_bytes < 1) {
+  if (options.max_chain_certs < 1 || options.max_chain_bytes < 1024 || options.max_txt_bytes < 1) {
     return absl::InvalidArgumentError("probe caps must be positive (chain bytes at least 1024)");
   }
   auto impl = std::make_unique<Impl>(std::move(options));

@@ -10,8 +10,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <vector>
 #include <cstring>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -251,8 +251,8 @@ void TlsProbe::ContinueHandshake() {
 #endif
       if (has(SSL_R_EXCESSIVE_MESSAGE_SIZE)) {
         Finish(v1::PROBE_OUTCOME_ERROR,
-               absl::StrCat("certificate chain larger than the cap of ",
-                            settings_.max_chain_bytes, " bytes (", text, ")"));
+               absl::StrCat("certificate chain larger than the cap of ", settings_.max_chain_bytes,
+                            " bytes (", text, ")"));
         return;
       }
       Finish(v1::PROBE_OUTCOME_NO_TLS, absl::StrCat("no TLS handshake: ", text));
@@ -279,9 +279,9 @@ void TlsProbe::Inspect() {
     bytes += len > 0 ? static_cast<size_t>(len) : 0;
   }
   if (bytes > settings_.max_chain_bytes) {
-    Finish(v1::PROBE_OUTCOME_ERROR, absl::StrCat("certificate chain of ", bytes,
-                                                 " bytes exceeds the cap of ",
-                                                 settings_.max_chain_bytes));
+    Finish(v1::PROBE_OUTCOME_ERROR,
+           absl::StrCat("certificate chain of ", bytes, " bytes exceeds the cap of ",
+                        settings_.max_chain_bytes));
     return;
   }
 

@@ -12,9 +12,8 @@ using ::testing::IsEmpty;
 constexpr char kKey[] = "cerner-client-id";
 
 TEST(TxtEntriesTest, SeparateRecords) {
-  EXPECT_THAT(ExtractTxtEntries({{"cerner-client-id=bbb"}, {"v=spf1 -all"},
-                                 {"cerner-client-id=aaa"}},
-                                kKey),
+  EXPECT_THAT(ExtractTxtEntries(
+                  {{"cerner-client-id=bbb"}, {"v=spf1 -all"}, {"cerner-client-id=aaa"}}, kKey),
               ElementsAre("cerner-client-id=aaa", "cerner-client-id=bbb"));
 }
 
@@ -31,9 +30,12 @@ TEST(TxtEntriesTest, WhitespaceAndNewlineSeparatedPairsInOneString) {
 }
 
 TEST(TxtEntriesTest, SortsDeduplicatesAndIgnoresOtherKeys) {
-  EXPECT_THAT(ExtractTxtEntries({{"cerner-client-id=b"}, {"cerner-client-id=a"},
-                                 {"cerner-client-id=b"}, {"cerner-client-idx=c"},
-                                 {"xcerner-client-id=d"}, {"cerner-client-id="},
+  EXPECT_THAT(ExtractTxtEntries({{"cerner-client-id=b"},
+                                 {"cerner-client-id=a"},
+                                 {"cerner-client-id=b"},
+                                 {"cerner-client-idx=c"},
+                                 {"xcerner-client-id=d"},
+                                 {"cerner-client-id="},
                                  {"google-site-verification=zzz"}},
                                 kKey),
               ElementsAre("cerner-client-id=a", "cerner-client-id=b"));

@@ -28,8 +28,8 @@ namespace apptrust::probe {
 namespace {
 
 using ::apptrust::testing::CertPolicy;
-using ::apptrust::testing::DnsRecords;
 using ::apptrust::testing::Dnsmasq;
+using ::apptrust::testing::DnsRecords;
 using ::apptrust::testing::IssuedCert;
 using ::apptrust::testing::KeyType;
 using ::apptrust::testing::LeafOptions;
@@ -238,7 +238,8 @@ TEST_F(ProbeEngineTest, ReportsValidityDatesWithoutDistrustingTheChain) {
 
 TEST_F(ProbeEngineTest, UsesTheInjectedClock) {
   const absl::Time fixed = absl::FromUnixSeconds(1900000000);
-  auto engine = Engine("127.0.0.0/8", [&](ProbeEngineOptions& o) { o.clock = [=] { return fixed; }; });
+  auto engine =
+      Engine("127.0.0.0/8", [&](ProbeEngineOptions& o) { o.clock = [=] { return fixed; }; });
   auto server = Serve(Issue(testing::ExampleHealthOv()));
   EndpointObservation obs = Endpoint(*engine, TargetFor(kHost, server->port()));
   EXPECT_EQ(obs.observed_at, fixed);
@@ -366,9 +367,8 @@ TEST_F(ProbeEngineTest, ConnectTimeoutBoundsAProbeWithALongDeadline) {
   TlsTestServerOptions options;
   options.mode = TlsServerMode::kSilent;
   auto server = Serve(Issue(testing::ExampleHealthOv()), options);
-  auto engine = Engine("127.0.0.0/8", [](ProbeEngineOptions& o) {
-    o.connect_timeout = absl::Milliseconds(500);
-  });
+  auto engine = Engine("127.0.0.0/8",
+                       [](ProbeEngineOptions& o) { o.connect_timeout = absl::Milliseconds(500); });
   absl::Time start = absl::Now();
   EndpointObservation obs = Endpoint(*engine, TargetFor(kHost, server->port()), absl::Seconds(60));
   EXPECT_EQ(obs.tls.outcome(), v1::PROBE_OUTCOME_TIMEOUT);
@@ -461,11 +461,10 @@ TEST_F(ProbeEngineTest, RefusesLoopbackWithAnEmptyAllowListAndNeverConnects) {
     uint16_t port;
     std::string address;
   };
-  for (const Case& c : {Case{kHost, v4->port(), "127.0.0.1"},
-                        Case{"v6.examplehealth.test", v6->port(), "::1"},
-                        Case{"mapped.examplehealth.test", v4->port(), "::ffff:127.0.0.1"},
-                        Case{"127.0.0.1", v4->port(), "127.0.0.1"},
-                        Case{"[::1]", v6->port(), "::1"}}) {
+  for (const Case& c :
+       {Case{kHost, v4->port(), "127.0.0.1"}, Case{"v6.examplehealth.test", v6->port(), "::1"},
+        Case{"mapped.examplehealth.test", v4->port(), "::ffff:127.0.0.1"},
+        Case{"127.0.0.1", v4->port(), "127.0.0.1"}, Case{"[::1]", v6->port(), "::1"}}) {
     EndpointObservation obs = Endpoint(*engine, TargetFor(c.host, c.port));
     EXPECT_EQ(obs.address_outcome, v1::PROBE_OUTCOME_ADDRESS_NOT_ALLOWED) << c.host;
     EXPECT_EQ(obs.tls.outcome(), v1::PROBE_OUTCOME_ADDRESS_NOT_ALLOWED) << c.host;
@@ -550,10 +549,9 @@ TEST_F(ProbeEngineTest, FindsTxtEntriesInAllThreeLayouts) {
   auto engine = Engine();
   TxtObservation txt = Txt(*engine, kDomain);
   EXPECT_EQ(txt.outcome, v1::PROBE_OUTCOME_OK) << txt.error;
-  EXPECT_THAT(txt.entries,
-              ElementsAre("cerner-client-id=app-five", "cerner-client-id=app-four",
-                          "cerner-client-id=app-one", "cerner-client-id=app-three",
-                          "cerner-client-id=app-two"));
+  EXPECT_THAT(txt.entries, ElementsAre("cerner-client-id=app-five", "cerner-client-id=app-four",
+                                       "cerner-client-id=app-one", "cerner-client-id=app-three",
+                                       "cerner-client-id=app-two"));
   // A domain with TXT records but none of ours: OK, no entries.
   TxtObservation other = Txt(*engine, "onlytxt.examplehealth.test");
   EXPECT_EQ(other.outcome, v1::PROBE_OUTCOME_OK);
@@ -604,9 +602,8 @@ TEST_F(ProbeEngineTest, DnsChangesAreSeenAfterRestart) {
   records.AddHost("moving.test", {"127.0.0.1"}).AddTxt("moving.test", {"cerner-client-id=x"});
   auto dns = Dnsmasq::Start(records);
   ASSERT_TRUE(dns.ok()) << dns.status();
-  auto engine = Engine("127.0.0.0/8", [&](ProbeEngineOptions& o) {
-    o.dns_servers = {(*dns)->server()};
-  });
+  auto engine =
+      Engine("127.0.0.0/8", [&](ProbeEngineOptions& o) { o.dns_servers = {(*dns)->server()}; });
   EXPECT_THAT(Txt(*engine, "moving.test").entries, ElementsAre("cerner-client-id=x"));
   DnsRecords changed;
   changed.AddHost("moving.test", {"127.0.0.2"});

@@ -52,12 +52,23 @@ std::string Quote(const std::string& text) {
   std::string out = "\"";
   for (char c : text) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default: out.push_back(c);
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out + "\"";
@@ -149,8 +160,8 @@ absl::Status Dnsmasq::Launch(const DnsRecords& records) {
       process_ = std::move(*process);
       return absl::OkStatus();
     }
-    last = absl::UnavailableError(absl::StrCat("dnsmasq did not start: ",
-                                               (*process)->stderr_text()));
+    last =
+        absl::UnavailableError(absl::StrCat("dnsmasq did not start: ", (*process)->stderr_text()));
     absl::SleepFor(absl::Milliseconds(100));
   }
   return last;

@@ -38,7 +38,8 @@ using X509Ptr = std::unique_ptr<X509, X509Free>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
 PkeyPtr NewKey(KeyType type) {
-  if (type == KeyType::kRsa2048) return PkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048}));
+  if (type == KeyType::kRsa2048)
+    return PkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048}));
   return PkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
 }
 
@@ -146,7 +147,8 @@ absl::StatusOr<X509Ptr> MakeCert(const CertSpec& spec, EVP_PKEY* key, X509* issu
       info->policyid = OBJ_txt2obj(value.c_str(), /*no_name=*/1);
       sk_POLICYINFO_push(policies, info);
       ok = ok && info->policyid != nullptr &&
-           X509_add1_ext_i2d(cert.get(), NID_certificate_policies, policies, 0, X509V3_ADD_DEFAULT) == 1;
+           X509_add1_ext_i2d(cert.get(), NID_certificate_policies, policies, 0,
+                             X509V3_ADD_DEFAULT) == 1;
       CERTIFICATEPOLICIES_free(policies);
       continue;
     }
@@ -161,11 +163,16 @@ absl::StatusOr<X509Ptr> MakeCert(const CertSpec& spec, EVP_PKEY* key, X509* issu
 
 const char* PolicyOid(CertPolicy policy) {
   switch (policy) {
-    case CertPolicy::kDv: return "2.23.140.1.2.1";
-    case CertPolicy::kOv: return "2.23.140.1.2.2";
-    case CertPolicy::kIv: return "2.23.140.1.2.3";
-    case CertPolicy::kEv: return "2.23.140.1.1";
-    case CertPolicy::kNone: return nullptr;
+    case CertPolicy::kDv:
+      return "2.23.140.1.2.1";
+    case CertPolicy::kOv:
+      return "2.23.140.1.2.2";
+    case CertPolicy::kIv:
+      return "2.23.140.1.2.3";
+    case CertPolicy::kEv:
+      return "2.23.140.1.1";
+    case CertPolicy::kNone:
+      return nullptr;
   }
   return nullptr;
 }
@@ -202,7 +209,8 @@ absl::StatusOr<std::unique_ptr<TestPki>> TestPki::Create() {
   X509_NAME* root_name = X509_NAME_new();
   AddName(root_name, "O", "AppTrust Test PKI");
   AddName(root_name, "CN", "AppTrust Test Root CA");
-  CertSpec root_spec{1, root_name, now - absl::Hours(24 * 365), now + absl::Hours(24 * 3650), true, {}};
+  CertSpec root_spec{1,    root_name, now - absl::Hours(24 * 365), now + absl::Hours(24 * 3650),
+                     true, {}};
   absl::StatusOr<X509Ptr> root = MakeCert(root_spec, k.root_key.get(), nullptr, k.root_key.get());
   X509_NAME_free(root_name);
   if (!root.ok()) return root.status();
@@ -211,7 +219,7 @@ absl::StatusOr<std::unique_ptr<TestPki>> TestPki::Create() {
   X509_NAME* int_name = X509_NAME_new();
   AddName(int_name, "O", "AppTrust Test PKI");
   AddName(int_name, "CN", "AppTrust Test Issuing CA");
-  CertSpec intermediate{2, int_name, now - absl::Hours(24 * 365), now + absl::Hours(24 * 3650),
+  CertSpec intermediate{2,    int_name, now - absl::Hours(24 * 365), now + absl::Hours(24 * 3650),
                         true, {}};
   absl::StatusOr<X509Ptr> inter =
       MakeCert(intermediate, k.intermediate_key.get(), k.root.get(), k.root_key.get());
@@ -238,13 +246,13 @@ absl::StatusOr<IssuedCert> TestPki::Issue(const LeafOptions& options) {
   std::string cn = options.common_name;
   if (cn.empty() && !options.dns_names.empty()) cn = options.dns_names[0];
   AddName(name, "CN", cn);
-  CertSpec spec{next_serial_++, name,
-                options.not_before == absl::InfinitePast() ? now - absl::Hours(24)
-                                                           : options.not_before,
-                options.not_after == absl::InfinitePast() ? now + absl::Hours(24 * 90)
-                                                          : options.not_after,
-                false,
-                {}};
+  CertSpec spec{
+      next_serial_++,
+      name,
+      options.not_before == absl::InfinitePast() ? now - absl::Hours(24) : options.not_before,
+      options.not_after == absl::InfinitePast() ? now + absl::Hours(24 * 90) : options.not_after,
+      false,
+      {}};
   std::vector<std::string> sans;
   for (const std::string& dns : options.dns_names) sans.push_back("DNS:" + dns);
   for (const std::string& ip : options.ip_addresses) sans.push_back("IP:" + ip);
@@ -279,9 +287,9 @@ absl::StatusOr<IssuedCert> TestPki::Issue(const LeafOptions& options) {
   out.cert_path = dir_.File(absl::StrCat("leaf", n, ".pem"));
   out.chain_path = dir_.File(absl::StrCat("leaf", n, "-chain.pem"));
   out.key_path = dir_.File(absl::StrCat("leaf", n, "-key.pem"));
-  for (auto [path, contents] : {std::pair{out.cert_path, out.cert_pem},
-                                std::pair{out.chain_path, out.chain_pem},
-                                std::pair{out.key_path, out.key_pem}}) {
+  for (auto [path, contents] :
+       {std::pair{out.cert_path, out.cert_pem}, std::pair{out.chain_path, out.chain_pem},
+        std::pair{out.key_path, out.key_pem}}) {
     if (absl::Status s = WriteFile(path, contents); !s.ok()) return s;
   }
   return out;
@@ -304,13 +312,12 @@ absl::StatusOr<std::string> TestPki::OcspResponse(const IssuedCert& cert, bool r
   ASN1_TIME* revoked_at = ASN1_TIME_set(nullptr, now - 3600);
   OCSP_SINGLERESP* single = OCSP_basic_add1_status(
       basic, id, revoked ? V_OCSP_CERTSTATUS_REVOKED : V_OCSP_CERTSTATUS_GOOD,
-      revoked ? OCSP_REVOKED_STATUS_KEYCOMPROMISE : 0, revoked ? revoked_at : nullptr,
-      this_update, next_update);
+      revoked ? OCSP_REVOKED_STATUS_KEYCOMPROMISE : 0, revoked ? revoked_at : nullptr, this_update,
+      next_update);
   std::string out;
   absl::Status status;
-  if (single == nullptr ||
-      OCSP_basic_sign(basic, issuer, keys_->intermediate_key.get(), EVP_sha256(), nullptr, 0) !=
-          1) {
+  if (single == nullptr || OCSP_basic_sign(basic, issuer, keys_->intermediate_key.get(),
+                                           EVP_sha256(), nullptr, 0) != 1) {
     status = absl::InternalError(SslError("building the OCSP response"));
   } else {
     OCSP_RESPONSE* response = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic);

@@ -109,8 +109,8 @@ absl::StatusOr<std::shared_ptr<TlsTestServer::Context>> TlsTestServer::BuildCont
   return context;
 }
 
-absl::StatusOr<std::unique_ptr<TlsTestServer>> TlsTestServer::Start(
-    const IssuedCert& cert, TlsTestServerOptions options) {
+absl::StatusOr<std::unique_ptr<TlsTestServer>> TlsTestServer::Start(const IssuedCert& cert,
+                                                                    TlsTestServerOptions options) {
   std::unique_ptr<TlsTestServer> server(new TlsTestServer());
   server->bind_address_ = options.bind_address;
   {
@@ -145,8 +145,8 @@ absl::StatusOr<std::unique_ptr<TlsTestServer>> TlsTestServer::Start(
   if (server->listen_fd_ < 0 ||
       bind(server->listen_fd_, reinterpret_cast<sockaddr*>(&storage), length) != 0 ||
       listen(server->listen_fd_, 512) != 0) {
-    return absl::InternalError(absl::StrCat("listen on ", options.bind_address, ": ",
-                                            std::strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("listen on ", options.bind_address, ": ", std::strerror(errno)));
   }
   getsockname(server->listen_fd_, reinterpret_cast<sockaddr*>(&storage), &length);
   server->port_ = ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port
