@@ -1,0 +1,575 @@
+// The scenario matrix of DESIGN.md §7, end to end: enroll an app through the
+// real decision service, change the world (certificate, DNS, server), refresh,
+// and check the verdict, the reasons and the error_uri the gateway would get.
+#include <signal.h>
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/e2e/e2e_world.h"
+
+namespace apptrust::testing {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using v1::CheckRefreshResponse;
+
+class DecisionE2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto world = E2eWorld::Create();
+    ASSERT_TRUE(world.ok()) << world.status();
+    world_ = world->release();
+  }
+  static void TearDownTestSuite() {
+    delete world_;
+    world_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(world_, nullptr);
+    auto decision = world_->Decision();
+    ASSERT_TRUE(decision.ok()) << decision.status();
+    decision_ = *decision;
+  }
+
+  static std::unique_ptr<v1::DecisionService::Stub> Stub(RunningService* service) {
+    return v1::DecisionService::NewStub(service->channel);
+  }
+
+  TestApp* NewApp(const std::string& name, LeafOptions leaf = ExampleHealthOv()) {
+    auto app = world_->AddApp(name, std::move(leaf));
+    EXPECT_TRUE(app.ok()) << app.status();
+    return app.ok() ? *app : nullptr;
+  }
+
+  static grpc::Status Enroll(RunningService* service, const TestApp& app,
+                             const std::string& grant_id, v1::EnrollResponse* response,
+                             v1::Persona persona = v1::PERSONA_PATIENT) {
+    v1::EnrollRequest request;
+    request.set_tenant_id("tenant-a");
+    request.set_client_id(app.client_id);
+    request.set_grant_id(grant_id);
+    request.set_redirect_uri(app.redirect_uri);
+    request.set_application_name("Example Health App");
+    request.set_persona(persona);
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+    return Stub(service)->Enroll(&context, request, response);
+  }
+
+  static grpc::Status Check(RunningService* service, const TestApp& app,
+                            const std::string& grant_id, CheckRefreshResponse* response,
+                            absl::Duration deadline = absl::Seconds(20),
+                            const std::string& redirect_uri = "") {
+    v1::CheckRefreshRequest request;
+    request.set_tenant_id("tenant-a");
+    request.set_client_id(app.client_id);
+    request.set_grant_id(grant_id);
+    request.set_redirect_uri(redirect_uri);
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+    return Stub(service)->CheckRefresh(&context, request, response);
+  }
+
+  // Enrolls `grant_id` for `app` on the default decision service.
+  void EnrollOk(const TestApp& app, const std::string& grant_id,
+                v1::EnrollResponse* out = nullptr) {
+    v1::EnrollResponse response;
+    const grpc::Status status = Enroll(decision_, app, grant_id, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    if (out != nullptr) *out = response;
+  }
+
+  CheckRefreshResponse CheckOk(const TestApp& app, const std::string& grant_id,
+                               RunningService* service = nullptr) {
+    CheckRefreshResponse response;
+    const grpc::Status status =
+        Check(service != nullptr ? service : decision_, app, grant_id, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  }
+
+  static std::vector<v1::Reason> SuspendingReasons(const CheckRefreshResponse& response) {
+    std::vector<v1::Reason> reasons;
+    for (const v1::Finding& f : response.findings()) {
+      if (f.suspends()) reasons.push_back(f.reason());
+    }
+    return reasons;
+  }
+
+  static std::vector<v1::Reason> AllReasons(const CheckRefreshResponse& response) {
+    std::vector<v1::Reason> reasons;
+    for (const v1::Finding& f : response.findings()) reasons.push_back(f.reason());
+    return reasons;
+  }
+
+  static void ExpectSuspended(const CheckRefreshResponse& response, v1::Reason reason) {
+    EXPECT_EQ(response.verdict(), v1::VERDICT_SUSPEND);
+    EXPECT_TRUE(response.enforced());
+    EXPECT_THAT(SuspendingReasons(response), Contains(reason));
+    EXPECT_EQ(response.error(), "invalid_grant");
+    EXPECT_FALSE(response.error_description().empty());
+    EXPECT_FALSE(response.suspension_id().empty());
+    EXPECT_THAT(response.error_uri(), HasSubstr(absl::StrCat("/instances/",
+                                                             response.suspension_id())));
+  }
+
+  static void ExpectAllowed(const CheckRefreshResponse& response) {
+    EXPECT_EQ(response.verdict(), v1::VERDICT_ALLOW);
+    EXPECT_TRUE(response.enforced());
+    EXPECT_TRUE(SuspendingReasons(response).empty());
+    EXPECT_TRUE(response.error_uri().empty());
+  }
+
+  static inline E2eWorld* world_ = nullptr;
+  RunningService* decision_ = nullptr;
+};
+
+TEST_F(DecisionE2eTest, EnrollShowsTheIdentityOfAnOvCertificateAndTheDomain) {
+  TestApp* app = NewApp("identity");
+  ASSERT_NE(app, nullptr);
+  v1::EnrollResponse response;
+  EnrollOk(*app, "grant-identity", &response);
+  EXPECT_EQ(response.identity().domain(), "identity.test");
+  EXPECT_EQ(response.identity().label(), v1::LABEL_IDENTIFIED);
+  EXPECT_EQ(response.identity().organization_name(), "Example Health, Inc.");
+  EXPECT_EQ(response.identity().organization_location(), "US, MO, Kansas City");
+  EXPECT_EQ(response.identity().application_name(), "Example Health App");
+  EXPECT_EQ(response.fingerprint().tls().validation_level(), v1::VALIDATION_LEVEL_OV);
+  EXPECT_TRUE(response.fingerprint().dns().client_id_txt_present());
+  EXPECT_GT(response.grant_version(), 0);
+}
+
+TEST_F(DecisionE2eTest, UnchangedAppIsAllowed) {
+  TestApp* app = NewApp("unchanged");
+  ASSERT_NE(app, nullptr);
+  EnrollOk(*app, "grant-unchanged");
+  ExpectAllowed(CheckOk(*app, "grant-unchanged"));
+  ExpectAllowed(CheckOk(*app, "grant-unchanged"));
+}
+
+TEST_F(DecisionE2eTest, ExpiredCertificateSuspendsWithAStableErrorUri) {
+  TestApp* app = NewApp("expired");
+  ASSERT_NE(app, nullptr);
+  EnrollOk(*app, "grant-expired");
+  LeafOptions expired = ExampleHealthOv();
+  expired.not_before = absl::Now() - absl::Hours(24 * 100);
+  expired.not_after = absl::Now() - absl::Hours(24);
+  ASSERT_TRUE(world_->ServeCertificate(*app, expired).ok());
+
+  const CheckRefreshResponse first = CheckOk(*app, "grant-expired");
+  ExpectSuspended(first, v1::REASON_TLS_CERT_EXPIRED);
+  // The URN is one path segment (':' is a valid pchar, RFC 3986 §3.3).
+  EXPECT_THAT(first.error_uri(),
+              HasSubstr("/errors/urn:apptrust:error:refresh-suspended:tls-cert-expired/"));
+  EXPECT_THAT(first.error_uri(), HasSubstr("client=client-expired"));
+  EXPECT_THAT(first.error_uri(), HasSubstr("tenant=tenant-a"));
+  // RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E.
+  for (const char c : first.error_description()) {
+    EXPECT_TRUE(c >= 0x20 && c <= 0x7e && c != '"' && c != '\\') << first.error_description();
+  }
+
+  // The same suspension is answered again, without a new one.
+  const CheckRefreshResponse second = CheckOk(*app, "grant-expired");
+  EXPECT_EQ(second.verdict(), v1::VERDICT_SUSPEND);
+  EXPECT_EQ(second.suspension_id(), first.suspension_id());
+  EXPECT_EQ(second.error_uri(), first.error_uri());
+  EXPECT_THAT(SuspendingReasons(second), Contains(v1::REASON_ALREADY_SUSPENDED));
+}
+
+TEST_F(DecisionE2eTest, RenewedCertificateWithTheSameIdentityIsAllowed) {
+  TestApp* app = NewApp("renewed");
+  ASSERT_NE(app, nullptr);
+  EnrollOk(*app, "grant-renewed");
+  LeafOptions renewed = ExampleHealthOv();
+  renewed.key_type = KeyType::kRsa2048;  // new key too
+  ASSERT_TRUE(world_->ServeCertificate(*app, renewed).ok());
+  ExpectAllowed(CheckOk(*app, "grant-renewed"));
+}
+
+TEST_F(DecisionE2eTest, StrictProfileSuspendsOnARenewedCertificate) {
+  const std::string policy = world_->WriteFile("strict.textproto", "profile: PROFILE_STRICT\n");
+  auto strict = world_->Decision({"--policy=" + policy});
+  ASSERT_TRUE(strict.ok()) << strict.status();
+  TestApp* app = NewApp("strict");
+  ASSERT_NE(app, nullptr);
+  v1::EnrollResponse enrolled;
+  ASSERT_TRUE(Enroll(*strict, *app, "grant-strict", &enrolled).ok());
+  ASSERT_TRUE(world_->ServeCertificate(*app, ExampleHealthOv()).ok());
+  const CheckRefreshResponse response = CheckOk(*app, "grant-strict", *strict);
+  ExpectSuspended(response, v1::REASON_CERTIFICATE_CHANGED);
+}
+
+TEST_F(DecisionE2eTest, ChangedOrganizationSuspends) {
+  TestApp* app = NewApp("orgchange");
+  ASSERT_NE(app, nullptr);
+  EnrollOk(*app, "grant-orgchange");
+  LeafOptions other = ExampleHealthOv();
+  other.organization = "Someone Else LLC";
+  ASSERT_TRUE(world_->ServeCertificate(*app, other).ok());
+  const CheckRefreshResponse response = CheckOk(*app, "grant-orgchange");
+  ExpectSuspended(response, v1::REASON_IDENTITY_CHANGED);
+  bool detail_names_both = false;
+  for (const v1::Finding& f : response.findings()) {
+    if (f.reason() == v1::REASON_IDENTITY_CHANGED) {
+      detail_names_both = absl::StrContains(f.detail(), "Example Health, Inc.") &&
+                          absl::StrContains(f.detail(), "Someone Else LLC");
+    }
+  }
+  EXPECT_TRUE(detail_names_both);
+}
+
+TEST_F(DecisionE2eTest, DowngradeFromOvToDvSuspends) {
+  TestApp* app = NewApp("downgrade");
+  ASSERT_NE(app, nullptr);
+  EnrollOk(*app, "grant-downgrade");
+  LeafOptions dv;
+  dv.policy = CertPolicy::kDv;
+  ASSERT_TRUE(world_->ServeCertificate(*app, dv).ok());
+  ExpectSuspended(CheckOk(*app, "grant-downgrade"), v1::REASON_VALIDATION_DOWNGRADED);
+}
+
+TEST_F(DecisionE2eTest, SelfSignedCertificateSuspends) {
+  TestApp* app = NewApp("selfsigned");
+  ASSERT_NE(app, nullptr);
+  EnrollOk(*app, "grant-selfsigned");
+  LeafOptions self_signed = ExampleHealthOv();
+  self_signed.self_signed = true;
+  ASSERT_TRUE(world_->ServeCertificate(*app, self_signed).ok());
+  ExpectSuspended(CheckOk(*app, "grant-selfsigned"), v1::REASON_TLS_CHAIN_UNTRUSTED);
+}
+
+TEST_F(DecisionE2eTest, CertificateForAnotherHostSuspends) {
+  TestApp* app = NewApp("wronghost");
+  ASSERT_NE(app, nullptr);
+  EnrollOk(*app, "grant-wronghost");
+  ASSERT_TRUE(world_->ServeCertificate(*app, ExampleHealthOv({"elsewhere.example.test"}),
+                                       /*keep_names=*/true)
+                  .ok());
+  ExpectSuspended(CheckOk(*app, "grant-wronghost"), v1::REASON_TLS_HOSTNAME_MISMATCH);
+}
+
+TEST_F(DecisionE2eTest, RemovedTxtEntrySuspends) {
+  TestApp* app = NewApp("txtremoved");
+  ASSERT_NE(app, nullptr);
+  EnrollOk(*app, "grant-txtremoved");
+  auto& txt = world_->records().txt;
+  txt.erase(std::remove_if(txt.begin(), txt.end(),
+                           [&](const DnsRecords::Txt& t) { return t.name == app->domain; }),
+            txt.end());
+  world_->records().AddTxt(app->domain, {"google-site-verification=abc"});
+  ASSERT_TRUE(world_->PublishDns().ok());
+  ExpectSuspended(CheckOk(*app, "grant-txtremoved"), v1::REASON_DNS_TXT_MISSING);
+}
+
+TEST_F(DecisionE2eTest, ReorderedAndUnrelatedTxtRecordsAreAllowed) {
+  TestApp* app = NewApp("txtreorder");
+  ASSERT_NE(app, nullptr);
+  world_->records().AddTxt(app->domain, {"cerner-client-id=another-app"});
+  ASSERT_TRUE(world_->PublishDns().ok());
+  EnrollOk(*app, "grant-txtreorder");
+  auto& txt = world_->records().txt;
+  txt.erase(std::remove_if(txt.begin(), txt.end(),
+                           [&](const DnsRecords::Txt& t) { return t.name == app->domain; }),
+            txt.end());
+  // Same entries in another layout and order, plus unrelated records.
+  world_->records().AddTxt(app->domain, {"v=spf1 -all"});
+  world_->records().AddTxt(app->domain, {"cerner-client-id=another-app",
+                                          absl::StrCat("cerner-client-id=", app->client_id)});
+  ASSERT_TRUE(world_->PublishDns().ok());
+  ExpectAllowed(CheckOk(*app, "grant-txtreorder"));
+}
+
+TEST_F(DecisionE2eTest, ChangedAddressesAreAllowed) {
+  TestApp* app = NewApp("addresses");
+  ASSERT_NE(app, nullptr);
+  EnrollOk(*app, "grant-addresses");
+  for (auto& host : world_->records().hosts) {
+    // dnsmasq serves one A and one AAAA per host record: add an AAAA.
+    if (host.name == app->host) host.addresses = {"127.0.0.1", "::1"};
+  }
+  ASSERT_TRUE(world_->PublishDns().ok());
+  const CheckRefreshResponse response = CheckOk(*app, "grant-addresses");
+  ExpectAllowed(response);
+  EXPECT_THAT(AllReasons(response), Contains(v1::REASON_ADDRESSES_CHANGED));
+}
+
+TEST_F(DecisionE2eTest, NxdomainSuspends) {
+  TestApp* app = NewApp("nxdomain");
+  ASSERT_NE(app, nullptr);
+  EnrollOk(*app, "grant-nxdomain");
+  auto& hosts = world_->records().hosts;
+  hosts.erase(std::remove_if(hosts.begin(), hosts.end(),
+                             [&](const DnsRecords::Host& h) { return h.name == app->host; }),
+              hosts.end());
+  ASSERT_TRUE(world_->PublishDns().ok());
+  ExpectSuspended(CheckOk(*app, "grant-nxdomain"), v1::REASON_DNS_DOMAIN_NOT_FOUND);
+}
+
+TEST_F(DecisionE2eTest, ServerDownFollowsOnProbeFailure) {
+  const std::string policy =
+      world_->WriteFile("suspend-on-failure.textproto", "on_probe_failure: PROBE_FAILURE_SUSPEND\n");
+  auto suspending = world_->Decision({"--policy=" + policy});
+  ASSERT_TRUE(suspending.ok()) << suspending.status();
+  TestApp* app = NewApp("serverdown");
+  ASSERT_NE(app, nullptr);
+  EnrollOk(*app, "grant-down-stale");
+  v1::EnrollResponse enrolled;
+  ASSERT_TRUE(Enroll(*suspending, *app, "grant-down-suspend", &enrolled).ok());
+  // Both services have a good observation of the app; then it goes away.
+  ExpectAllowed(CheckOk(*app, "grant-down-stale"));
+  ExpectAllowed(CheckOk(*app, "grant-down-suspend", *suspending));
+  app->server.reset();  // connection refused from now on
+
+  // Default STALE_OK: the last good observation (seconds old) stands in.
+  ExpectAllowed(CheckOk(*app, "grant-down-stale"));
+  // SUSPEND: a refresh with nothing definitive observed is suspended.
+  ExpectSuspended(CheckOk(*app, "grant-down-suspend", *suspending), v1::REASON_PROBE_FAILED);
+}
+
+TEST_F(DecisionE2eTest, ProviderPersonaIsAllowedWithoutProbing) {
+  TestApp* app = NewApp("provider");
+  ASSERT_NE(app, nullptr);
+  v1::EnrollResponse enrolled;
+  ASSERT_TRUE(Enroll(decision_, *app, "grant-provider", &enrolled, v1::PERSONA_PROVIDER).ok());
+  ASSERT_TRUE(app->server->WaitForHandshakes(1));
+  LeafOptions expired = ExampleHealthOv();
+  expired.not_before = absl::Now() - absl::Hours(48);
+  expired.not_after = absl::Now() - absl::Hours(24);
+  ASSERT_TRUE(world_->ServeCertificate(*app, expired).ok());
+  const int connections = app->server->accepted_connections();
+  ExpectAllowed(CheckOk(*app, "grant-provider"));
+  EXPECT_EQ(app->server->accepted_connections(), connections) << "a provider grant was probed";
+}
+
+TEST_F(DecisionE2eTest, SuspendedGrantStaysSuspendedUntilReEnrolled) {
+  TestApp* app = NewApp("refixed");
+  ASSERT_NE(app, nullptr);
+  EnrollOk(*app, "grant-refixed");
+  LeafOptions expired = ExampleHealthOv();
+  expired.not_before = absl::Now() - absl::Hours(48);
+  expired.not_after = absl::Now() - absl::Hours(1);
+  ASSERT_TRUE(world_->ServeCertificate(*app, expired).ok());
+  const CheckRefreshResponse suspended = CheckOk(*app, "grant-refixed");
+  ExpectSuspended(suspended, v1::REASON_TLS_CERT_EXPIRED);
+
+  // The site is fixed, but the patient has not approved again.
+  ASSERT_TRUE(world_->ServeCertificate(*app, ExampleHealthOv()).ok());
+  const int connections = app->server->accepted_connections();
+  const CheckRefreshResponse still = CheckOk(*app, "grant-refixed");
+  EXPECT_EQ(still.verdict(), v1::VERDICT_SUSPEND);
+  EXPECT_EQ(still.suspension_id(), suspended.suspension_id());
+  EXPECT_EQ(app->server->accepted_connections(), connections) << "a suspended grant was probed";
+
+  // Re-approval makes it ACTIVE with the new fingerprint.
+  EnrollOk(*app, "grant-refixed");
+  ExpectAllowed(CheckOk(*app, "grant-refixed"));
+}
+
+TEST_F(DecisionE2eTest, ShadowModeAllowsButReportsTheFindings) {
+  const std::string policy =
+      world_->WriteFile("shadow.textproto", "enforcement: ENFORCEMENT_SHADOW\n");
+  auto shadow = world_->Decision({"--policy=" + policy});
+  ASSERT_TRUE(shadow.ok()) << shadow.status();
+  TestApp* app = NewApp("shadow");
+  ASSERT_NE(app, nullptr);
+  v1::EnrollResponse enrolled;
+  ASSERT_TRUE(Enroll(*shadow, *app, "grant-shadow", &enrolled).ok());
+  LeafOptions self_signed = ExampleHealthOv();
+  self_signed.self_signed = true;
+  ASSERT_TRUE(world_->ServeCertificate(*app, self_signed).ok());
+  const CheckRefreshResponse response = CheckOk(*app, "grant-shadow", *shadow);
+  EXPECT_EQ(response.verdict(), v1::VERDICT_ALLOW);
+  EXPECT_FALSE(response.enforced());
+  EXPECT_THAT(SuspendingReasons(response), Contains(v1::REASON_TLS_CHAIN_UNTRUSTED));
+  EXPECT_TRUE(response.error_uri().empty());
+  // Nothing was suspended: a second look still judges afresh.
+  EXPECT_FALSE(CheckOk(*app, "grant-shadow", *shadow).enforced());
+}
+
+TEST_F(DecisionE2eTest, LoopbackIsRefusedWithoutAnAllowList) {
+  auto strict = world_->DecisionWithExactFlags(
+      {absl::StrCat("--dns_servers=", world_->dns().server()),
+       absl::StrCat("--trust_store=", world_->pki().root_pem_path()), "--cache_ttl=0s"});
+  ASSERT_TRUE(strict.ok()) << strict.status();
+  TestApp* app = NewApp("refused");
+  ASSERT_NE(app, nullptr);
+  v1::InspectRequest request;
+  request.set_redirect_uri(app->redirect_uri);
+  request.set_client_id(app->client_id);
+  v1::InspectResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  const grpc::Status status = Stub(*strict)->Inspect(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.fingerprint().dns().address_outcome(),
+            v1::PROBE_OUTCOME_ADDRESS_NOT_ALLOWED);
+  bool refused_finding = false;
+  for (const v1::Finding& f : response.findings()) {
+    refused_finding |= f.reason() == v1::REASON_ADDRESS_NOT_ALLOWED;
+  }
+  EXPECT_TRUE(refused_finding);
+  EXPECT_EQ(app->server->accepted_connections(), 0);
+}
+
+TEST_F(DecisionE2eTest, ConcurrentRefreshesOfOneAppShareOneHandshake) {
+  TestApp* app = NewApp("singleflight");
+  ASSERT_NE(app, nullptr);
+  constexpr int kGrants = 200;
+  for (int i = 0; i < kGrants; ++i) EnrollOk(*app, absl::StrCat("grant-sf-", i));
+  // A decision service with a cold cache and the default TTL.
+  auto cold = world_->Decision({"--cache_ttl=5m"});
+  ASSERT_TRUE(cold.ok()) << cold.status();
+  ASSERT_TRUE(app->server->WaitForHandshakes(kGrants));
+  const int before = app->server->completed_handshakes();
+
+  auto stub = Stub(*cold);
+  grpc::CompletionQueue cq;
+  struct Call {
+    grpc::ClientContext context;
+    CheckRefreshResponse response;
+    grpc::Status status;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<CheckRefreshResponse>> reader;
+  };
+  std::vector<std::unique_ptr<Call>> calls;
+  for (int i = 0; i < kGrants; ++i) {
+    auto call = std::make_unique<Call>();
+    v1::CheckRefreshRequest request;
+    request.set_tenant_id("tenant-a");
+    request.set_client_id(app->client_id);
+    request.set_grant_id(absl::StrCat("grant-sf-", i));
+    call->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    call->reader = stub->AsyncCheckRefresh(&call->context, request, &cq);
+    call->reader->Finish(&call->response, &call->status, call.get());
+    calls.push_back(std::move(call));
+  }
+  int allowed = 0;
+  for (int i = 0; i < kGrants; ++i) {
+    void* tag;
+    bool ok;
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    auto* call = static_cast<Call*>(tag);
+    ASSERT_TRUE(call->status.ok()) << call->status.error_message();
+    allowed += call->response.verdict() == v1::VERDICT_ALLOW;
+  }
+  EXPECT_EQ(allowed, kGrants);
+  app->server->WaitForHandshakes(before + 2, absl::Seconds(1));  // let stragglers show
+  EXPECT_EQ(app->server->completed_handshakes() - before, 1);
+}
+
+TEST_F(DecisionE2eTest, CallerDeadlineShorterThanASilentServerEndsTheCall) {
+  TestApp* app = NewApp("silent");
+  ASSERT_NE(app, nullptr);
+  EnrollOk(*app, "grant-silent");
+  app->server->SetMode(TlsServerMode::kSilent);
+  CheckRefreshResponse response;
+  const absl::Time start = absl::Now();
+  const grpc::Status status =
+      Check(decision_, *app, "grant-silent", &response, absl::Milliseconds(700));
+  const absl::Duration elapsed = absl::Now() - start;
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
+  // Correctness, not speed: the call ended with the caller's deadline, long
+  // before the 3 s probe timeout of this service.
+  EXPECT_LT(elapsed, absl::Seconds(3));
+}
+
+TEST_F(DecisionE2eTest, RedirectToAnotherDomainSuspends) {
+  TestApp* app = NewApp("redirect");
+  ASSERT_NE(app, nullptr);
+  EnrollOk(*app, "grant-redirect");
+  CheckRefreshResponse response;
+  ASSERT_TRUE(Check(decision_, *app, "grant-redirect", &response, absl::Seconds(20),
+                    "https://app.elsewhere.test/callback")
+                  .ok());
+  ExpectSuspended(response, v1::REASON_REDIRECT_DOMAIN_CHANGED);
+}
+
+TEST_F(DecisionE2eTest, BadRequestsNameTheField) {
+  auto stub = Stub(decision_);
+  struct Case {
+    v1::CheckRefreshRequest request;
+    std::string field;
+  };
+  std::vector<Case> cases(4);
+  cases[0].request.set_client_id("c");
+  cases[0].request.set_grant_id("g");
+  cases[0].field = "tenant_id";
+  cases[1].request.set_tenant_id("t");
+  cases[1].request.set_client_id("c");
+  cases[1].field = "grant_id";
+  cases[2].request.set_tenant_id("t");
+  cases[2].request.set_grant_id("g");
+  cases[2].request.set_client_id(std::string(300, 'x'));
+  cases[2].field = "client_id";
+  cases[3].request.set_tenant_id("t");
+  cases[3].request.set_grant_id("g");
+  cases[3].request.set_client_id("c");
+  cases[3].request.set_redirect_uri("https://user:pw@app.example.test/");
+  cases[3].field = "redirect_uri";
+  for (const Case& c : cases) {
+    grpc::ClientContext context;
+    CheckRefreshResponse response;
+    const grpc::Status status = stub->CheckRefresh(&context, c.request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.field;
+    EXPECT_THAT(status.error_message(), HasSubstr(c.field));
+  }
+  v1::EnrollRequest enroll;
+  enroll.set_tenant_id("t");
+  enroll.set_client_id("c");
+  enroll.set_grant_id("g");
+  enroll.set_redirect_uri("ftp://app.example.test/");
+  grpc::ClientContext context;
+  v1::EnrollResponse response;
+  const grpc::Status status = stub->Enroll(&context, enroll, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("redirect_uri"));
+}
+
+TEST_F(DecisionE2eTest, UnknownGrantIsNotFound) {
+  TestApp* app = NewApp("unknown");
+  ASSERT_NE(app, nullptr);
+  CheckRefreshResponse response;
+  const grpc::Status status = Check(decision_, *app, "grant-never-enrolled", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// Runs last in this binary (gtest runs tests in declaration order): it stops
+// the shared store.
+TEST_F(DecisionE2eTest, ZStoreDownIsUnavailableNeverAllowAndRecovers) {
+  TestApp* app = NewApp("storedown");
+  ASSERT_NE(app, nullptr);
+  EnrollOk(*app, "grant-storedown");
+  const std::string store_address = world_->store().grpc_address;
+  world_->store().process->Signal(SIGKILL);
+  ASSERT_TRUE(world_->store().process->Wait(absl::Seconds(10)).ok());
+
+  CheckRefreshResponse response;
+  const grpc::Status status = Check(decision_, *app, "grant-storedown", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("store"));
+
+  // The store comes back on the same address and file: refreshes recover.
+  auto restarted = StartStore(world_->dir() + "/var/apptrust.db",
+                              {"--listen=" + store_address});
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  world_->store() = std::move(*restarted);
+  bool recovered = false;
+  for (int attempt = 0; attempt < 100 && !recovered; ++attempt) {
+    CheckRefreshResponse again;
+    recovered = Check(decision_, *app, "grant-storedown", &again).ok() &&
+                again.verdict() == v1::VERDICT_ALLOW;
+    if (!recovered) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(recovered);
+}
+
+}  // namespace
+}  // namespace apptrust::testing

@@ -1,0 +1,86 @@
+#include "tests/e2e/e2e_world.h"
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace apptrust::testing {
+
+absl::StatusOr<std::unique_ptr<E2eWorld>> E2eWorld::Create() {
+  std::unique_ptr<E2eWorld> world(new E2eWorld());
+  auto pki = TestPki::Create();
+  if (!pki.ok()) return pki.status();
+  world->pki_ = std::move(*pki);
+  auto dns = Dnsmasq::Start(world->records_);
+  if (!dns.ok()) return dns.status();
+  world->dns_ = std::move(*dns);
+  auto store = StartStore(world->dir_.File("var/apptrust.db"));
+  if (!store.ok()) return store.status();
+  world->store_ = std::move(*store);
+  if (!WaitServing(world->store_.channel)) return absl::UnavailableError("store not serving");
+  return world;
+}
+
+absl::Status E2eWorld::PublishDns() { return dns_->Restart(records_); }
+
+absl::StatusOr<TestApp*> E2eWorld::AddApp(const std::string& name, LeafOptions leaf,
+                                          bool keep_names) {
+  auto app = std::make_unique<TestApp>();
+  app->name = name;
+  app->domain = absl::StrCat(name, ".test");
+  app->host = absl::StrCat("app.", app->domain);
+  app->client_id = absl::StrCat("client-", name);
+  if (!keep_names) leaf.dns_names = {app->host};
+  auto cert = pki_->Issue(leaf);
+  if (!cert.ok()) return cert.status();
+  auto server = TlsTestServer::Start(*cert);
+  if (!server.ok()) return server.status();
+  app->server = std::move(*server);
+  app->redirect_uri = absl::StrCat("https://", app->host, ":", app->server->port(), "/callback");
+  records_.AddHost(app->host, {"127.0.0.1"});
+  records_.AddTxt(app->domain, {absl::StrCat("cerner-client-id=", app->client_id)});
+  if (absl::Status s = PublishDns(); !s.ok()) return s;
+  apps_.push_back(std::move(app));
+  return apps_.back().get();
+}
+
+absl::Status E2eWorld::ServeCertificate(TestApp& app, LeafOptions leaf, bool keep_names) {
+  if (!keep_names) leaf.dns_names = {app.host};
+  auto cert = pki_->Issue(leaf);
+  if (!cert.ok()) return cert.status();
+  return app.server->SetCertificate(*cert);
+}
+
+absl::StatusOr<RunningService*> E2eWorld::Decision(std::vector<std::string> extra_flags) {
+  std::vector<std::string> flags = {
+      absl::StrCat("--dns_servers=", dns_->server()),
+      absl::StrCat("--trust_store=", pki_->root_pem_path()),
+      "--probe_allow_cidrs=127.0.0.0/8,::1/128",
+      "--cache_ttl=0s",
+      "--probe_timeout=3s",
+  };
+  flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
+  return DecisionWithExactFlags(std::move(flags));
+}
+
+absl::StatusOr<RunningService*> E2eWorld::DecisionWithExactFlags(std::vector<std::string> flags) {
+  const std::string key = absl::StrJoin(flags, " ");
+  auto found = decisions_.find(key);
+  if (found != decisions_.end()) return found->second.get();
+  auto decision = StartDecision(store_.grpc_address, flags);
+  if (!decision.ok()) return decision.status();
+  if (!WaitServing(decision->channel)) return absl::UnavailableError("decision not serving");
+  auto owned = std::make_unique<RunningService>(std::move(*decision));
+  RunningService* raw = owned.get();
+  decisions_[key] = std::move(owned);
+  return raw;
+}
+
+std::string E2eWorld::WriteFile(const std::string& name, const std::string& text) {
+  const std::string path = dir_.File(name);
+  std::ofstream(path) << text;
+  return path;
+}
+
+}  // namespace apptrust::testing
