@@ -3,6 +3,7 @@
 // flag errors that name the flag.
 #include <signal.h>
 
+#include "absl/synchronization/notification.h"
 #include "apptrust/v1/decision.grpc.pb.h"
 #include "apptrust/v1/store.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -46,7 +47,9 @@ TEST_F(ServiceProcessTest, StoreServesHealthOverTheNetworkAndStopsOnSigterm) {
 }
 
 TEST_F(ServiceProcessTest, DecisionServesHealthAndStopsOnSigint) {
-  auto decision = StartDecision("127.0.0.1:1");
+  auto store = StartStore(dir_.File("apptrust.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto decision = StartDecision(store->grpc_address);
   ASSERT_TRUE(decision.ok()) << decision.status();
   EXPECT_TRUE(WaitServing(decision->channel));
 
@@ -95,6 +98,35 @@ TEST_F(ServiceProcessTest, ServersOfferReflection) {
   }
   cq.Shutdown();
   while (cq.Next(&tag, &ok)) {
+  }
+}
+
+// A method the server does not offer (a newer client, or a typo) is answered
+// UNIMPLEMENTED, not a hang or a crash.
+TEST_F(ServiceProcessTest, UnknownRpcIsUnimplemented) {
+  auto store = StartStore(dir_.File("apptrust.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto decision = StartDecision(store->grpc_address);
+  ASSERT_TRUE(decision.ok()) << decision.status();
+  for (const auto& [channel, method] :
+       std::vector<std::pair<std::shared_ptr<grpc::Channel>, std::string>>{
+           {store->channel, "/apptrust.v1.FingerprintStore/CompactGrants"},
+           {decision->channel, "/apptrust.v1.DecisionService/Explain"}}) {
+    grpc::GenericStub generic(channel);
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    grpc::Slice empty("");
+    grpc::ByteBuffer request(&empty, 1);
+    grpc::ByteBuffer response;
+    grpc::Status status;
+    absl::Notification done;
+    generic.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                      [&](grpc::Status s) {
+                        status = s;
+                        done.Notify();
+                      });
+    ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << method;
   }
 }
 
