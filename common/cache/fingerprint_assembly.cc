@@ -30,7 +30,9 @@ bool HasClientEntry(const std::vector<std::string>& entries, absl::string_view c
                     absl::string_view txt_key) {
   for (const std::string& entry : entries) {
     size_t eq = entry.find('=');
-    if (eq == std::string::npos) continue;
+    if (eq == std::string::npos) {
+      continue;
+    }
     if (absl::EqualsIgnoreCase(absl::string_view(entry).substr(0, eq), txt_key) &&
         absl::string_view(entry).substr(eq + 1) == client_id) {
       return true;
@@ -52,22 +54,30 @@ v1::Fingerprint AssembleFingerprint(const probe::Target& target,
   *fp.mutable_tls() = endpoint.tls;
 
   v1::DnsFingerprint& dns = *fp.mutable_dns();
-  for (std::string& a : SortedUnique(endpoint.addresses)) dns.add_addresses(std::move(a));
+  for (std::string& a : SortedUnique(endpoint.addresses)) {
+    dns.add_addresses(std::move(a));
+  }
   for (std::string& a : SortedUnique(endpoint.refused_addresses)) {
     dns.add_refused_addresses(std::move(a));
   }
   dns.set_address_outcome(endpoint.address_outcome);
   std::vector<std::string> entries = SortedUnique(txt.entries);
   dns.set_client_id_txt_present(!client_id.empty() && HasClientEntry(entries, client_id, txt_key));
-  for (std::string& e : entries) dns.add_txt_values(std::move(e));
+  for (std::string& e : entries) {
+    dns.add_txt_values(std::move(e));
+  }
   dns.set_txt_outcome(txt.outcome);
   dns.set_error(txt.error);
 
   absl::Time captured = absl::InfiniteFuture();
   for (absl::Time t : {endpoint.observed_at, txt.observed_at}) {
-    if (t != absl::UnixEpoch() && t != absl::InfinitePast()) captured = std::min(captured, t);
+    if (t != absl::UnixEpoch() && t != absl::InfinitePast()) {
+      captured = std::min(captured, t);
+    }
   }
-  if (captured != absl::InfiniteFuture()) *fp.mutable_captured_at() = ToProto(captured);
+  if (captured != absl::InfiniteFuture()) {
+    *fp.mutable_captured_at() = ToProto(captured);
+  }
   return fp;
 }
 

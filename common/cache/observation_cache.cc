@@ -45,17 +45,23 @@ class PartCache {
            Callback done, const std::shared_ptr<void>& keep_alive) {
     std::vector<CacheEventKind> events;
     std::optional<Served<Obs>> immediate;
+    Callback deliver_now;
     std::shared_ptr<Flight> flight;
     {
       absl::MutexLock lock(&mu_);
       const absl::Time now = Now();
       auto it = entries_.find(key);
-      if (it != entries_.end()) Touch(it->second);
+      if (it != entries_.end()) {
+        Touch(it->second);
+      }
       if (it != entries_.end() && it->second.last.has_value() && now < it->second.expires_at) {
         events.push_back(CacheEventKind::kHit);
         immediate = ServeLocked(it->second, *it->second.last, now, max_staleness,
                                 /*from_cache=*/true);
-        if (immediate->stale) events.push_back(CacheEventKind::kStale);
+        if (immediate->stale) {
+          events.push_back(CacheEventKind::kStale);
+        }
+        deliver_now = std::move(done);
       } else if (it != entries_.end() && it->second.flight != nullptr) {
         events.push_back(CacheEventKind::kCoalesced);
         it->second.flight->waiters.push_back({max_staleness, std::move(done)});
@@ -69,10 +75,12 @@ class PartCache {
     }
     Emit(events);
     if (immediate.has_value()) {
-      done(*std::move(immediate));
+      deliver_now(*std::move(immediate));
       return;
     }
-    if (flight == nullptr) return;
+    if (flight == nullptr) {
+      return;
+    }
     // The completion may run after the cache is gone; `keep_alive` owns
     // this PartCache.
     start([this, key, flight, keep_alive](Obs observation) {
@@ -89,7 +97,9 @@ class PartCache {
     p.evictions = evictions_.load();
     absl::MutexLock lock(&mu_);
     p.entries = entries_.size();
-    for (const auto& [key, entry] : entries_) p.in_flight += entry.flight != nullptr ? 1 : 0;
+    for (const auto& [key, entry] : entries_) {
+      p.in_flight += entry.flight != nullptr ? 1 : 0;
+    }
     return p;
   }
 
@@ -119,7 +129,9 @@ class PartCache {
   Entry& FindOrInsertLocked(const std::string& key, std::vector<CacheEventKind>& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     auto it = entries_.find(key);
-    if (it != entries_.end()) return it->second;
+    if (it != entries_.end()) {
+      return it->second;
+    }
     // Make room: least recently used first, skipping keys with a probe in
     // flight (their waiters must get an answer). If every key is in flight
     // the bound is exceeded until some complete.
@@ -127,7 +139,9 @@ class PartCache {
     for (auto victim = lru_.end(); entries_.size() >= bound && victim != lru_.begin();) {
       --victim;
       auto e = entries_.find(*victim);
-      if (e->second.flight != nullptr) continue;
+      if (e->second.flight != nullptr) {
+        continue;
+      }
       entries_.erase(e);
       victim = lru_.erase(victim);
       events.push_back(CacheEventKind::kEviction);
@@ -157,7 +171,9 @@ class PartCache {
       absl::MutexLock lock(&mu_);
       const absl::Time now = Now();
       Entry& entry = FindOrInsertLocked(key, events);
-      if (entry.flight == flight) entry.flight = nullptr;
+      if (entry.flight == flight) {
+        entry.flight = nullptr;
+      }
       const bool failed = Failed(result);
       const absl::Duration ttl = std::max(absl::ZeroDuration(), options_.ttl);
       entry.expires_at = now + (failed ? std::min(ttl, options_.failure_ttl) : ttl);
@@ -169,13 +185,17 @@ class PartCache {
       for (Waiter& w : flight->waiters) {
         Served<Obs> served =
             ServeLocked(entry, *entry.last, now, w.max_staleness, /*from_cache=*/false);
-        if (served.stale) events.push_back(CacheEventKind::kStale);
+        if (served.stale) {
+          events.push_back(CacheEventKind::kStale);
+        }
         answers.emplace_back(std::move(w.done), std::move(served));
       }
       flight->waiters.clear();
     }
     Emit(events);
-    for (auto& [done, served] : answers) done(std::move(served));
+    for (auto& [done, served] : answers) {
+      done(std::move(served));
+    }
   }
 
   void Emit(const std::vector<CacheEventKind>& events) {
@@ -197,7 +217,9 @@ class PartCache {
           ++evictions_;
           break;
       }
-      if (options_.on_event) options_.on_event(CacheEvent{part_, kind});
+      if (options_.on_event) {
+        options_.on_event(CacheEvent{part_, kind});
+      }
     }
   }
 
@@ -242,7 +264,9 @@ struct Join {
       join.get()->*slot = std::move(served);
       complete = join->endpoint.has_value() && join->txt.has_value();
     }
-    if (complete) join->Finish();
+    if (complete) {
+      join->Finish();
+    }
   }
 };
 

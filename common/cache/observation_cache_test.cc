@@ -216,15 +216,20 @@ TEST_F(ObservationCacheTest, ConcurrentRequestsShareOneProbe) {
   constexpr int kThreads = 16;
   constexpr int kPerThread = 25;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   absl::Notification go;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
       go.WaitForNotification();
-      for (int i = 0; i < kPerThread; ++i) Observe(cache, r);
+      for (int i = 0; i < kPerThread; ++i) {
+        Observe(cache, r);
+      }
     });
   }
   go.Notify();
-  for (std::thread& t : threads) t.join();
+  for (std::thread& t : threads) {
+    t.join();
+  }
   EXPECT_EQ(prober_.endpoint_calls(), 1);
   EXPECT_EQ(prober_.txt_calls(), 1);
   EXPECT_EQ(r.size(), 0u);
@@ -390,7 +395,9 @@ TEST_F(ObservationCacheTest, LeastRecentlyUsedKeyIsEvicted) {
   EXPECT_EQ(stats.endpoint.evictions, 2u);  // b, then c (for b)
   int evictions = 0;
   for (const CacheEvent& e : events) {
-    if (e.kind == CacheEventKind::kEviction && e.part == CachePart::kEndpoint) ++evictions;
+    if (e.kind == CacheEventKind::kEviction && e.part == CachePart::kEndpoint) {
+      ++evictions;
+    }
   }
   EXPECT_EQ(evictions, 2);
 }
@@ -446,11 +453,12 @@ TEST_F(ObservationCacheTest, CallbacksMayCallBackIntoTheCache) {
   // A cache hit answers inside Observe; the answer observes again. With the
   // lock held during callbacks this would deadlock.
   int nested = 0;
-  cache.Observe(Target(), "app-1", "cerner-client-id", kDeadline, kStaleOk, [&](Observation) {
-    cache.Observe(Target(), "app-1", "cerner-client-id", kDeadline, kStaleOk,
-                  [&](Observation) { ++nested; });
-    (void)cache.stats();
-  });
+  cache.Observe(Target(), "app-1", "cerner-client-id", kDeadline, kStaleOk,
+                [&](const Observation&) {
+                  cache.Observe(Target(), "app-1", "cerner-client-id", kDeadline, kStaleOk,
+                                [&](const Observation&) { ++nested; });
+                  (void)cache.stats();
+                });
   EXPECT_EQ(nested, 1);
 }
 

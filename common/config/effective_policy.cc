@@ -13,7 +13,9 @@ absl::Duration FromProto(const google::protobuf::Duration& d) {
 }
 
 std::string WithoutTrailingSlashes(std::string url) {
-  while (!url.empty() && url.back() == '/') url.pop_back();
+  while (!url.empty() && url.back() == '/') {
+    url.pop_back();
+  }
   return url;
 }
 
@@ -21,12 +23,18 @@ std::string WithoutTrailingSlashes(std::string url) {
 
 EffectivePolicy ResolvePolicy(const v1::PolicyConfig& config, absl::string_view tenant_id) {
   EffectivePolicy policy;
-  if (config.profile() != v1::PROFILE_UNSPECIFIED) policy.profile = config.profile();
+  if (config.profile() != v1::PROFILE_UNSPECIFIED) {
+    policy.profile = config.profile();
+  }
   if (config.enforcement() != v1::ENFORCEMENT_UNSPECIFIED) {
     policy.enforcement = config.enforcement();
   }
-  if (!config.txt_key().empty()) policy.txt_key = config.txt_key();
-  if (config.has_expiring_soon()) policy.expiring_soon = FromProto(config.expiring_soon());
+  if (!config.txt_key().empty()) {
+    policy.txt_key = config.txt_key();
+  }
+  if (config.has_expiring_soon()) {
+    policy.expiring_soon = FromProto(config.expiring_soon());
+  }
   if (!config.personas_in_scope().empty()) {
     policy.personas_in_scope.clear();
     for (int p : config.personas_in_scope()) {
@@ -36,7 +44,9 @@ EffectivePolicy ResolvePolicy(const v1::PolicyConfig& config, absl::string_view 
   if (config.on_probe_failure() != v1::PROBE_FAILURE_UNSPECIFIED) {
     policy.on_probe_failure = config.on_probe_failure();
   }
-  if (config.has_max_staleness()) policy.max_staleness = FromProto(config.max_staleness());
+  if (config.has_max_staleness()) {
+    policy.max_staleness = FromProto(config.max_staleness());
+  }
   if (!config.error_base_url().empty()) {
     policy.error_base_url = WithoutTrailingSlashes(config.error_base_url());
   }
@@ -44,9 +54,13 @@ EffectivePolicy ResolvePolicy(const v1::PolicyConfig& config, absl::string_view 
   policy.manage_url = config.manage_url();
 
   auto it = config.tenants().find(std::string(tenant_id));
-  if (tenant_id.empty() || it == config.tenants().end()) return policy;
+  if (tenant_id.empty() || it == config.tenants().end()) {
+    return policy;
+  }
   const v1::TenantPolicy& tenant = it->second;
-  if (tenant.profile() != v1::PROFILE_UNSPECIFIED) policy.profile = tenant.profile();
+  if (tenant.profile() != v1::PROFILE_UNSPECIFIED) {
+    policy.profile = tenant.profile();
+  }
   if (tenant.enforcement() != v1::ENFORCEMENT_UNSPECIFIED) {
     policy.enforcement = tenant.enforcement();
   }
@@ -59,13 +73,19 @@ EffectivePolicy ResolvePolicy(const v1::PolicyConfig& config, absl::string_view 
   if (tenant.on_probe_failure() != v1::PROBE_FAILURE_UNSPECIFIED) {
     policy.on_probe_failure = tenant.on_probe_failure();
   }
-  if (!tenant.support_contact().empty()) policy.support_contact = tenant.support_contact();
-  if (!tenant.manage_url().empty()) policy.manage_url = tenant.manage_url();
+  if (!tenant.support_contact().empty()) {
+    policy.support_contact = tenant.support_contact();
+  }
+  if (!tenant.manage_url().empty()) {
+    policy.manage_url = tenant.manage_url();
+  }
   return policy;
 }
 
 bool InScope(const EffectivePolicy& policy, v1::Persona persona) {
-  if (persona == v1::PERSONA_UNSPECIFIED) persona = v1::PERSONA_PATIENT;
+  if (persona == v1::PERSONA_UNSPECIFIED) {
+    persona = v1::PERSONA_PATIENT;
+  }
   return std::find(policy.personas_in_scope.begin(), policy.personas_in_scope.end(), persona) !=
          policy.personas_in_scope.end();
 }

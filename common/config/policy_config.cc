@@ -29,20 +29,28 @@ using google::protobuf::TextFormat;
 // so the message points at what the operator has to fix.
 void PointAtEnumName(absl::string_view text, const std::string& message, int& line, int& column) {
   constexpr absl::string_view kPrefix = "Unknown enumeration value of \"";
-  if (!absl::StartsWith(message, kPrefix)) return;
+  if (!absl::StartsWith(message, kPrefix)) {
+    return;
+  }
   size_t end = message.find('"', kPrefix.size());
-  if (end == std::string::npos) return;
+  if (end == std::string::npos) {
+    return;
+  }
   std::string name = message.substr(kPrefix.size(), end - kPrefix.size());
   // Offset of the reported position.
   size_t offset = 0;
   for (int l = 0; l < line && offset < text.size(); ++l) {
     size_t nl = text.find('\n', offset);
-    if (nl == absl::string_view::npos) return;
+    if (nl == absl::string_view::npos) {
+      return;
+    }
     offset = nl + 1;
   }
   offset = std::min(text.size(), offset + static_cast<size_t>(std::max(column, 0)));
   size_t at = text.substr(0, offset).rfind(name);
-  if (at == absl::string_view::npos) return;
+  if (at == absl::string_view::npos) {
+    return;
+  }
   absl::string_view before = text.substr(0, at);
   line = static_cast<int>(std::count(before.begin(), before.end(), '\n'));
   size_t line_start = before.rfind('\n');
@@ -97,7 +105,9 @@ std::string CheckHttpUrl(absl::string_view url, bool for_error_uri) {
     return absl::StrCat("'", url, "' is not an absolute http:// or https:// URL");
   }
   absl::string_view authority = rest.substr(0, rest.find('/'));
-  if (authority.empty()) return absl::StrCat("'", url, "' has no host");
+  if (authority.empty()) {
+    return absl::StrCat("'", url, "' has no host");
+  }
   if (absl::StrContains(url, '?') || absl::StrContains(url, '#')) {
     return absl::StrCat("'", url, "' must not have a query or fragment");
   }
@@ -137,7 +147,9 @@ void CheckEnum(int value, IsValid is_valid, const std::string& field,
 
 void CheckDuration(bool has, const google::protobuf::Duration& d, const std::string& field,
                    std::vector<Problem>& problems) {
-  if (!has) return;
+  if (!has) {
+    return;
+  }
   if (d.seconds() < 0 || d.nanos() < 0 || d.nanos() > 999999999) {
     problems.push_back({field, "must be a non-negative duration"});
   }
@@ -164,15 +176,21 @@ std::vector<Problem> FindProblems(const v1::PolicyConfig& config) {
   CheckPersonas(config.personas_in_scope(), "personas_in_scope", problems);
   if (!config.error_base_url().empty()) {
     std::string why = CheckHttpUrl(config.error_base_url(), /*for_error_uri=*/true);
-    if (!why.empty()) problems.push_back({"error_base_url", why});
+    if (!why.empty()) {
+      problems.push_back({"error_base_url", why});
+    }
   }
   if (!config.manage_url().empty()) {
     std::string why = CheckHttpUrl(config.manage_url(), /*for_error_uri=*/false);
-    if (!why.empty()) problems.push_back({"manage_url", why});
+    if (!why.empty()) {
+      problems.push_back({"manage_url", why});
+    }
   }
   for (const auto& [id, tenant] : config.tenants()) {
     std::string prefix = absl::StrCat("tenants[\"", id, "\"].");
-    if (id.empty()) problems.push_back({"tenants", "a tenant id must not be empty"});
+    if (id.empty()) {
+      problems.push_back({"tenants", "a tenant id must not be empty"});
+    }
     CheckEnum(tenant.profile(), v1::Profile_IsValid, prefix + "profile", problems);
     CheckEnum(tenant.enforcement(), v1::Enforcement_IsValid, prefix + "enforcement", problems);
     CheckEnum(tenant.on_probe_failure(), v1::ProbeFailure_IsValid, prefix + "on_probe_failure",
@@ -180,7 +198,9 @@ std::vector<Problem> FindProblems(const v1::PolicyConfig& config) {
     CheckPersonas(tenant.personas_in_scope(), prefix + "personas_in_scope", problems);
     if (!tenant.manage_url().empty()) {
       std::string why = CheckHttpUrl(tenant.manage_url(), /*for_error_uri=*/false);
-      if (!why.empty()) problems.push_back({prefix + "manage_url", why});
+      if (!why.empty()) {
+        problems.push_back({prefix + "manage_url", why});
+      }
     }
   }
   return problems;
@@ -226,13 +246,17 @@ void Locate(const v1::PolicyConfig& config, const TextFormat::ParseInfoTree& tre
         }
       }
     }
-    if (entry == nullptr) return;
+    if (entry == nullptr) {
+      return;
+    }
     at = entry;
     message = v1::TenantPolicy::descriptor();
     field.remove_prefix(close + 3);
   }
   const FieldDescriptor* fd = message->FindFieldByName(std::string(field));
-  if (fd == nullptr) return;
+  if (fd == nullptr) {
+    return;
+  }
   auto loc = at->GetLocation(fd, fd->is_repeated() ? 0 : -1);
   if (loc.line >= 0) {
     problem.line = loc.line;
@@ -244,7 +268,9 @@ void Locate(const v1::PolicyConfig& config, const TextFormat::ParseInfoTree& tre
 
 absl::Status ValidatePolicyConfig(const v1::PolicyConfig& config) {
   std::vector<Problem> problems = FindProblems(config);
-  if (problems.empty()) return absl::OkStatus();
+  if (problems.empty()) {
+    return absl::OkStatus();
+  }
   return absl::InvalidArgumentError(
       absl::StrCat(problems.front().field, ": ", problems.front().message));
 }
@@ -267,7 +293,9 @@ absl::StatusOr<v1::PolicyConfig> ParsePolicyConfigText(absl::string_view text,
     return absl::InvalidArgumentError(absl::StrCat(name, ":", first));
   }
   std::vector<Problem> problems = FindProblems(config);
-  if (problems.empty()) return config;
+  if (problems.empty()) {
+    return config;
+  }
   Problem& problem = problems.front();
   Locate(config, tree, problem);
   std::string where = problem.line >= 0
@@ -278,17 +306,23 @@ absl::StatusOr<v1::PolicyConfig> ParsePolicyConfigText(absl::string_view text,
 }
 
 absl::StatusOr<v1::PolicyConfig> LoadPolicyConfig(const std::string& path) {
-  if (path.empty()) return v1::PolicyConfig();
+  if (path.empty()) {
+    return v1::PolicyConfig();
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     int err = errno;
     std::string message = absl::StrCat(path, ": cannot read the policy file: ", std::strerror(err));
-    if (err == EACCES) return absl::PermissionDeniedError(message);
+    if (err == EACCES) {
+      return absl::PermissionDeniedError(message);
+    }
     return absl::NotFoundError(message);
   }
   std::ostringstream text;
   text << in.rdbuf();
-  if (in.bad()) return absl::InternalError(absl::StrCat(path, ": read error"));
+  if (in.bad()) {
+    return absl::InternalError(absl::StrCat(path, ": read error"));
+  }
   return ParsePolicyConfigText(text.str(), path);
 }
 

@@ -38,10 +38,18 @@ bool IsOrganizationValidated(v1::ValidationLevel level) {
 }
 
 bool HasTrustedOrganizationCertificate(const v1::TlsFingerprint& tls, absl::Time now) {
-  if (!tls.present() || !IsOrganizationValidated(tls.validation_level())) return false;
-  if (!tls.chain_trusted() || !tls.hostname_matches()) return false;
-  if (tls.has_not_before() && now < FromProto(tls.not_before())) return false;
-  if (tls.has_not_after() && now > FromProto(tls.not_after())) return false;
+  if (!tls.present() || !IsOrganizationValidated(tls.validation_level())) {
+    return false;
+  }
+  if (!tls.chain_trusted() || !tls.hostname_matches()) {
+    return false;
+  }
+  if (tls.has_not_before() && now < FromProto(tls.not_before())) {
+    return false;
+  }
+  if (tls.has_not_after() && now > FromProto(tls.not_after())) {
+    return false;
+  }
   return true;
 }
 
@@ -49,7 +57,9 @@ std::string OrganizationLocation(const v1::TlsFingerprint& tls) {
   std::vector<std::string> parts;
   for (const std::string* part :
        {&tls.subject_country(), &tls.subject_state(), &tls.subject_locality()}) {
-    if (!part->empty()) parts.push_back(*part);
+    if (!part->empty()) {
+      parts.push_back(*part);
+    }
   }
   return absl::StrJoin(parts, ", ");
 }

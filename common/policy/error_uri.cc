@@ -40,9 +40,15 @@ std::string PercentEncode(absl::string_view text, absl::string_view keep) {
 }
 
 int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
   return -1;
 }
 
@@ -58,7 +64,9 @@ absl::StatusOr<std::string> PercentDecode(absl::string_view text) {
     }
     int hi = HexValue(text[i + 1]);
     int lo = HexValue(text[i + 2]);
-    if (hi < 0 || lo < 0) return absl::InvalidArgumentError("bad percent-encoding");
+    if (hi < 0 || lo < 0) {
+      return absl::InvalidArgumentError("bad percent-encoding");
+    }
     out.push_back(static_cast<char>(hi * 16 + lo));
     i += 2;
   }
@@ -146,10 +154,14 @@ size_t DecodeUtf8(absl::string_view text, size_t i, uint32_t& cp) {
   } else {
     return 0;
   }
-  if (i + len > text.size()) return 0;
+  if (i + len > text.size()) {
+    return 0;
+  }
   for (size_t k = 1; k < len; ++k) {
     unsigned char cc = static_cast<unsigned char>(text[i + k]);
-    if ((cc & 0xC0) != 0x80) return 0;
+    if ((cc & 0xC0) != 0x80) {
+      return 0;
+    }
     cp = (cp << 6) | (cc & 0x3F);
   }
   return len;
@@ -159,8 +171,12 @@ size_t DecodeUtf8(absl::string_view text, size_t i, uint32_t& cp) {
 
 std::string ReasonSlug(v1::Reason reason) {
   std::string name = v1::Reason_Name(reason);
-  if (name.empty()) name = absl::StrCat("REASON_", static_cast<int>(reason));
-  if (absl::StartsWith(name, "REASON_")) name.erase(0, 7);
+  if (name.empty()) {
+    name = absl::StrCat("REASON_", static_cast<int>(reason));
+  }
+  if (absl::StartsWith(name, "REASON_")) {
+    name.erase(0, 7);
+  }
   absl::AsciiStrToLower(&name);
   absl::StrReplaceAll({{"_", "-"}}, &name);
   return name;
@@ -170,7 +186,9 @@ absl::StatusOr<v1::Reason> ReasonFromSlug(absl::string_view slug) {
   const google::protobuf::EnumDescriptor* reasons = v1::Reason_descriptor();
   for (int i = 0; i < reasons->value_count(); ++i) {
     auto reason = static_cast<v1::Reason>(reasons->value(i)->number());
-    if (reason != v1::REASON_UNSPECIFIED && ReasonSlug(reason) == slug) return reason;
+    if (reason != v1::REASON_UNSPECIFIED && ReasonSlug(reason) == slug) {
+      return reason;
+    }
   }
   return absl::NotFoundError(absl::StrCat("no reason is named '", slug, "'"));
 }
@@ -180,7 +198,9 @@ std::string ErrorUrn(v1::Reason reason) { return absl::StrCat(kUrnPrefix, Reason
 std::string BuildErrorUri(absl::string_view base, v1::Reason reason,
                           absl::string_view suspension_id, absl::string_view client_id,
                           absl::string_view tenant_id) {
-  while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+  while (!base.empty() && base.back() == '/') {
+    base.remove_suffix(1);
+  }
   return absl::StrCat(base, "/errors/", PercentEncode(ErrorUrn(reason), ":"), "/instances/",
                       PercentEncode(suspension_id, ""), "?client=", PercentEncode(client_id, ""),
                       "&tenant=", PercentEncode(tenant_id, ""));
@@ -193,22 +213,30 @@ absl::StatusOr<ErrorPath> ParseErrorPath(absl::string_view path) {
     return absl::InvalidArgumentError("not an error path: no /errors/ segment");
   }
   std::vector<absl::string_view> segments = absl::StrSplit(path.substr(at + 8), '/');
-  if (segments.size() == 4 && segments[3].empty()) segments.pop_back();  // trailing slash
+  if (segments.size() == 4 && segments[3].empty()) {
+    segments.pop_back();  // trailing slash
+  }
   if (segments.size() != 3 || segments[1] != "instances" || segments[0].empty() ||
       segments[2].empty()) {
     return absl::InvalidArgumentError(
         "not an error path: expected /errors/{urn}/instances/{suspension_id}");
   }
   absl::StatusOr<std::string> urn = PercentDecode(segments[0]);
-  if (!urn.ok()) return urn.status();
+  if (!urn.ok()) {
+    return urn.status();
+  }
   if (!absl::StartsWith(*urn, kUrnPrefix)) {
     return absl::InvalidArgumentError(absl::StrCat("unknown error URN '", *urn, "'"));
   }
   absl::StatusOr<v1::Reason> reason =
       ReasonFromSlug(absl::string_view(*urn).substr(kUrnPrefix.size()));
-  if (!reason.ok()) return absl::InvalidArgumentError(reason.status().message());
+  if (!reason.ok()) {
+    return absl::InvalidArgumentError(reason.status().message());
+  }
   absl::StatusOr<std::string> id = PercentDecode(segments[2]);
-  if (!id.ok()) return id.status();
+  if (!id.ok()) {
+    return id.status();
+  }
   return ErrorPath{*reason, *std::move(id)};
 }
 
@@ -216,7 +244,9 @@ std::string ToErrorDescriptionCharset(absl::string_view text) {
   std::string out;
   auto append = [&out](absl::string_view s) {
     for (char c : s) {
-      if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
+      if (c == ' ' && (out.empty() || out.back() == ' ')) {
+        continue;
+      }
       out.push_back(c);
     }
   };
@@ -240,22 +270,30 @@ std::string ToErrorDescriptionCharset(absl::string_view text) {
       append(Transliterate(cp));
     }
   }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
+  while (!out.empty() && out.back() == ' ') {
+    out.pop_back();
+  }
   return out;
 }
 
 std::string ErrorDescription(const std::vector<v1::Finding>& findings) {
   std::vector<const v1::Finding*> chosen;
   for (const v1::Finding& f : findings) {
-    if (f.suspends()) chosen.push_back(&f);
+    if (f.suspends()) {
+      chosen.push_back(&f);
+    }
   }
   if (chosen.empty()) {
-    for (const v1::Finding& f : findings) chosen.push_back(&f);
+    for (const v1::Finding& f : findings) {
+      chosen.push_back(&f);
+    }
   }
   std::string text = "This app's access to your health record was suspended to protect you.";
   size_t n = 0;
   for (const v1::Finding* f : chosen) {
-    if (n++ == kMaxDescriptionFindings) break;
+    if (n++ == kMaxDescriptionFindings) {
+      break;
+    }
     absl::StrAppend(&text, " ", f->message());
   }
   absl::StrAppend(&text, " Approve the app again to restore its access.");

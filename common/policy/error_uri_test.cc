@@ -19,7 +19,9 @@ std::vector<v1::Reason> AllReasons() {
   std::vector<v1::Reason> out;
   const google::protobuf::EnumDescriptor* d = v1::Reason_descriptor();
   for (int i = 0; i < d->value_count(); ++i) {
-    if (d->value(i)->number() != 0) out.push_back(static_cast<v1::Reason>(d->value(i)->number()));
+    if (d->value(i)->number() != 0) {
+      out.push_back(static_cast<v1::Reason>(d->value(i)->number()));
+    }
   }
   return out;
 }
@@ -95,7 +97,9 @@ TEST(ErrorUriTest, DescriptionIsReadableAndInTheRfc6749Charset) {
   EXPECT_THAT(
       d, ::testing::HasSubstr("The website's security certificate expired on 1 November 2026."));
   EXPECT_THAT(d, ::testing::Not(::testing::HasSubstr("Informational")));
-  for (unsigned char c : d) EXPECT_TRUE(IsErrorDescriptionChar(c)) << d;
+  for (unsigned char c : d) {
+    EXPECT_TRUE(IsErrorDescriptionChar(c)) << d;
+  }
 }
 
 TEST(ErrorUriTest, DescriptionCharsetHoldsForHostileMessages) {
@@ -107,7 +111,9 @@ TEST(ErrorUriTest, DescriptionCharsetHoldsForHostileMessages) {
   for (v1::Reason reason : AllReasons()) {
     f.set_reason(reason);
     std::string d = ErrorDescription({f});
-    for (unsigned char c : d) EXPECT_TRUE(IsErrorDescriptionChar(c)) << d;
+    for (unsigned char c : d) {
+      EXPECT_TRUE(IsErrorDescriptionChar(c)) << d;
+    }
     EXPECT_THAT(d, ::testing::HasSubstr("Org 'Muller & Sohne' -> / 'quoted' end."));
   }
 }

@@ -74,22 +74,34 @@ std::set<std::string> AsSet(const google::protobuf::RepeatedPtrField<std::string
 // unset outcome means "no information", never a failure.
 v1::ProbeOutcome AddressOutcome(const v1::Fingerprint& fp) {
   v1::ProbeOutcome outcome = fp.dns().address_outcome();
-  if (outcome != v1::PROBE_OUTCOME_UNSPECIFIED) return outcome;
-  if (fp.host_is_ip_literal()) return v1::PROBE_OUTCOME_NOT_APPLICABLE;
-  if (!fp.dns().addresses().empty() || fp.tls().present()) return v1::PROBE_OUTCOME_OK;
+  if (outcome != v1::PROBE_OUTCOME_UNSPECIFIED) {
+    return outcome;
+  }
+  if (fp.host_is_ip_literal()) {
+    return v1::PROBE_OUTCOME_NOT_APPLICABLE;
+  }
+  if (!fp.dns().addresses().empty() || fp.tls().present()) {
+    return v1::PROBE_OUTCOME_OK;
+  }
   return v1::PROBE_OUTCOME_NOT_APPLICABLE;
 }
 
 v1::ProbeOutcome TlsOutcome(const v1::Fingerprint& fp) {
   v1::ProbeOutcome outcome = fp.tls().outcome();
-  if (outcome != v1::PROBE_OUTCOME_UNSPECIFIED) return outcome;
+  if (outcome != v1::PROBE_OUTCOME_UNSPECIFIED) {
+    return outcome;
+  }
   return fp.tls().present() ? v1::PROBE_OUTCOME_OK : v1::PROBE_OUTCOME_NOT_APPLICABLE;
 }
 
 v1::ProbeOutcome TxtOutcome(const v1::Fingerprint& fp) {
   v1::ProbeOutcome outcome = fp.dns().txt_outcome();
-  if (outcome != v1::PROBE_OUTCOME_UNSPECIFIED) return outcome;
-  if (fp.host_is_ip_literal()) return v1::PROBE_OUTCOME_NOT_APPLICABLE;
+  if (outcome != v1::PROBE_OUTCOME_UNSPECIFIED) {
+    return outcome;
+  }
+  if (fp.host_is_ip_literal()) {
+    return v1::PROBE_OUTCOME_NOT_APPLICABLE;
+  }
   if (fp.dns().client_id_txt_present() || !fp.dns().txt_values().empty()) {
     return v1::PROBE_OUTCOME_OK;
   }
@@ -136,7 +148,9 @@ class Findings {
   std::vector<v1::Finding> Sorted() const {
     std::vector<v1::Finding> out;
     out.reserve(by_reason_.size());
-    for (const auto& [reason, finding] : by_reason_) out.push_back(finding);
+    for (const auto& [reason, finding] : by_reason_) {
+      out.push_back(finding);
+    }
     SortFindings(out);
     return out;
   }
@@ -167,7 +181,9 @@ void AddDefinitiveHostOutcome(v1::ProbeOutcome outcome, const v1::Fingerprint& o
 void AddProbeFailure(absl::string_view part, v1::ProbeOutcome outcome, absl::string_view error,
                      Findings& findings) {
   std::string detail = absl::StrCat(part, ": ", OutcomeName(outcome));
-  if (!error.empty()) absl::StrAppend(&detail, " (", error, ")");
+  if (!error.empty()) {
+    absl::StrAppend(&detail, " (", error, ")");
+  }
   findings.Add(v1::REASON_PROBE_FAILED, "The app's website could not be checked just now.", detail);
 }
 
@@ -201,7 +217,9 @@ void CheckCertificate(const v1::Fingerprint& observed, absl::Time now,
   }
   if (!tls.chain_trusted()) {
     std::string detail = absl::StrCat("issuer: ", Quoted(tls.issuer()));
-    if (!tls.verify_error().empty()) absl::StrAppend(&detail, "; ", tls.verify_error());
+    if (!tls.verify_error().empty()) {
+      absl::StrAppend(&detail, "; ", tls.verify_error());
+    }
     findings.Add(v1::REASON_TLS_CHAIN_UNTRUSTED,
                  tls.self_signed()
                      ? "The website's security certificate is self-signed, so no trusted "
@@ -293,8 +311,9 @@ std::vector<v1::Finding> Collect(const Enrolled* enrolled, const v1::Fingerprint
       AddProbeFailure("tls", tls, observed.tls().error(), findings);
     } else if (tls == v1::PROBE_OUTCOME_NO_TLS) {
       std::string detail = "tls: NO_TLS";
-      if (!observed.tls().error().empty())
+      if (!observed.tls().error().empty()) {
         absl::StrAppend(&detail, " (", observed.tls().error(), ")");
+      }
       findings.Add(v1::REASON_TLS_UNAVAILABLE,
                    "The website does not offer a secure (encrypted) connection.", detail);
     } else if (TlsUsable(observed)) {
@@ -485,7 +504,9 @@ bool AnySuspends(const std::vector<v1::Finding>& findings) {
 void SortFindings(std::vector<v1::Finding>& findings) {
   std::stable_sort(findings.begin(), findings.end(),
                    [](const v1::Finding& a, const v1::Finding& b) {
-                     if (a.suspends() != b.suspends()) return a.suspends();
+                     if (a.suspends() != b.suspends()) {
+                       return a.suspends();
+                     }
                      return a.reason() < b.reason();
                    });
 }

@@ -89,6 +89,7 @@ Expect I(v1::Reason r) { return {r, false}; }  // reported, does not suspend
 
 std::string ToString(const std::vector<Expect>& e) {
   std::vector<std::string> parts;
+  parts.reserve(e.size());
   for (const Expect& x : e) {
     parts.push_back(absl::StrCat(x.suspends ? "S(" : "I(", v1::Reason_Name(x.reason), ")"));
   }
@@ -524,7 +525,9 @@ EffectivePolicy PolicyFor(v1::Profile profile, v1::ProbeFailure on_probe_failure
 std::vector<Expect> EvaluateRow(const Row& row, v1::Profile profile) {
   Enrolled enrolled;
   enrolled.fingerprint = Baseline();
-  if (row.enrolled_change) row.enrolled_change(enrolled.fingerprint);
+  if (row.enrolled_change) {
+    row.enrolled_change(enrolled.fingerprint);
+  }
   enrolled.application_name = "Example App";
   enrolled.identity = ComputeIdentity(enrolled.fingerprint, enrolled.application_name,
                                       enrolled.validated, kEnrolledAt);
@@ -559,7 +562,9 @@ TEST(PolicyTableTest, CoversEveryReason) {
     for (const auto* list : {&row.displayed, &row.strict, &row.security}) {
       for (const Expect& e : *list) {
         seen.insert(e.reason);
-        if (e.suspends) seen_suspending.insert(e.reason);
+        if (e.suspends) {
+          seen_suspending.insert(e.reason);
+        }
       }
     }
   }
@@ -568,7 +573,9 @@ TEST(PolicyTableTest, CoversEveryReason) {
     int r = reasons->value(i)->number();
     // ALREADY_SUSPENDED is the decision service's answer for a grant that is
     // already suspended; it never comes from comparing observations.
-    if (r == v1::REASON_UNSPECIFIED || r == v1::REASON_ALREADY_SUSPENDED) continue;
+    if (r == v1::REASON_UNSPECIFIED || r == v1::REASON_ALREADY_SUSPENDED) {
+      continue;
+    }
     EXPECT_TRUE(seen.count(r)) << "no row covers " << reasons->value(i)->name();
     if (r < v1::REASON_CERT_EXPIRING_SOON) {
       EXPECT_TRUE(seen_suspending.count(r))
@@ -579,7 +586,9 @@ TEST(PolicyTableTest, CoversEveryReason) {
 
 v1::Finding Only(const std::vector<v1::Finding>& findings, v1::Reason reason) {
   for (const v1::Finding& f : findings) {
-    if (f.reason() == reason) return f;
+    if (f.reason() == reason) {
+      return f;
+    }
   }
   ADD_FAILURE() << "no finding " << v1::Reason_Name(reason);
   return v1::Finding();
@@ -621,8 +630,9 @@ TEST(PolicyTest, SameInputsSameOutput) {
   auto a = Evaluate(BaselineEnrolled(), observed, kNow, strict);
   auto b = Evaluate(BaselineEnrolled(), observed, kNow, strict);
   ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i)
+  for (size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].SerializeAsString(), b[i].SerializeAsString());
+  }
 }
 
 TEST(PolicyTest, UnsetEnrolledIdentityIsRecomputedFromTheFingerprint) {
@@ -657,7 +667,10 @@ TEST(PolicyTest, DescribeAppNeverSuspends) {
   NoTxtEntry(observed);
   auto findings = DescribeApp(observed, kNow, EffectivePolicy());
   std::vector<Expect> got;
-  for (const v1::Finding& f : findings) got.push_back({f.reason(), f.suspends()});
+  got.reserve(findings.size());
+  for (const v1::Finding& f : findings) {
+    got.push_back({f.reason(), f.suspends()});
+  }
   EXPECT_EQ(ToString(got),
             ToString({I(kUntrusted), I(kExpiringSoon), I(kPort), I(kDv), I(kTxtAbsent)}));
 
