@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "apptrust/v1/decision.grpc.pb.h"
 #include "common/metrics/metric_names.h"
 #include "gtest/gtest.h"
@@ -238,6 +239,13 @@ TEST_F(PrometheusTest, EnrollmentsRefreshesAndASuspensionArriveInPrometheus) {
     auto samples = prometheus_->QueryUntil(series, HasSeries, absl::Seconds(10));
     EXPECT_FALSE(samples.empty()) << metric.name << " (" << metric.service
                                   << ") has no series in Prometheus";
+    // ... with the labels the list documents.
+    for (absl::string_view label : absl::StrSplit(metric.labels, ',', absl::SkipEmpty())) {
+      for (const auto& sample : samples) {
+        EXPECT_TRUE(sample.labels.contains(std::string(label)))
+            << metric.name << " lacks the label " << label << ": " << Describe({sample});
+      }
+    }
   }
 }
 
