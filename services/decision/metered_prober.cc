@@ -8,12 +8,13 @@
 namespace apptrust::decision {
 
 v1::ProbeOutcome EndpointOutcome(const probe::EndpointObservation& observation) {
-  if (observation.address_outcome != v1::PROBE_OUTCOME_OK) return observation.address_outcome;
+  const auto applies = [](v1::ProbeOutcome outcome) {
+    return outcome != v1::PROBE_OUTCOME_NOT_APPLICABLE && outcome != v1::PROBE_OUTCOME_UNSPECIFIED;
+  };
+  const v1::ProbeOutcome address = observation.address_outcome;
+  if (applies(address) && address != v1::PROBE_OUTCOME_OK) return address;
   const v1::ProbeOutcome tls = observation.tls.outcome();
-  if (tls == v1::PROBE_OUTCOME_NOT_APPLICABLE || tls == v1::PROBE_OUTCOME_UNSPECIFIED) {
-    return v1::PROBE_OUTCOME_OK;
-  }
-  return tls;
+  return applies(tls) ? tls : v1::PROBE_OUTCOME_OK;
 }
 
 void MeteredProber::ObserveEndpoint(const probe::Target& target, absl::Time deadline,

@@ -13,8 +13,8 @@
 namespace apptrust::decision {
 
 // The one outcome that labels an endpoint observation: the address step's
-// when it did not succeed, else the TLS handshake's (OK for http://, where
-// TLS does not apply).
+// when it failed, else the TLS handshake's; a step that does not apply (no
+// DNS for an IP literal, no TLS for http://) counts as passed.
 v1::ProbeOutcome EndpointOutcome(const probe::EndpointObservation& observation);
 
 class MeteredProber : public probe::Prober {

@@ -88,6 +88,11 @@ TEST(EndpointOutcomeTest, AddressFailureFirstThenTlsThenOk) {
   EXPECT_EQ(EndpointOutcome(observation), v1::PROBE_OUTCOME_NO_TLS);
   observation.tls.set_outcome(v1::PROBE_OUTCOME_NOT_APPLICABLE);  // http://
   EXPECT_EQ(EndpointOutcome(observation), v1::PROBE_OUTCOME_OK);
+  observation.address_outcome = v1::PROBE_OUTCOME_NOT_APPLICABLE;  // an IP literal
+  observation.tls.set_outcome(v1::PROBE_OUTCOME_OK);
+  EXPECT_EQ(EndpointOutcome(observation), v1::PROBE_OUTCOME_OK);
+  observation.tls.set_outcome(v1::PROBE_OUTCOME_CONNECTION_REFUSED);
+  EXPECT_EQ(EndpointOutcome(observation), v1::PROBE_OUTCOME_CONNECTION_REFUSED);
 }
 
 }  // namespace
