@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -96,6 +97,10 @@ struct Viewport {
   int height;
   bool mobile;
 };
+
+void PrintTo(const Viewport& viewport, std::ostream* out) {
+  *out << viewport.width << "x" << viewport.height << (viewport.mobile ? " (phone)" : "");
+}
 
 class ExplanationPageBrowserTest : public ::testing::TestWithParam<Viewport> {
  protected:

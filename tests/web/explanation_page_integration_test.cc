@@ -141,7 +141,7 @@ TEST_F(ExplanationPageIntegrationTest, ServesThePatientPageWithEveryFact) {
   EXPECT_THAT(html, HasSubstr("REASON_TXT_RECORD_ABSENT"));
   EXPECT_THAT(html, HasSubstr("urn:apptrust:error:refresh-suspended:tls-cert-expired"));
   EXPECT_THAT(html, HasSubstr("not_after: 2026-11-01T00:00:00Z"));
-  EXPECT_THAT(html, HasSubstr("cerner-client-id=client-heart-helper"));
+  EXPECT_THAT(html, HasSubstr(absl::StrCat("cerner-client-id=", kLongClientId)));
   EXPECT_THAT(html, HasSubstr("TLS 1.2 or newer"));
   // The grant id is the gateway's handle; the page does not publish it.
   EXPECT_THAT(html, Not(HasSubstr("grant-0001")));
@@ -166,7 +166,7 @@ TEST_F(ExplanationPageIntegrationTest, JsonVariantCarriesTheSameFacts) {
   const auto& f = json.fields();
   EXPECT_EQ(f.at("suspension_id").string_value(), north_->suspension_id());
   EXPECT_EQ(f.at("tenant_id").string_value(), "tenant-north");
-  EXPECT_EQ(f.at("client_id").string_value(), "client-heart-helper");
+  EXPECT_EQ(f.at("client_id").string_value(), kLongClientId);
   EXPECT_EQ(f.at("reason").string_value(), "REASON_TLS_CERT_EXPIRED");
   EXPECT_EQ(f.at("error").string_value(), "urn:apptrust:error:refresh-suspended:tls-cert-expired");
   const auto& app = f.at("app").struct_value().fields();
@@ -192,9 +192,9 @@ TEST_F(ExplanationPageIntegrationTest, HeadIsAllowedOtherMethodsAre405) {
 }
 
 TEST_F(ExplanationPageIntegrationTest, NotFoundCasesAreIndistinguishable) {
-  const std::string unknown_id = TargetOf(policy::BuildErrorUri(
-      fixture_->web_base_url(), v1::REASON_TLS_CERT_EXPIRED, "00000000000000000000000000000000",
-      "client-heart-helper", "tenant-north"));
+  const std::string unknown_id = TargetOf(
+      policy::BuildErrorUri(fixture_->web_base_url(), v1::REASON_TLS_CERT_EXPIRED,
+                            "00000000000000000000000000000000", kLongClientId, "tenant-north"));
   // South's real suspension, asked for as if it were North's.
   const std::string other_tenant =
       TargetOf(policy::BuildErrorUri(fixture_->web_base_url(), v1::REASON_TLS_CERT_EXPIRED,
@@ -205,7 +205,7 @@ TEST_F(ExplanationPageIntegrationTest, NotFoundCasesAreIndistinguishable) {
   const std::string wrong_urn = WithUrnOf(*north_, v1::REASON_DNS_TXT_MISSING);
   const std::string malformed_id = absl::StrCat(
       "/errors/urn%3Aapptrust%3Aerror%3Arefresh-suspended%3Atls-cert-expired/instances/",
-      "%3Cscript%3E?client=client-heart-helper&tenant=tenant-north");
+      "%3Cscript%3E?client=", kLongClientId, "&tenant=tenant-north");
 
   const HttpResponse reference = Get(unknown_id);
   EXPECT_EQ(reference.status, 404);

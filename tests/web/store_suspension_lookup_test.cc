@@ -2,6 +2,8 @@
 // listens on (UNAVAILABLE) and a peer that accepts but never speaks
 // (DEADLINE_EXCEEDED after the lookup's own short deadline). Both must become
 // the 503 page, never a hang or a 404.
+#include "services/decision/web/store_suspension_lookup.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -13,7 +15,6 @@
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
-#include "services/decision/web/store_suspension_lookup.h"
 
 namespace apptrust::testing {
 namespace {
@@ -71,8 +72,7 @@ TEST(StoreSuspensionLookupTest, SilentStoreEndsAtTheLookupDeadline) {
   const auto suspension = lookup("0123456789abcdef0123456789abcdef", "t");
   ASSERT_FALSE(suspension.ok());
   EXPECT_THAT(suspension.status().code(),
-              ::testing::AnyOf(absl::StatusCode::kDeadlineExceeded,
-                               absl::StatusCode::kUnavailable))
+              ::testing::AnyOf(absl::StatusCode::kDeadlineExceeded, absl::StatusCode::kUnavailable))
       << suspension.status();
   EXPECT_EQ(web::RespondToExplanationRequest("GET", kPath, kQuery, "", lookup, nullptr).status,
             503);

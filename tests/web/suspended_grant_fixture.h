@@ -21,13 +21,17 @@
 
 namespace apptrust::testing {
 
+inline constexpr char kLongClientId[] = "heartHelper7f3c9a2e4b1d4e8f9a6c2d5b8e1f0c3a7f3c9a2e";
+
 // What to suspend. Defaults describe an app whose certificate expired, whose
 // organization name is an XSS attempt (the page must render it as text).
 struct SuspensionSpec {
   std::string tenant_id = "tenant-north";
   std::string grant_id = "grant-0001";
-  std::string client_id = "client-heart-helper";
-  std::string redirect_uri = "https://app.heart-helper.example/callback";
+  // Long and unbreakable on purpose: the page must wrap it on a phone.
+  std::string client_id = kLongClientId;
+  std::string redirect_uri =
+      "https://app.heart-helper.example/oauth2/patient-portal/callback/7f3c9a2e4b1d4e8f9a6c";
   v1::Reason reason = v1::REASON_TLS_CERT_EXPIRED;
   v1::DisplayIdentity identity;
   std::vector<v1::Finding> findings;
