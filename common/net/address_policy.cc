@@ -25,11 +25,17 @@ IpAddress V4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
 }
 
 bool PrefixMatches(const IpAddress& address, const IpAddress& base, int prefix_length) {
-  if (address.is_v6 != base.is_v6) return false;
+  if (address.is_v6 != base.is_v6) {
+    return false;
+  }
   int full = prefix_length / 8;
-  if (std::memcmp(address.bytes.data(), base.bytes.data(), full) != 0) return false;
+  if (std::memcmp(address.bytes.data(), base.bytes.data(), full) != 0) {
+    return false;
+  }
   int rest = prefix_length % 8;
-  if (rest == 0) return true;
+  if (rest == 0) {
+    return true;
+  }
   uint8_t mask = static_cast<uint8_t>(0xff << (8 - rest));
   return (address.bytes[full] & mask) == (base.bytes[full] & mask);
 }
@@ -76,8 +82,12 @@ constexpr Range kV6Refused[] = {
 const std::vector<std::pair<Cidr, std::string>>& RefusedTable(bool v6) {
   static const auto* tables = [] {
     auto* out = new std::array<std::vector<std::pair<Cidr, std::string>>, 2>;
-    for (const Range& r : kV4Refused) (*out)[0].emplace_back(*ParseCidr(r.cidr), r.reason);
-    for (const Range& r : kV6Refused) (*out)[1].emplace_back(*ParseCidr(r.cidr), r.reason);
+    for (const Range& r : kV4Refused) {
+      (*out)[0].emplace_back(*ParseCidr(r.cidr), r.reason);
+    }
+    for (const Range& r : kV6Refused) {
+      (*out)[1].emplace_back(*ParseCidr(r.cidr), r.reason);
+    }
     return out;
   }();
   return (*tables)[v6 ? 1 : 0];
@@ -87,8 +97,12 @@ const std::vector<std::pair<Cidr, std::string>>& RefusedTable(bool v6) {
 // compatible (::/96, excluding :: and ::1), NAT64 (64:ff9b::/96), 6to4
 // (2002::/16, bytes 2..5).
 std::optional<IpAddress> EmbeddedV4(const IpAddress& a) {
-  if (!a.is_v6) return std::nullopt;
-  if (auto mapped = a.MappedV4()) return mapped;
+  if (!a.is_v6) {
+    return std::nullopt;
+  }
+  if (auto mapped = a.MappedV4()) {
+    return mapped;
+  }
   static const uint8_t kZero[12] = {};
   if (std::memcmp(a.bytes.data(), kZero, 12) == 0) {
     IpAddress v4 = V4(a.bytes[12], a.bytes[13], a.bytes[14], a.bytes[15]);
@@ -118,14 +132,18 @@ std::string IpAddress::ToString() const {
 
 std::optional<IpAddress> IpAddress::MappedV4() const {
   static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  if (!is_v6 || std::memcmp(bytes.data(), kMapped, 12) != 0) return std::nullopt;
+  if (!is_v6 || std::memcmp(bytes.data(), kMapped, 12) != 0) {
+    return std::nullopt;
+  }
   return V4(bytes[12], bytes[13], bytes[14], bytes[15]);
 }
 
 absl::StatusOr<IpAddress> ParseIpAddress(absl::string_view text) {
   std::string copy(text);
   IpAddress ip;
-  if (inet_pton(AF_INET, copy.c_str(), ip.bytes.data()) == 1) return ip;
+  if (inet_pton(AF_INET, copy.c_str(), ip.bytes.data()) == 1) {
+    return ip;
+  }
   if (inet_pton(AF_INET6, copy.c_str(), ip.bytes.data()) == 1) {
     ip.is_v6 = true;
     return ip;
@@ -141,7 +159,9 @@ std::string Cidr::ToString() const { return absl::StrCat(base.ToString(), "/", p
 
 absl::StatusOr<Cidr> ParseCidr(absl::string_view text) {
   text = absl::StripAsciiWhitespace(text);
-  if (text.empty()) return absl::InvalidArgumentError("empty CIDR");
+  if (text.empty()) {
+    return absl::InvalidArgumentError("empty CIDR");
+  }
   std::vector<absl::string_view> parts = absl::StrSplit(text, absl::MaxSplits('/', 1));
   absl::StatusOr<IpAddress> address = ParseIpAddress(parts[0]);
   if (!address.ok()) {
@@ -160,7 +180,9 @@ absl::StatusOr<Cidr> ParseCidr(absl::string_view text) {
   Cidr cidr{*address, prefix};
   IpAddress masked;
   masked.is_v6 = address->is_v6;
-  for (int i = 0; i < prefix / 8; ++i) masked.bytes[i] = address->bytes[i];
+  for (int i = 0; i < prefix / 8; ++i) {
+    masked.bytes[i] = address->bytes[i];
+  }
   if (prefix % 8 != 0) {
     masked.bytes[prefix / 8] =
         address->bytes[prefix / 8] & static_cast<uint8_t>(0xff << (8 - prefix % 8));
@@ -175,10 +197,14 @@ absl::StatusOr<Cidr> ParseCidr(absl::string_view text) {
 
 absl::StatusOr<std::vector<Cidr>> ParseCidrList(absl::string_view text) {
   std::vector<Cidr> out;
-  if (absl::StripAsciiWhitespace(text).empty()) return out;
+  if (absl::StripAsciiWhitespace(text).empty()) {
+    return out;
+  }
   for (absl::string_view entry : absl::StrSplit(text, ',')) {
     absl::StatusOr<Cidr> cidr = ParseCidr(entry);
-    if (!cidr.ok()) return cidr.status();
+    if (!cidr.ok()) {
+      return cidr.status();
+    }
     out.push_back(*cidr);
   }
   return out;
@@ -189,10 +215,14 @@ std::optional<std::string> DefaultRefusalReason(const IpAddress& address) {
     if (std::optional<std::string> inner = DefaultRefusalReason(*v4)) {
       return absl::StrCat(*inner, " (embedded in IPv6 ", address.ToString(), ")");
     }
-    if (address.MappedV4()) return std::nullopt;  // a public IPv4 address, mapped
+    if (address.MappedV4()) {
+      return std::nullopt;  // a public IPv4 address, mapped
+    }
   }
   for (const auto& [cidr, reason] : RefusedTable(address.is_v6)) {
-    if (cidr.Contains(address)) return reason;
+    if (cidr.Contains(address)) {
+      return reason;
+    }
   }
   if (address.is_v6) {
     // Only 2000::/3 is allocated global unicast; everything else is reserved
@@ -206,10 +236,14 @@ std::optional<std::string> DefaultRefusalReason(const IpAddress& address) {
 
 std::optional<std::string> AddressPolicy::RefusalReason(const IpAddress& address) const {
   std::optional<std::string> reason = DefaultRefusalReason(address);
-  if (!reason) return std::nullopt;
+  if (!reason) {
+    return std::nullopt;
+  }
   std::optional<IpAddress> mapped = address.MappedV4();
   for (const Cidr& cidr : allow_) {
-    if (cidr.Contains(address) || (mapped && cidr.Contains(*mapped))) return std::nullopt;
+    if (cidr.Contains(address) || (mapped && cidr.Contains(*mapped))) {
+      return std::nullopt;
+    }
   }
   return reason;
 }

@@ -37,14 +37,18 @@ const LoadedList& List() {
 }  // namespace
 
 absl::StatusOr<std::string> RegistrableDomain(absl::string_view host) {
-  if (host.empty()) return absl::InvalidArgumentError("host is empty");
+  if (host.empty()) {
+    return absl::InvalidArgumentError("host is empty");
+  }
   const LoadedList& list = List();
   if (list.ctx == nullptr) {
     return absl::FailedPreconditionError("the Public Suffix List could not be loaded");
   }
   std::string name(host);
   const char* registrable = psl_registrable_domain(list.ctx, name.c_str());
-  if (registrable == nullptr) return name;  // a public suffix itself, or one label
+  if (registrable == nullptr) {
+    return name;  // a public suffix itself, or one label
+  }
   return std::string(registrable);
 }
 

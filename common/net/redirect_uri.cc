@@ -25,13 +25,17 @@ absl::Status Invalid(absl::string_view what) {
 }
 
 std::string Range(const UriTextRangeA& range) {
-  if (range.first == nullptr || range.afterLast == nullptr) return "";
+  if (range.first == nullptr || range.afterLast == nullptr) {
+    return "";
+  }
   return std::string(range.first, range.afterLast);
 }
 
 bool HasControlCharacters(absl::string_view text) {
   for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7f) return true;
+    if (c < 0x20 || c == 0x7f) {
+      return true;
+    }
   }
   return false;
 }
@@ -71,7 +75,9 @@ absl::StatusOr<std::string> PercentDecode(absl::string_view text) {
               : (h >= 'a' && h <= 'f') ? h - 'a' + 10
               : (h >= 'A' && h <= 'F') ? h - 'A' + 10
                                        : -1;
-      if (v < 0) return Invalid("host has a malformed percent-encoding");
+      if (v < 0) {
+        return Invalid("host has a malformed percent-encoding");
+      }
       value = value * 16 + v;
     }
     out.push_back(static_cast<char>(value));
@@ -82,7 +88,9 @@ absl::StatusOr<std::string> PercentDecode(absl::string_view text) {
 
 bool IsAscii(absl::string_view text) {
   for (unsigned char c : text) {
-    if (c >= 0x80) return false;
+    if (c >= 0x80) {
+      return false;
+    }
   }
   return true;
 }
@@ -94,7 +102,9 @@ absl::Status CheckLabels(absl::string_view host) {
   }
   std::vector<absl::string_view> labels = absl::StrSplit(host, '.');
   for (absl::string_view label : labels) {
-    if (label.empty()) return Invalid(absl::StrCat("host '", host, "' has an empty label"));
+    if (label.empty()) {
+      return Invalid(absl::StrCat("host '", host, "' has an empty label"));
+    }
     if (label.size() > kMaxLabelBytes) {
       return Invalid(absl::StrCat("host '", host, "' has a label longer than 63 bytes"));
     }
@@ -111,7 +121,9 @@ absl::Status CheckLabels(absl::string_view host) {
   // A name whose last label is numeric ("127.1", "0x7f.1" aside) is what
   // browsers read as an IPv4 address in a short form; refuse the ambiguity.
   bool all_digits = true;
-  for (char c : labels.back()) all_digits = all_digits && absl::ascii_isdigit(c);
+  for (char c : labels.back()) {
+    all_digits = all_digits && absl::ascii_isdigit(c);
+  }
   if (all_digits) {
     return Invalid(absl::StrCat("host '", host, "' looks like a malformed IPv4 address"));
   }
@@ -121,10 +133,16 @@ absl::Status CheckLabels(absl::string_view host) {
 }  // namespace
 
 absl::StatusOr<std::string> NormalizeHost(absl::string_view raw_host) {
-  if (raw_host.empty()) return Invalid("host is empty");
-  if (HasControlCharacters(raw_host)) return Invalid("host contains control characters");
+  if (raw_host.empty()) {
+    return Invalid("host is empty");
+  }
+  if (HasControlCharacters(raw_host)) {
+    return Invalid("host contains control characters");
+  }
   std::string host(raw_host);
-  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
   in6_addr v6;
   in_addr v4;
   if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
@@ -137,11 +155,17 @@ absl::StatusOr<std::string> NormalizeHost(absl::string_view raw_host) {
     inet_ntop(AF_INET, &v4, text, sizeof(text));
     return std::string(text);
   }
-  if (host.back() == '.') host.pop_back();
-  if (host.empty()) return Invalid("host is empty");
+  if (host.back() == '.') {
+    host.pop_back();
+  }
+  if (host.empty()) {
+    return Invalid("host is empty");
+  }
   if (!IsAscii(host) || host.find("xn--") != std::string::npos ||
       host.find("XN--") != std::string::npos) {
-    if (host.size() > 4 * kMaxHostBytes) return Invalid("host is too long");
+    if (host.size() > 4 * kMaxHostBytes) {
+      return Invalid("host is too long");
+    }
     char* lookup = nullptr;
     int rc =
         idn2_lookup_u8(reinterpret_cast<const uint8_t*>(host.c_str()),
@@ -152,16 +176,24 @@ absl::StatusOr<std::string> NormalizeHost(absl::string_view raw_host) {
     }
     host = lookup;
     idn2_free(lookup);
-    if (!host.empty() && host.back() == '.') host.pop_back();
+    if (!host.empty() && host.back() == '.') {
+      host.pop_back();
+    }
   }
   host = absl::AsciiStrToLower(host);
-  if (absl::Status labels = CheckLabels(host); !labels.ok()) return labels;
+  if (absl::Status labels = CheckLabels(host); !labels.ok()) {
+    return labels;
+  }
   return host;
 }
 
 absl::StatusOr<probe::Target> ParseRedirectUri(absl::string_view uri) {
-  if (uri.empty()) return Invalid("is empty");
-  if (HasControlCharacters(uri)) return Invalid("contains control characters");
+  if (uri.empty()) {
+    return Invalid("is empty");
+  }
+  if (HasControlCharacters(uri)) {
+    return Invalid("contains control characters");
+  }
   std::string text = PercentEncodeNonAscii(uri);
 
   UriUriA parsed;
@@ -177,21 +209,33 @@ absl::StatusOr<probe::Target> ParseRedirectUri(absl::string_view uri) {
 
   probe::Target target;
   target.scheme = absl::AsciiStrToLower(Range(parsed.scheme));
-  if (target.scheme.empty()) return Invalid("has no scheme (expected https://)");
+  if (target.scheme.empty()) {
+    return Invalid("has no scheme (expected https://)");
+  }
   if (target.scheme != "https" && target.scheme != "http") {
     return Invalid(absl::StrCat("scheme '", target.scheme, "' is not supported (https or http)"));
   }
-  if (parsed.userInfo.first != nullptr) return Invalid("must not contain userinfo (user@host)");
+  if (parsed.userInfo.first != nullptr) {
+    return Invalid("must not contain userinfo (user@host)");
+  }
   if (parsed.hostData.ipFuture.first != nullptr) {
     return Invalid("IPvFuture host literals are not supported");
   }
   std::string raw_host = Range(parsed.hostText);
-  if (parsed.hostData.ip6 != nullptr) raw_host = absl::StrCat("[", raw_host, "]");
-  if (raw_host.empty()) return Invalid("has no host");
+  if (parsed.hostData.ip6 != nullptr) {
+    raw_host = absl::StrCat("[", raw_host, "]");
+  }
+  if (raw_host.empty()) {
+    return Invalid("has no host");
+  }
   absl::StatusOr<std::string> decoded = PercentDecode(raw_host);
-  if (!decoded.ok()) return decoded.status();
+  if (!decoded.ok()) {
+    return decoded.status();
+  }
   absl::StatusOr<std::string> host = NormalizeHost(*decoded);
-  if (!host.ok()) return host.status();
+  if (!host.ok()) {
+    return host.status();
+  }
   target.host = *host;
   // Decided on the normalised text, so a percent-encoded literal counts too.
   in6_addr scratch;
@@ -213,7 +257,9 @@ absl::StatusOr<probe::Target> ParseRedirectUri(absl::string_view uri) {
     target.domain = target.host;
   } else {
     absl::StatusOr<std::string> domain = RegistrableDomain(target.host);
-    if (!domain.ok()) return domain.status();
+    if (!domain.ok()) {
+      return domain.status();
+    }
     target.domain = *domain;
   }
   return target;

@@ -23,7 +23,9 @@ namespace {
 std::string DerOf(X509* cert) {
   unsigned char* der = nullptr;
   int len = i2d_X509(cert, &der);
-  if (len <= 0) return "";
+  if (len <= 0) {
+    return "";
+  }
   std::string out(reinterpret_cast<char*>(der), len);
   OPENSSL_free(der);
   return out;
@@ -31,10 +33,14 @@ std::string DerOf(X509* cert) {
 
 std::string SpkiDerOf(X509* cert) {
   X509_PUBKEY* key = X509_get_X509_PUBKEY(cert);
-  if (key == nullptr) return "";
+  if (key == nullptr) {
+    return "";
+  }
   unsigned char* der = nullptr;
   int len = i2d_X509_PUBKEY(key, &der);
-  if (len <= 0) return "";
+  if (len <= 0) {
+    return "";
+  }
   std::string out(reinterpret_cast<char*>(der), len);
   OPENSSL_free(der);
   return out;
@@ -42,12 +48,16 @@ std::string SpkiDerOf(X509* cert) {
 
 std::string NameEntry(X509_NAME* name, int nid) {
   int index = X509_NAME_get_index_by_NID(name, nid, -1);
-  if (index < 0) return "";
+  if (index < 0) {
+    return "";
+  }
   X509_NAME_ENTRY* entry = X509_NAME_get_entry(name, index);
   ASN1_STRING* data = X509_NAME_ENTRY_get_data(entry);
   unsigned char* utf8 = nullptr;
   int len = ASN1_STRING_to_UTF8(&utf8, data);
-  if (len < 0) return "";
+  if (len < 0) {
+    return "";
+  }
   std::string out(reinterpret_cast<char*>(utf8), len);
   OPENSSL_free(utf8);
   return out;
@@ -55,7 +65,9 @@ std::string NameEntry(X509_NAME* name, int nid) {
 
 std::string NameRfc2253(X509_NAME* name) {
   BIO* bio = BIO_new(BIO_s_mem());
-  if (bio == nullptr) return "";
+  if (bio == nullptr) {
+    return "";
+  }
   X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253);
   const uint8_t* data = nullptr;
   size_t len = 0;
@@ -74,7 +86,9 @@ std::string NameRfc2253(X509_NAME* name) {
 
 std::string SerialHex(X509* cert) {
   BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get_serialNumber(cert), nullptr);
-  if (bn == nullptr) return "";
+  if (bn == nullptr) {
+    return "";
+  }
   char* hex = BN_bn2hex(bn);
   // Upper case in both libraries (BoringSSL's BN_bn2hex writes lower case).
   std::string out = absl::AsciiStrToUpper(hex != nullptr ? hex : "");
@@ -87,18 +101,24 @@ std::string SerialHex(X509* cert) {
 // conversion both libraries offer).
 bool UnixSeconds(const ASN1_TIME* time, int64_t* out) {
   ASN1_TIME* epoch = ASN1_TIME_set(nullptr, 0);
-  if (epoch == nullptr) return false;
+  if (epoch == nullptr) {
+    return false;
+  }
   int days = 0, seconds = 0;
   bool ok = ASN1_TIME_diff(&days, &seconds, epoch, time) == 1;
   ASN1_TIME_free(epoch);
-  if (ok) *out = static_cast<int64_t>(days) * 86400 + seconds;
+  if (ok) {
+    *out = static_cast<int64_t>(days) * 86400 + seconds;
+  }
   return ok;
 }
 
 v1::ValidationLevel ValidationLevelOf(X509* cert) {
   auto* policies = static_cast<CERTIFICATEPOLICIES*>(
       X509_get_ext_d2i(cert, NID_certificate_policies, nullptr, nullptr));
-  if (policies == nullptr) return v1::VALIDATION_LEVEL_NONE;
+  if (policies == nullptr) {
+    return v1::VALIDATION_LEVEL_NONE;
+  }
   v1::ValidationLevel level = v1::VALIDATION_LEVEL_NONE;
   // Several OIDs may appear; the strongest claim wins (EV > OV > IV > DV).
   auto rank = [](v1::ValidationLevel l) {
@@ -119,14 +139,26 @@ v1::ValidationLevel ValidationLevelOf(X509* cert) {
   for (int i = 0; i < count; ++i) {
     POLICYINFO* info = sk_POLICYINFO_value(policies, i);
     char oid[80];
-    if (OBJ_obj2txt(oid, sizeof(oid), info->policyid, /*no_name=*/1) <= 0) continue;
+    if (OBJ_obj2txt(oid, sizeof(oid), info->policyid, /*no_name=*/1) <= 0) {
+      continue;
+    }
     absl::string_view text(oid);
     v1::ValidationLevel found = v1::VALIDATION_LEVEL_NONE;
-    if (text == "2.23.140.1.1") found = v1::VALIDATION_LEVEL_EV;
-    if (text == "2.23.140.1.2.2") found = v1::VALIDATION_LEVEL_OV;
-    if (text == "2.23.140.1.2.3") found = v1::VALIDATION_LEVEL_IV;
-    if (text == "2.23.140.1.2.1") found = v1::VALIDATION_LEVEL_DV;
-    if (rank(found) > rank(level)) level = found;
+    if (text == "2.23.140.1.1") {
+      found = v1::VALIDATION_LEVEL_EV;
+    }
+    if (text == "2.23.140.1.2.2") {
+      found = v1::VALIDATION_LEVEL_OV;
+    }
+    if (text == "2.23.140.1.2.3") {
+      found = v1::VALIDATION_LEVEL_IV;
+    }
+    if (text == "2.23.140.1.2.1") {
+      found = v1::VALIDATION_LEVEL_DV;
+    }
+    if (rank(found) > rank(level)) {
+      level = found;
+    }
   }
   CERTIFICATEPOLICIES_free(policies);
   return level;
@@ -135,11 +167,15 @@ v1::ValidationLevel ValidationLevelOf(X509* cert) {
 void AddDnsSans(X509* cert, v1::TlsFingerprint* out) {
   auto* names =
       static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
-  if (names == nullptr) return;
+  if (names == nullptr) {
+    return;
+  }
   const int count = static_cast<int>(sk_GENERAL_NAME_num(names));
   for (int i = 0; i < count; ++i) {
     GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
-    if (name->type != GEN_DNS) continue;
+    if (name->type != GEN_DNS) {
+      continue;
+    }
     const ASN1_STRING* dns = name->d.dNSName;
     out->add_subject_alt_names(std::string(
         reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)), ASN1_STRING_length(dns)));
@@ -149,7 +185,9 @@ void AddDnsSans(X509* cert, v1::TlsFingerprint* out) {
 
 std::string KeyTypeOf(X509* cert) {
   EVP_PKEY* key = X509_get_pubkey(cert);
-  if (key == nullptr) return "";
+  if (key == nullptr) {
+    return "";
+  }
   std::string type;
   switch (EVP_PKEY_id(key)) {
     case EVP_PKEY_RSA:
@@ -172,7 +210,9 @@ std::string KeyTypeOf(X509* cert) {
 // Validity dates are the policy's business (not_before/not_after), so they
 // never make the chain untrusted.
 int IgnoreValidityDates(int ok, X509_STORE_CTX* ctx) {
-  if (ok) return ok;
+  if (ok) {
+    return ok;
+  }
   switch (X509_STORE_CTX_get_error(ctx)) {
     case X509_V_ERR_CERT_NOT_YET_VALID:
     case X509_V_ERR_CERT_HAS_EXPIRED:
@@ -186,9 +226,13 @@ int IgnoreValidityDates(int ok, X509_STORE_CTX* ctx) {
 // key. (X509_check_issued would also demand keyCertSign, which a self-signed
 // server certificate usually lacks.)
 bool IsSelfSigned(X509* cert) {
-  if (X509_NAME_cmp(X509_get_subject_name(cert), X509_get_issuer_name(cert)) != 0) return false;
+  if (X509_NAME_cmp(X509_get_subject_name(cert), X509_get_issuer_name(cert)) != 0) {
+    return false;
+  }
   EVP_PKEY* key = X509_get_pubkey(cert);
-  if (key == nullptr) return false;
+  if (key == nullptr) {
+    return false;
+  }
   bool verified = X509_verify(cert, key) == 1;
   EVP_PKEY_free(key);
   ERR_clear_error();
@@ -211,7 +255,9 @@ std::string Sha256Hex(absl::string_view data) {
 
 std::string SerialBytes(X509* cert) {
   BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get_serialNumber(cert), nullptr);
-  if (bn == nullptr) return "";
+  if (bn == nullptr) {
+    return "";
+  }
   std::string out(BN_num_bytes(bn), '\0');
   BN_bn2bin(bn, reinterpret_cast<unsigned char*>(out.data()));
   BN_free(bn);
@@ -220,7 +266,9 @@ std::string SerialBytes(X509* cert) {
 
 absl::StatusOr<X509StorePtr> LoadTrustStore(const std::string& path) {
   X509StorePtr store(X509_STORE_new());
-  if (store == nullptr) return absl::ResourceExhaustedError("X509_STORE_new failed");
+  if (store == nullptr) {
+    return absl::ResourceExhaustedError("X509_STORE_new failed");
+  }
   int ok;
   if (path.empty()) {
     ok = X509_STORE_set_default_paths(store.get());
@@ -257,10 +305,12 @@ void DescribeCertificateChain(STACK_OF(X509) * chain, X509_STORE* trust,
   out->set_issuer(NameRfc2253(X509_get_issuer_name(leaf)));
   out->set_serial(SerialHex(leaf));
   int64_t seconds = 0;
-  if (UnixSeconds(X509_get0_notBefore(leaf), &seconds))
+  if (UnixSeconds(X509_get0_notBefore(leaf), &seconds)) {
     out->mutable_not_before()->set_seconds(seconds);
-  if (UnixSeconds(X509_get0_notAfter(leaf), &seconds))
+  }
+  if (UnixSeconds(X509_get0_notAfter(leaf), &seconds)) {
     out->mutable_not_after()->set_seconds(seconds);
+  }
   out->set_validation_level(ValidationLevelOf(leaf));
   out->set_key_type(KeyTypeOf(leaf));
   out->set_self_signed(IsSelfSigned(leaf));
@@ -275,7 +325,9 @@ void DescribeCertificateChain(STACK_OF(X509) * chain, X509_STORE* trust,
   X509_STORE_CTX* verify = X509_STORE_CTX_new();
   STACK_OF(X509)* untrusted = sk_X509_new_null();
   const int count = static_cast<int>(sk_X509_num(chain));
-  for (int i = 1; i < count; ++i) sk_X509_push(untrusted, sk_X509_value(chain, i));
+  for (int i = 1; i < count; ++i) {
+    sk_X509_push(untrusted, sk_X509_value(chain, i));
+  }
   bool trusted = false;
   std::string error;
   if (verify != nullptr && untrusted != nullptr &&

@@ -64,7 +64,9 @@ void ParseAnswer(PendingQuery& query, const unsigned char* abuf, int alen, DnsAn
         return;
       }
       for (ares_txt_ext* t = txt; t != nullptr; t = t->next) {
-        if (t->record_start || answer->txt_records.empty()) answer->txt_records.emplace_back();
+        if (t->record_start || answer->txt_records.empty()) {
+          answer->txt_records.emplace_back();
+        }
         answer->txt_records.back().emplace_back(reinterpret_cast<const char*>(t->txt), t->length);
         answer->txt_bytes += t->length;
       }
@@ -115,7 +117,8 @@ v1::ProbeOutcome OutcomeForAresStatus(int status) {
   }
 }
 
-absl::StatusOr<std::unique_ptr<DnsResolver>> DnsResolver::Create(EventLoop* loop, Options options) {
+absl::StatusOr<std::unique_ptr<DnsResolver>> DnsResolver::Create(EventLoop* loop,
+                                                                 const Options& options) {
   static std::once_flag init_once;
   static int init_status = ARES_SUCCESS;
   std::call_once(init_once, [] { init_status = ares_library_init(ARES_LIB_INIT_ALL); });
@@ -154,7 +157,9 @@ absl::StatusOr<std::unique_ptr<DnsResolver>> DnsResolver::Create(EventLoop* loop
 }
 
 DnsResolver::~DnsResolver() {
-  if (timer_armed_) loop_->CancelTimer(timer_);
+  if (timer_armed_) {
+    loop_->CancelTimer(timer_);
+  }
   timer_armed_ = false;
   if (channel_ != nullptr) {
     // Completes pending queries with ARES_EDESTRUCTION (→ ERROR) and closes
@@ -178,15 +183,21 @@ void DnsResolver::SocketStateCallback(void* data, ares_socket_t fd, int readable
     return;
   }
   self->loop_->WatchFd(fd, readable != 0, writable != 0, [self, fd](bool r, bool w) {
-    if (self->channel_ == nullptr) return;
+    if (self->channel_ == nullptr) {
+      return;
+    }
     ares_process_fd(self->channel_, r ? fd : ARES_SOCKET_BAD, w ? fd : ARES_SOCKET_BAD);
     self->ArmTimer();
   });
 }
 
 void DnsResolver::ArmTimer() {
-  if (channel_ == nullptr) return;
-  if (timer_armed_) loop_->CancelTimer(timer_);
+  if (channel_ == nullptr) {
+    return;
+  }
+  if (timer_armed_) {
+    loop_->CancelTimer(timer_);
+  }
   timer_armed_ = false;
   timeval max{1, 0};
   timeval tv;
@@ -200,7 +211,9 @@ void DnsResolver::ArmTimer() {
 }
 
 void DnsResolver::OnTimer() {
-  if (channel_ == nullptr) return;
+  if (channel_ == nullptr) {
+    return;
+  }
   ares_process_fd(channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
   ArmTimer();
 }

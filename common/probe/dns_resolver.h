@@ -58,7 +58,8 @@ class DnsResolver {
   };
 
   // Call on the loop thread (or before the loop runs anything else).
-  static absl::StatusOr<std::unique_ptr<DnsResolver>> Create(EventLoop* loop, Options options);
+  static absl::StatusOr<std::unique_ptr<DnsResolver>> Create(EventLoop* loop,
+                                                             const Options& options);
   // Loop thread only. Pending queries complete with ERROR ("shutting down").
   ~DnsResolver();
 

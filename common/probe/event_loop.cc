@@ -21,15 +21,21 @@ EventLoop::~EventLoop() {
     stopping_ = true;
   }
   Wake();
-  if (thread_.joinable()) thread_.join();
-  if (wake_fd_ >= 0) close(wake_fd_);
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+  if (wake_fd_ >= 0) {
+    close(wake_fd_);
+  }
 }
 
 absl::Status EventLoop::Start() {
   if (wake_fd_ < 0) {
     return absl::InternalError(absl::StrCat("eventfd: ", std::strerror(errno)));
   }
-  if (thread_.joinable()) return absl::FailedPreconditionError("event loop already started");
+  if (thread_.joinable()) {
+    return absl::FailedPreconditionError("event loop already started");
+  }
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
 }
@@ -37,7 +43,9 @@ absl::Status EventLoop::Start() {
 void EventLoop::Post(std::function<void()> task) {
   {
     absl::MutexLock lock(&mutex_);
-    if (stopping_) return;
+    if (stopping_) {
+      return;
+    }
     posted_.push_back(std::move(task));
   }
   Wake();
@@ -59,7 +67,9 @@ void EventLoop::WatchFd(int fd, bool want_read, bool want_write, FdCallback call
 
 void EventLoop::UpdateFd(int fd, bool want_read, bool want_write) {
   auto it = watches_.find(fd);
-  if (it == watches_.end()) return;
+  if (it == watches_.end()) {
+    return;
+  }
   it->second.want_read = want_read;
   it->second.want_write = want_write;
 }
@@ -75,7 +85,9 @@ EventLoop::TimerId EventLoop::AddTimer(absl::Time when, std::function<void()> ca
 
 void EventLoop::CancelTimer(TimerId id) {
   auto it = timer_index_.find(id);
-  if (it == timer_index_.end()) return;
+  if (it == timer_index_.end()) {
+    return;
+  }
   timers_.erase(std::make_pair(it->second, id));
   timer_index_.erase(it);
 }
@@ -86,7 +98,9 @@ void EventLoop::DrainPosted() {
     absl::MutexLock lock(&mutex_);
     tasks.swap(posted_);
   }
-  for (auto& task : tasks) task();
+  for (auto& task : tasks) {
+    task();
+  }
 }
 
 void EventLoop::Run() {
@@ -101,7 +115,9 @@ void EventLoop::Run() {
   while (true) {
     {
       absl::MutexLock lock(&mutex_);
-      if (stopping_) break;
+      if (stopping_) {
+        break;
+      }
     }
     DrainPosted();
 
@@ -118,7 +134,9 @@ void EventLoop::Run() {
     fds.push_back(pollfd{wake_fd_, POLLIN, 0});
     for (const auto& [fd, watch] : watches_) {
       short events = (watch.want_read ? POLLIN : 0) | (watch.want_write ? POLLOUT : 0);
-      if (events == 0) continue;
+      if (events == 0) {
+        continue;
+      }
       fds.push_back(pollfd{fd, events, 0});
       order.emplace_back(fd, watch.generation);
     }
@@ -128,11 +146,15 @@ void EventLoop::Run() {
       timeout_ms = wait <= absl::ZeroDuration()
                        ? 0
                        : static_cast<int>(absl::ToInt64Milliseconds(wait + absl::Milliseconds(1)));
-      if (timeout_ms > 60000) timeout_ms = 60000;
+      if (timeout_ms > 60000) {
+        timeout_ms = 60000;
+      }
     }
     int ready = poll(fds.data(), fds.size(), timeout_ms);
     if (ready < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR) {
+        continue;
+      }
       break;  // cannot happen with valid arguments; stop rather than spin
     }
     if (fds[0].revents != 0) {
@@ -141,11 +163,15 @@ void EventLoop::Run() {
       (void)ignored;
     }
     for (size_t i = 1; i < fds.size(); ++i) {
-      if (fds[i].revents == 0) continue;
+      if (fds[i].revents == 0) {
+        continue;
+      }
       auto [fd, generation] = order[i - 1];
       auto it = watches_.find(fd);
       // Unregistered or re-registered by an earlier callback this round.
-      if (it == watches_.end() || it->second.generation != generation) continue;
+      if (it == watches_.end() || it->second.generation != generation) {
+        continue;
+      }
       bool failed = (fds[i].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0;
       bool readable = failed || (fds[i].revents & POLLIN) != 0;
       bool writable = failed || (fds[i].revents & POLLOUT) != 0;

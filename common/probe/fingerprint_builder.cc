@@ -23,8 +23,12 @@ v1::Fingerprint BuildFingerprint(const Target& target, const EndpointObservation
   v1::DnsFingerprint* dns = fp.mutable_dns();
   std::vector<std::string> addresses = endpoint.addresses;
   std::sort(addresses.begin(), addresses.end());
-  for (const std::string& a : addresses) dns->add_addresses(a);
-  for (const std::string& a : endpoint.refused_addresses) dns->add_refused_addresses(a);
+  for (const std::string& a : addresses) {
+    dns->add_addresses(a);
+  }
+  for (const std::string& a : endpoint.refused_addresses) {
+    dns->add_refused_addresses(a);
+  }
   dns->set_address_outcome(endpoint.address_outcome);
   dns->set_txt_outcome(txt.outcome);
   std::vector<std::string> entries = txt.entries;
@@ -38,13 +42,19 @@ v1::Fingerprint BuildFingerprint(const Target& target, const EndpointObservation
   }
   dns->set_client_id_txt_present(present);
   std::vector<std::string> errors;
-  if (!endpoint.address_error.empty()) errors.push_back(endpoint.address_error);
-  if (!txt.error.empty()) errors.push_back(txt.error);
+  if (!endpoint.address_error.empty()) {
+    errors.push_back(endpoint.address_error);
+  }
+  if (!txt.error.empty()) {
+    errors.push_back(txt.error);
+  }
   dns->set_error(absl::StrJoin(errors, "; "));
 
   absl::Time captured = absl::InfiniteFuture();
   for (absl::Time t : {endpoint.observed_at, txt.observed_at}) {
-    if (t != absl::UnixEpoch() && t < captured) captured = t;
+    if (t != absl::UnixEpoch() && t < captured) {
+      captured = t;
+    }
   }
   if (captured != absl::InfiniteFuture()) {
     const int64_t nanos = absl::ToUnixNanos(captured);

@@ -13,19 +13,29 @@ struct Der {
 
   // Reads one TLV; returns its tag and sets `contents`.
   std::optional<uint8_t> Next(absl::Span<const uint8_t>* contents) {
-    if (rest.size() < 2) return std::nullopt;
+    if (rest.size() < 2) {
+      return std::nullopt;
+    }
     uint8_t tag = rest[0];
-    if ((tag & 0x1f) == 0x1f) return std::nullopt;  // high tag numbers: not in OCSP
+    if ((tag & 0x1f) == 0x1f) {
+      return std::nullopt;  // high tag numbers: not in OCSP
+    }
     size_t length = rest[1];
     size_t header = 2;
     if (length & 0x80) {
       size_t count = length & 0x7f;
-      if (count == 0 || count > 4 || rest.size() < 2 + count) return std::nullopt;
+      if (count == 0 || count > 4 || rest.size() < 2 + count) {
+        return std::nullopt;
+      }
       length = 0;
-      for (size_t i = 0; i < count; ++i) length = (length << 8) | rest[2 + i];
+      for (size_t i = 0; i < count; ++i) {
+        length = (length << 8) | rest[2 + i];
+      }
       header += count;
     }
-    if (rest.size() - header < length) return std::nullopt;
+    if (rest.size() - header < length) {
+      return std::nullopt;
+    }
     *contents = rest.subspan(header, length);
     rest = rest.subspan(header + length);
     return tag;
@@ -49,7 +59,9 @@ constexpr uint8_t kGeneralizedTime = 0x18;
 constexpr uint8_t kBasicOid[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x01};
 
 absl::Span<const uint8_t> StripLeadingZeros(absl::Span<const uint8_t> bytes) {
-  while (bytes.size() > 1 && bytes[0] == 0) bytes.remove_prefix(1);
+  while (bytes.size() > 1 && bytes[0] == 0) {
+    bytes.remove_prefix(1);
+  }
   return bytes;
 }
 
@@ -66,7 +78,9 @@ v1::Revocation RevocationFromOcspStaple(absl::Span<const uint8_t> der,
   constexpr v1::Revocation kUnknown = v1::REVOCATION_UNKNOWN;
   absl::Span<const uint8_t> body, field;
   // OCSPResponse ::= SEQUENCE { responseStatus, responseBytes [0] EXPLICIT }
-  if (!Der{der}.Expect(kSequence, &body)) return kUnknown;
+  if (!Der{der}.Expect(kSequence, &body)) {
+    return kUnknown;
+  }
   Der response{body};
   if (!response.Expect(kEnumerated, &field) || field.size() != 1 || field[0] != 0) {
     return kUnknown;  // not "successful"
@@ -92,18 +106,30 @@ v1::Revocation RevocationFromOcspStaple(absl::Span<const uint8_t> der,
   Der data{tbs};
   absl::Span<const uint8_t> item;
   std::optional<uint8_t> tag = data.Next(&item);
-  if (tag == 0xa0) tag = data.Next(&item);          // version
-  if (tag != 0xa1 && tag != 0xa2) return kUnknown;  // responderID byName / byKey
-  if (!data.Expect(kGeneralizedTime, &item)) return kUnknown;
+  if (tag == 0xa0) {
+    tag = data.Next(&item);  // version
+  }
+  if (tag != 0xa1 && tag != 0xa2) {
+    return kUnknown;  // responderID byName / byKey
+  }
+  if (!data.Expect(kGeneralizedTime, &item)) {
+    return kUnknown;
+  }
   absl::Span<const uint8_t> responses;
-  if (!data.Expect(kSequence, &responses)) return kUnknown;
+  if (!data.Expect(kSequence, &responses)) {
+    return kUnknown;
+  }
   Der list{responses};
   while (!list.empty()) {
     absl::Span<const uint8_t> single;
-    if (!list.Expect(kSequence, &single)) return kUnknown;
+    if (!list.Expect(kSequence, &single)) {
+      return kUnknown;
+    }
     Der s{single};
     absl::Span<const uint8_t> cert_id, status;
-    if (!s.Expect(kSequence, &cert_id)) return kUnknown;
+    if (!s.Expect(kSequence, &cert_id)) {
+      return kUnknown;
+    }
     // CertID ::= SEQUENCE { hashAlgorithm, issuerNameHash, issuerKeyHash, serialNumber }
     Der id{cert_id};
     absl::Span<const uint8_t> skip, serial;
@@ -112,8 +138,12 @@ v1::Revocation RevocationFromOcspStaple(absl::Span<const uint8_t> der,
       return kUnknown;
     }
     std::optional<uint8_t> status_tag = s.Next(&status);
-    if (!status_tag.has_value()) return kUnknown;
-    if (!SameSerial(serial, leaf_serial)) continue;
+    if (!status_tag.has_value()) {
+      return kUnknown;
+    }
+    if (!SameSerial(serial, leaf_serial)) {
+      continue;
+    }
     switch (*status_tag) {
       case 0x80:  // good [0] IMPLICIT NULL
         return v1::REVOCATION_GOOD;

@@ -27,7 +27,9 @@ bool IsFailure(v1::ProbeOutcome outcome) {
 
 // IPv4 first, then IPv6; textual order within a family.
 bool ContactOrder(const net::IpAddress& a, const net::IpAddress& b) {
-  if (a.is_v6 != b.is_v6) return !a.is_v6;
+  if (a.is_v6 != b.is_v6) {
+    return !a.is_v6;
+  }
   return a.ToString() < b.ToString();
 }
 
@@ -54,21 +56,29 @@ class ProbeEngine::Impl {
 
   explicit Impl(ProbeEngineOptions options)
       : options_(std::move(options)), policy_(options_.allow_cidrs) {
-    if (!options_.clock) options_.clock = [] { return absl::Now(); };
+    if (!options_.clock) {
+      options_.clock = [] { return absl::Now(); };
+    }
   }
 
   absl::Status Init() {
     absl::StatusOr<X509StorePtr> trust = LoadTrustStore(options_.trust_store_path);
-    if (!trust.ok()) return trust.status();
+    if (!trust.ok()) {
+      return trust.status();
+    }
     trust_ = std::move(*trust);
     absl::StatusOr<SslCtxPtr> ctx = NewProbeSslContext(options_.max_chain_bytes);
-    if (!ctx.ok()) return ctx.status();
+    if (!ctx.ok()) {
+      return ctx.status();
+    }
     ssl_ctx_ = std::move(*ctx);
     DnsResolver::Options dns;
     dns.servers = options_.dns_servers;
     dns.query_timeout = options_.dns_timeout;
     absl::StatusOr<std::unique_ptr<DnsResolver>> resolver = DnsResolver::Create(&loop_, dns);
-    if (!resolver.ok()) return resolver.status();
+    if (!resolver.ok()) {
+      return resolver.status();
+    }
     resolver_ = std::move(*resolver);
     tls_settings_.ssl_ctx = ssl_ctx_.get();
     tls_settings_.trust = trust_.get();
@@ -84,12 +94,16 @@ class ProbeEngine::Impl {
     loop_.Post([this, &done] {
       shutting_down_ = true;
       std::vector<uint64_t> ids;
-      for (const auto& [id, job] : endpoint_jobs_) ids.push_back(id);
+      for (const auto& [id, job] : endpoint_jobs_) {
+        ids.push_back(id);
+      }
       for (uint64_t id : ids) {
         FinishEndpointWithFailure(id, v1::PROBE_OUTCOME_ERROR, kShutDown);
       }
       ids.clear();
-      for (const auto& [id, job] : txt_jobs_) ids.push_back(id);
+      for (const auto& [id, job] : txt_jobs_) {
+        ids.push_back(id);
+      }
       for (uint64_t id : ids) {
         TxtObservation observation;
         observation.outcome = v1::PROBE_OUTCOME_ERROR;
@@ -135,7 +149,9 @@ class ProbeEngine::Impl {
     }
     job->timer = loop_.AddTimer(deadline, [this, id] {
       auto it = endpoint_jobs_.find(id);
-      if (it == endpoint_jobs_.end()) return;
+      if (it == endpoint_jobs_.end()) {
+        return;
+      }
       it->second->timer = 0;
       bool resolving = it->second->dns_pending > 0;
       FinishEndpointWithFailure(id, v1::PROBE_OUTCOME_TIMEOUT,
@@ -153,10 +169,14 @@ class ProbeEngine::Impl {
     for (DnsResolver::Type type : {DnsResolver::Type::kA, DnsResolver::Type::kAaaa}) {
       resolver_->Query(target.host, type, [this, id](DnsAnswer answer) {
         auto it = endpoint_jobs_.find(id);
-        if (it == endpoint_jobs_.end()) return;  // finished (deadline) already
+        if (it == endpoint_jobs_.end()) {
+          return;  // finished (deadline) already
+        }
         EndpointJob& job = *it->second;
         job.answers.push_back(std::move(answer));
-        if (--job.dns_pending == 0) OnAddressesResolved(id);
+        if (--job.dns_pending == 0) {
+          OnAddressesResolved(id);
+        }
       });
     }
   }
@@ -168,12 +188,18 @@ class ProbeEngine::Impl {
     bool nxdomain = false;
     v1::ProbeOutcome failure = v1::PROBE_OUTCOME_UNSPECIFIED;
     for (const DnsAnswer& answer : job.answers) {
-      for (const std::string& address : answer.addresses) obs.addresses.push_back(address);
-      if (answer.outcome == v1::PROBE_OUTCOME_NXDOMAIN) nxdomain = true;
+      for (const std::string& address : answer.addresses) {
+        obs.addresses.push_back(address);
+      }
+      if (answer.outcome == v1::PROBE_OUTCOME_NXDOMAIN) {
+        nxdomain = true;
+      }
       if (IsFailure(answer.outcome) && failure == v1::PROBE_OUTCOME_UNSPECIFIED) {
         failure = answer.outcome;
       }
-      if (!answer.error.empty()) errors.push_back(answer.error);
+      if (!answer.error.empty()) {
+        errors.push_back(answer.error);
+      }
     }
     std::sort(obs.addresses.begin(), obs.addresses.end());
     obs.addresses.erase(std::unique(obs.addresses.begin(), obs.addresses.end()),
@@ -230,7 +256,9 @@ class ProbeEngine::Impl {
                               job.target.host, job.target.host_is_ip_literal, tls_deadline,
                               [this, id](v1::TlsFingerprint tls) {
                                 auto it = endpoint_jobs_.find(id);
-                                if (it == endpoint_jobs_.end()) return;
+                                if (it == endpoint_jobs_.end()) {
+                                  return;
+                                }
                                 it->second->tls.reset();
                                 it->second->observation.tls = std::move(tls);
                                 FinishEndpoint(id);
@@ -239,7 +267,9 @@ class ProbeEngine::Impl {
 
   void FinishEndpointWithFailure(uint64_t id, v1::ProbeOutcome outcome, std::string error) {
     auto it = endpoint_jobs_.find(id);
-    if (it == endpoint_jobs_.end()) return;
+    if (it == endpoint_jobs_.end()) {
+      return;
+    }
     EndpointObservation& obs = it->second->observation;
     if (obs.address_outcome == v1::PROBE_OUTCOME_UNSPECIFIED) {
       obs.address_outcome = outcome;
@@ -255,11 +285,17 @@ class ProbeEngine::Impl {
 
   void FinishEndpoint(uint64_t id) {
     auto it = endpoint_jobs_.find(id);
-    if (it == endpoint_jobs_.end()) return;
+    if (it == endpoint_jobs_.end()) {
+      return;
+    }
     std::shared_ptr<EndpointJob> job = std::move(it->second);
     endpoint_jobs_.erase(it);
-    if (job->timer != 0) loop_.CancelTimer(job->timer);
-    if (job->tls) job->tls->Cancel();
+    if (job->timer != 0) {
+      loop_.CancelTimer(job->timer);
+    }
+    if (job->tls) {
+      job->tls->Cancel();
+    }
     job->observation.observed_at = options_.clock();
     in_flight_.fetch_sub(1);
     job->done(std::move(job->observation));
@@ -292,16 +328,20 @@ class ProbeEngine::Impl {
     }
     job->timer = loop_.AddTimer(deadline, [this, id] {
       auto it = txt_jobs_.find(id);
-      if (it == txt_jobs_.end()) return;
+      if (it == txt_jobs_.end()) {
+        return;
+      }
       it->second->timer = 0;
       TxtObservation observation;
       observation.outcome = v1::PROBE_OUTCOME_TIMEOUT;
       observation.error = "TXT lookup did not finish by the deadline";
       FinishTxt(id, std::move(observation));
     });
-    resolver_->Query(domain, DnsResolver::Type::kTxt, [this, id](DnsAnswer answer) {
+    resolver_->Query(domain, DnsResolver::Type::kTxt, [this, id](const DnsAnswer& answer) {
       auto it = txt_jobs_.find(id);
-      if (it == txt_jobs_.end()) return;
+      if (it == txt_jobs_.end()) {
+        return;
+      }
       TxtObservation observation;
       observation.outcome = answer.outcome;
       observation.error = answer.error;
@@ -321,10 +361,14 @@ class ProbeEngine::Impl {
 
   void FinishTxt(uint64_t id, TxtObservation observation) {
     auto it = txt_jobs_.find(id);
-    if (it == txt_jobs_.end()) return;
+    if (it == txt_jobs_.end()) {
+      return;
+    }
     std::shared_ptr<TxtJob> job = std::move(it->second);
     txt_jobs_.erase(it);
-    if (job->timer != 0) loop_.CancelTimer(job->timer);
+    if (job->timer != 0) {
+      loop_.CancelTimer(job->timer);
+    }
     observation.observed_at = options_.clock();
     in_flight_.fetch_sub(1);
     job->done(std::move(observation));
@@ -351,7 +395,9 @@ absl::StatusOr<std::unique_ptr<ProbeEngine>> ProbeEngine::Create(ProbeEngineOpti
     return absl::InvalidArgumentError("probe caps must be positive (chain bytes at least 1024)");
   }
   auto impl = std::make_unique<Impl>(std::move(options));
-  if (absl::Status status = impl->Init(); !status.ok()) return status;
+  if (absl::Status status = impl->Init(); !status.ok()) {
+    return status;
+  }
   return std::unique_ptr<ProbeEngine>(new ProbeEngine(std::move(impl)));
 }
 

@@ -24,7 +24,9 @@ namespace {
 
 std::string LastSslError() {
   unsigned long code = ERR_peek_last_error();
-  if (code == 0) return "unknown TLS error";
+  if (code == 0) {
+    return "unknown TLS error";
+  }
   char text[256];
   ERR_error_string_n(code, text, sizeof(text));
   return text;
@@ -35,7 +37,9 @@ std::vector<int> SslErrorReasons() {
   std::vector<int> reasons;
   unsigned long code;
   while ((code = ERR_get_error()) != 0) {
-    if (ERR_GET_LIB(code) == ERR_LIB_SSL) reasons.push_back(ERR_GET_REASON(code));
+    if (ERR_GET_LIB(code) == ERR_LIB_SSL) {
+      reasons.push_back(ERR_GET_REASON(code));
+    }
   }
   return reasons;
 }
@@ -52,7 +56,9 @@ STACK_OF(X509) * PeerChain(SSL* ssl) {
 
 absl::StatusOr<SslCtxPtr> NewProbeSslContext(size_t max_chain_bytes) {
   SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
-  if (ctx == nullptr) return absl::InternalError("SSL_CTX_new failed: " + LastSslError());
+  if (ctx == nullptr) {
+    return absl::InternalError("SSL_CTX_new failed: " + LastSslError());
+  }
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_VERSION);
   SSL_CTX_set_max_proto_version(ctx.get(), TLS1_3_VERSION);
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
@@ -90,7 +96,9 @@ void TlsProbe::Cancel() {
 }
 
 void TlsProbe::Close() {
-  if (timer_ != 0) loop_->CancelTimer(timer_);
+  if (timer_ != 0) {
+    loop_->CancelTimer(timer_);
+  }
   timer_ = 0;
   if (ssl_ != nullptr) {
     SSL_free(ssl_);
@@ -104,7 +112,9 @@ void TlsProbe::Close() {
 }
 
 void TlsProbe::Finish(v1::ProbeOutcome outcome, std::string error) {
-  if (finished_) return;
+  if (finished_) {
+    return;
+  }
   finished_ = true;
   v1::TlsFingerprint tls;
   tls.set_outcome(outcome);
@@ -113,7 +123,9 @@ void TlsProbe::Finish(v1::ProbeOutcome outcome, std::string error) {
   Close();
   Done done = std::move(done_);
   done_ = nullptr;
-  if (done) done(std::move(tls));
+  if (done) {
+    done(std::move(tls));
+  }
 }
 
 void TlsProbe::Begin(const net::IpAddress& address, uint16_t port, absl::Time deadline) {
@@ -168,20 +180,32 @@ void TlsProbe::Begin(const net::IpAddress& address, uint16_t port, absl::Time de
   }
   std::weak_ptr<TlsProbe> self = weak_from_this();
   loop_->WatchFd(fd_, false, true, [self](bool, bool) {
-    if (auto probe = self.lock()) probe->OnConnectReady();
+    if (auto probe = self.lock()) {
+      probe->OnConnectReady();
+    }
   });
 }
 
 void TlsProbe::OnConnectReady() {
   int error = 0;
   socklen_t length = sizeof(error);
-  if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
-  if (error == EINPROGRESS) return;
+  if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length) != 0) {
+    error = errno;
+  }
+  if (error == EINPROGRESS) {
+    return;
+  }
   if (error != 0) {
     v1::ProbeOutcome outcome = v1::PROBE_OUTCOME_ERROR;
-    if (error == ECONNREFUSED) outcome = v1::PROBE_OUTCOME_CONNECTION_REFUSED;
-    if (error == ECONNRESET) outcome = v1::PROBE_OUTCOME_CONNECTION_RESET;
-    if (error == ETIMEDOUT) outcome = v1::PROBE_OUTCOME_TIMEOUT;
+    if (error == ECONNREFUSED) {
+      outcome = v1::PROBE_OUTCOME_CONNECTION_REFUSED;
+    }
+    if (error == ECONNRESET) {
+      outcome = v1::PROBE_OUTCOME_CONNECTION_RESET;
+    }
+    if (error == ETIMEDOUT) {
+      outcome = v1::PROBE_OUTCOME_TIMEOUT;
+    }
     Finish(outcome, absl::StrCat("connect: ", std::strerror(error)));
     return;
   }
@@ -195,18 +219,24 @@ void TlsProbe::StartHandshake() {
     Finish(v1::PROBE_OUTCOME_ERROR, "SSL_new: " + LastSslError());
     return;
   }
-  if (!host_is_ip_literal_) SSL_set_tlsext_host_name(ssl_, host_.c_str());
+  if (!host_is_ip_literal_) {
+    SSL_set_tlsext_host_name(ssl_, host_.c_str());
+  }
   SSL_set_tlsext_status_type(ssl_, TLSEXT_STATUSTYPE_ocsp);
   SSL_set_connect_state(ssl_);
   std::weak_ptr<TlsProbe> self = weak_from_this();
   loop_->WatchFd(fd_, true, false, [self](bool, bool) {
-    if (auto probe = self.lock()) probe->ContinueHandshake();
+    if (auto probe = self.lock()) {
+      probe->ContinueHandshake();
+    }
   });
   ContinueHandshake();
 }
 
 void TlsProbe::ContinueHandshake() {
-  if (finished_) return;
+  if (finished_) {
+    return;
+  }
   ERR_clear_error();
   errno = 0;
   int rc = SSL_do_handshake(ssl_);
@@ -322,7 +352,9 @@ void TlsProbe::Inspect() {
   Close();
   Done done = std::move(done_);
   done_ = nullptr;
-  if (done) done(std::move(tls));
+  if (done) {
+    done(std::move(tls));
+  }
 }
 
 }  // namespace apptrust::probe

@@ -28,7 +28,9 @@ absl::StatusOr<uint16_t> BindPair(int* udp, int* tcp, uint16_t port) {
     *udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (bind(*udp, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
       close(*udp);
-      if (port != 0) return absl::UnavailableError("port busy");
+      if (port != 0) {
+        return absl::UnavailableError("port busy");
+      }
       continue;
     }
     socklen_t len = sizeof(addr);
@@ -39,7 +41,9 @@ absl::StatusOr<uint16_t> BindPair(int* udp, int* tcp, uint16_t port) {
     if (bind(*tcp, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
       close(*udp);
       close(*tcp);
-      if (port != 0) return absl::UnavailableError("port busy");
+      if (port != 0) {
+        return absl::UnavailableError("port busy");
+      }
       continue;
     }
     return ntohs(addr.sin_port);
@@ -90,11 +94,15 @@ absl::StatusOr<std::unique_ptr<Dnsmasq>> Dnsmasq::Start(const DnsRecords& record
   std::unique_ptr<Dnsmasq> dns(new Dnsmasq());
   int udp, tcp;
   absl::StatusOr<uint16_t> port = BindPair(&udp, &tcp, 0);
-  if (!port.ok()) return port.status();
+  if (!port.ok()) {
+    return port.status();
+  }
   close(udp);
   close(tcp);
   dns->port_ = *port;
-  if (absl::Status s = dns->Launch(records); !s.ok()) return s;
+  if (absl::Status s = dns->Launch(records); !s.ok()) {
+    return s;
+  }
   return dns;
 }
 
@@ -111,7 +119,9 @@ absl::Status Dnsmasq::Restart(const DnsRecords& records) {
   if (process_ != nullptr) {
     process_->Signal(SIGTERM);
     absl::StatusOr<int> code = process_->Wait(absl::Seconds(5));
-    if (!code.ok()) return code.status();
+    if (!code.ok()) {
+      return code.status();
+    }
     process_.reset();
   }
   return Launch(records);
@@ -121,18 +131,26 @@ absl::Status Dnsmasq::Launch(const DnsRecords& records) {
   std::string conf = dir_.File(absl::StrCat("dnsmasq-", ++generation_, ".conf"));
   {
     std::ofstream out(conf, std::ios::trunc);
-    for (const std::string& zone : records.local_zones) out << "local=/" << zone << "/\n";
+    for (const std::string& zone : records.local_zones) {
+      out << "local=/" << zone << "/\n";
+    }
     for (const DnsRecords::Host& host : records.hosts) {
       out << "host-record=" << host.name;
-      for (const std::string& a : host.addresses) out << "," << a;
+      for (const std::string& a : host.addresses) {
+        out << "," << a;
+      }
       out << "\n";
     }
     for (const DnsRecords::Txt& txt : records.txt) {
       out << "txt-record=" << txt.name;
-      for (const std::string& s : txt.strings) out << "," << Quote(s);
+      for (const std::string& s : txt.strings) {
+        out << "," << Quote(s);
+      }
       out << "\n";
     }
-    if (!out) return absl::InternalError("cannot write " + conf);
+    if (!out) {
+      return absl::InternalError("cannot write " + conf);
+    }
   }
   // The port was just released (or was dnsmasq's own before a restart); a
   // bind race with another process is retried.
@@ -155,7 +173,9 @@ absl::Status Dnsmasq::Launch(const DnsRecords& records) {
         "--group=root",
         "--local-ttl=0",
     });
-    if (!process.ok()) return process.status();
+    if (!process.ok()) {
+      return process.status();
+    }
     if ((*process)->WaitForOutput("started, version", absl::Seconds(10))) {
       process_ = std::move(*process);
       return absl::OkStatus();
@@ -170,7 +190,9 @@ absl::Status Dnsmasq::Launch(const DnsRecords& records) {
 absl::StatusOr<std::unique_ptr<SilentDnsServer>> SilentDnsServer::Start() {
   std::unique_ptr<SilentDnsServer> server(new SilentDnsServer());
   absl::StatusOr<uint16_t> port = BindPair(&server->udp_fd_, &server->tcp_fd_, 0);
-  if (!port.ok()) return port.status();
+  if (!port.ok()) {
+    return port.status();
+  }
   server->port_ = *port;
   // TCP: bound but not listening, so a TCP attempt is refused at once; UDP
   // queries are received by nobody.
@@ -178,8 +200,12 @@ absl::StatusOr<std::unique_ptr<SilentDnsServer>> SilentDnsServer::Start() {
 }
 
 SilentDnsServer::~SilentDnsServer() {
-  if (udp_fd_ >= 0) close(udp_fd_);
-  if (tcp_fd_ >= 0) close(tcp_fd_);
+  if (udp_fd_ >= 0) {
+    close(udp_fd_);
+  }
+  if (tcp_fd_ >= 0) {
+    close(tcp_fd_);
+  }
 }
 
 std::string SilentDnsServer::server() const { return absl::StrCat("127.0.0.1:", port_); }

@@ -23,7 +23,9 @@ namespace {
 std::string SslError(absl::string_view what) {
   unsigned long code = ERR_get_error();
   char text[256] = "unknown";
-  if (code != 0) ERR_error_string_n(code, text, sizeof(text));
+  if (code != 0) {
+    ERR_error_string_n(code, text, sizeof(text));
+  }
   ERR_clear_error();
   return absl::StrCat(what, ": ", text);
 }
@@ -38,8 +40,9 @@ using X509Ptr = std::unique_ptr<X509, X509Free>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
 PkeyPtr NewKey(KeyType type) {
-  if (type == KeyType::kRsa2048)
+  if (type == KeyType::kRsa2048) {
     return PkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048}));
+  }
   return PkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
 }
 
@@ -84,7 +87,9 @@ absl::Status WriteFile(const std::string& path, const std::string& contents) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << contents;
   out.close();
-  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
+  if (!out) {
+    return absl::InternalError(absl::StrCat("cannot write ", path));
+  }
   return absl::OkStatus();
 }
 
@@ -93,14 +98,18 @@ bool AddExt(X509* cert, X509* issuer, int nid, const std::string& value) {
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
   X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
-  if (ext == nullptr) return false;
+  if (ext == nullptr) {
+    return false;
+  }
   bool ok = X509_add_ext(cert, ext, -1) == 1;
   X509_EXTENSION_free(ext);
   return ok;
 }
 
 void AddName(X509_NAME* name, const char* field, const std::string& value) {
-  if (value.empty()) return;
+  if (value.empty()) {
+    return;
+  }
   X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8,
                              reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1, 0);
 }
@@ -154,7 +163,9 @@ absl::StatusOr<X509Ptr> MakeCert(const CertSpec& spec, EVP_PKEY* key, X509* issu
     }
     ok = ok && AddExt(cert.get(), issuer_for_ext, nid, value);
   }
-  if (!ok) return absl::InternalError(SslError("adding extensions"));
+  if (!ok) {
+    return absl::InternalError(SslError("adding extensions"));
+  }
   if (X509_sign(cert.get(), issuer_key, EVP_sha256()) == 0) {
     return absl::InternalError(SslError("X509_sign"));
   }
@@ -203,7 +214,9 @@ absl::StatusOr<std::unique_ptr<TestPki>> TestPki::Create() {
   Keys& k = *pki->keys_;
   k.root_key = NewKey(KeyType::kEcdsaP256);
   k.intermediate_key = NewKey(KeyType::kEcdsaP256);
-  if (!k.root_key || !k.intermediate_key) return absl::InternalError(SslError("keygen"));
+  if (!k.root_key || !k.intermediate_key) {
+    return absl::InternalError(SslError("keygen"));
+  }
   absl::Time now = absl::Now();
 
   X509_NAME* root_name = X509_NAME_new();
@@ -213,7 +226,9 @@ absl::StatusOr<std::unique_ptr<TestPki>> TestPki::Create() {
                      true, {}};
   absl::StatusOr<X509Ptr> root = MakeCert(root_spec, k.root_key.get(), nullptr, k.root_key.get());
   X509_NAME_free(root_name);
-  if (!root.ok()) return root.status();
+  if (!root.ok()) {
+    return root.status();
+  }
   k.root = std::move(*root);
 
   X509_NAME* int_name = X509_NAME_new();
@@ -224,19 +239,25 @@ absl::StatusOr<std::unique_ptr<TestPki>> TestPki::Create() {
   absl::StatusOr<X509Ptr> inter =
       MakeCert(intermediate, k.intermediate_key.get(), k.root.get(), k.root_key.get());
   X509_NAME_free(int_name);
-  if (!inter.ok()) return inter.status();
+  if (!inter.ok()) {
+    return inter.status();
+  }
   k.intermediate = std::move(*inter);
 
   pki->root_pem_ = CertPem(k.root.get());
   pki->intermediate_pem_ = CertPem(k.intermediate.get());
   pki->root_path_ = pki->dir_.File("root.pem");
-  if (absl::Status s = WriteFile(pki->root_path_, pki->root_pem_); !s.ok()) return s;
+  if (absl::Status s = WriteFile(pki->root_path_, pki->root_pem_); !s.ok()) {
+    return s;
+  }
   return pki;
 }
 
 absl::StatusOr<IssuedCert> TestPki::Issue(const LeafOptions& options) {
   PkeyPtr key = NewKey(options.key_type);
-  if (!key) return absl::InternalError(SslError("leaf keygen"));
+  if (!key) {
+    return absl::InternalError(SslError("leaf keygen"));
+  }
   absl::Time now = absl::Now();
   X509_NAME* name = X509_NAME_new();
   AddName(name, "C", options.country);
@@ -244,7 +265,9 @@ absl::StatusOr<IssuedCert> TestPki::Issue(const LeafOptions& options) {
   AddName(name, "L", options.locality);
   AddName(name, "O", options.organization);
   std::string cn = options.common_name;
-  if (cn.empty() && !options.dns_names.empty()) cn = options.dns_names[0];
+  if (cn.empty() && !options.dns_names.empty()) {
+    cn = options.dns_names[0];
+  }
   AddName(name, "CN", cn);
   CertSpec spec{
       next_serial_++,
@@ -254,9 +277,15 @@ absl::StatusOr<IssuedCert> TestPki::Issue(const LeafOptions& options) {
       false,
       {}};
   std::vector<std::string> sans;
-  for (const std::string& dns : options.dns_names) sans.push_back("DNS:" + dns);
-  for (const std::string& ip : options.ip_addresses) sans.push_back("IP:" + ip);
-  if (!sans.empty()) spec.extensions.emplace_back(NID_subject_alt_name, absl::StrJoin(sans, ","));
+  for (const std::string& dns : options.dns_names) {
+    sans.push_back("DNS:" + dns);
+  }
+  for (const std::string& ip : options.ip_addresses) {
+    sans.push_back("IP:" + ip);
+  }
+  if (!sans.empty()) {
+    spec.extensions.emplace_back(NID_subject_alt_name, absl::StrJoin(sans, ","));
+  }
   if (const char* oid = PolicyOid(options.policy)) {
     spec.extensions.emplace_back(NID_certificate_policies, oid);
   }
@@ -264,7 +293,9 @@ absl::StatusOr<IssuedCert> TestPki::Issue(const LeafOptions& options) {
   EVP_PKEY* issuer_key = options.self_signed ? key.get() : keys_->intermediate_key.get();
   absl::StatusOr<X509Ptr> cert = MakeCert(spec, key.get(), issuer, issuer_key);
   X509_NAME_free(name);
-  if (!cert.ok()) return cert.status();
+  if (!cert.ok()) {
+    return cert.status();
+  }
 
   IssuedCert out;
   out.cert_pem = CertPem(cert->get());
@@ -290,7 +321,9 @@ absl::StatusOr<IssuedCert> TestPki::Issue(const LeafOptions& options) {
   for (auto [path, contents] :
        {std::pair{out.cert_path, out.cert_pem}, std::pair{out.chain_path, out.chain_pem},
         std::pair{out.key_path, out.key_pem}}) {
-    if (absl::Status s = WriteFile(path, contents); !s.ok()) return s;
+    if (absl::Status s = WriteFile(path, contents); !s.ok()) {
+      return s;
+    }
   }
   return out;
 }
@@ -299,7 +332,9 @@ absl::StatusOr<std::string> TestPki::OcspResponse(const IssuedCert& cert, bool r
   BIO* bio = BIO_new_mem_buf(cert.cert_pem.data(), static_cast<int>(cert.cert_pem.size()));
   X509Ptr leaf(PEM_read_bio_X509(bio, nullptr, nullptr, nullptr));
   BIO_free(bio);
-  if (!leaf) return absl::InvalidArgumentError(SslError("reading leaf"));
+  if (!leaf) {
+    return absl::InvalidArgumentError(SslError("reading leaf"));
+  }
   if (cert.issuer_pem != intermediate_pem_) {
     return absl::InvalidArgumentError("OCSP responses only for certificates this PKI issued");
   }
@@ -323,7 +358,9 @@ absl::StatusOr<std::string> TestPki::OcspResponse(const IssuedCert& cert, bool r
     OCSP_RESPONSE* response = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic);
     unsigned char* der = nullptr;
     int len = i2d_OCSP_RESPONSE(response, &der);
-    if (len > 0) out.assign(reinterpret_cast<char*>(der), len);
+    if (len > 0) {
+      out.assign(reinterpret_cast<char*>(der), len);
+    }
     OPENSSL_free(der);
     OCSP_RESPONSE_free(response);
   }
@@ -332,7 +369,9 @@ absl::StatusOr<std::string> TestPki::OcspResponse(const IssuedCert& cert, bool r
   ASN1_TIME_free(revoked_at);
   OCSP_CERTID_free(id);
   OCSP_BASICRESP_free(basic);
-  if (!status.ok()) return status;
+  if (!status.ok()) {
+    return status;
+  }
   return out;
 }
 

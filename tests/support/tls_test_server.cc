@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -31,7 +32,9 @@ void BlockSigpipe() {
 std::string SslError(absl::string_view what) {
   unsigned long code = ERR_get_error();
   char text[256] = "unknown";
-  if (code != 0) ERR_error_string_n(code, text, sizeof(text));
+  if (code != 0) {
+    ERR_error_string_n(code, text, sizeof(text));
+  }
   ERR_clear_error();
   return absl::StrCat(what, ": ", text);
 }
@@ -40,15 +43,19 @@ std::string SslError(absl::string_view what) {
 // True when `fd` is readable.
 bool WaitReadable(int fd, int stop_fd, int timeout_ms) {
   pollfd fds[2] = {{fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
-  if (poll(fds, 2, timeout_ms) <= 0) return false;
+  if (poll(fds, 2, timeout_ms) <= 0) {
+    return false;
+  }
   return fds[1].revents == 0 && fds[0].revents != 0;
 }
 
 int OcspCallback(SSL* ssl, void* arg) {
   const auto* der = static_cast<const std::string*>(arg);
-  if (der == nullptr || der->empty()) return SSL_TLSEXT_ERR_NOACK;
+  if (der == nullptr || der->empty()) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
   auto* copy = static_cast<unsigned char*>(OPENSSL_malloc(der->size()));
-  std::memcpy(copy, der->data(), der->size());
+  std::copy(der->begin(), der->end(), copy);
   SSL_set_tlsext_status_ocsp_resp(ssl, copy, static_cast<long>(der->size()));
   return SSL_TLSEXT_ERR_OK;
 }
@@ -60,7 +67,9 @@ struct TlsTestServer::Context {
   TlsServerMode mode = TlsServerMode::kNormal;
   std::string ocsp;  // must outlive ctx (the callback's argument)
   ~Context() {
-    if (ctx != nullptr) SSL_CTX_free(ctx);
+    if (ctx != nullptr) {
+      SSL_CTX_free(ctx);
+    }
   }
 };
 
@@ -71,7 +80,9 @@ absl::StatusOr<std::shared_ptr<TlsTestServer::Context>> TlsTestServer::BuildCont
   context->ocsp = options.ocsp_response;
   context->ctx = SSL_CTX_new(TLS_server_method());
   SSL_CTX* ctx = context->ctx;
-  if (ctx == nullptr) return absl::InternalError(SslError("SSL_CTX_new"));
+  if (ctx == nullptr) {
+    return absl::InternalError(SslError("SSL_CTX_new"));
+  }
   SSL_CTX_set_num_tickets(ctx, 0);
   if (mode == TlsServerMode::kTls10And11) {
     SSL_CTX_set_security_level(ctx, 0);
@@ -86,22 +97,30 @@ absl::StatusOr<std::shared_ptr<TlsTestServer::Context>> TlsTestServer::BuildCont
   bool ok = leaf != nullptr && SSL_CTX_use_certificate(ctx, leaf) == 1;
   X509_free(leaf);
   std::vector<X509*> rest;
-  while (X509* extra = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) rest.push_back(extra);
+  while (X509* extra = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+    rest.push_back(extra);
+  }
   ERR_clear_error();  // end of PEM data
   BIO_free(bio);
-  for (X509* extra : rest) ok = ok && SSL_CTX_add1_chain_cert(ctx, extra) == 1;
+  for (X509* extra : rest) {
+    ok = ok && SSL_CTX_add1_chain_cert(ctx, extra) == 1;
+  }
   if (!rest.empty()) {
     for (int i = 0; i < options.extra_chain_copies; ++i) {
       ok = ok && SSL_CTX_add1_chain_cert(ctx, rest.back()) == 1;
     }
   }
-  for (X509* extra : rest) X509_free(extra);
+  for (X509* extra : rest) {
+    X509_free(extra);
+  }
   BIO* key_bio = BIO_new_mem_buf(cert.key_pem.data(), static_cast<int>(cert.key_pem.size()));
   EVP_PKEY* key = PEM_read_bio_PrivateKey(key_bio, nullptr, nullptr, nullptr);
   BIO_free(key_bio);
   ok = ok && key != nullptr && SSL_CTX_use_PrivateKey(ctx, key) == 1;
   EVP_PKEY_free(key);
-  if (!ok) return absl::InternalError(SslError("loading the certificate chain"));
+  if (!ok) {
+    return absl::InternalError(SslError("loading the certificate chain"));
+  }
   if (!context->ocsp.empty()) {
     SSL_CTX_set_tlsext_status_cb(ctx, &OcspCallback);
     SSL_CTX_set_tlsext_status_arg(ctx, &context->ocsp);
@@ -109,14 +128,16 @@ absl::StatusOr<std::shared_ptr<TlsTestServer::Context>> TlsTestServer::BuildCont
   return context;
 }
 
-absl::StatusOr<std::unique_ptr<TlsTestServer>> TlsTestServer::Start(const IssuedCert& cert,
-                                                                    TlsTestServerOptions options) {
+absl::StatusOr<std::unique_ptr<TlsTestServer>> TlsTestServer::Start(
+    const IssuedCert& cert, const TlsTestServerOptions& options) {
   std::unique_ptr<TlsTestServer> server(new TlsTestServer());
   server->bind_address_ = options.bind_address;
   {
     absl::StatusOr<std::shared_ptr<Context>> context =
         server->BuildContext(cert, options, options.mode);
-    if (!context.ok()) return context.status();
+    if (!context.ok()) {
+      return context.status();
+    }
     absl::MutexLock lock(&server->mutex_);
     server->context_ = *context;
     server->cert_ = cert;
@@ -162,15 +183,23 @@ TlsTestServer::~TlsTestServer() {
     ssize_t ignored = write(stop_fd_, &one, sizeof(one));
     (void)ignored;
   }
-  if (acceptor_.joinable()) acceptor_.join();
+  if (acceptor_.joinable()) {
+    acceptor_.join();
+  }
   std::vector<std::thread> threads;
   {
     absl::MutexLock lock(&mutex_);
     threads.swap(connections_);
   }
-  for (std::thread& t : threads) t.join();
-  if (listen_fd_ >= 0) close(listen_fd_);
-  if (stop_fd_ >= 0) close(stop_fd_);
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  if (listen_fd_ >= 0) {
+    close(listen_fd_);
+  }
+  if (stop_fd_ >= 0) {
+    close(stop_fd_);
+  }
 }
 
 std::string TlsTestServer::address() const {
@@ -180,14 +209,17 @@ std::string TlsTestServer::address() const {
   return absl::StrCat(bind_address_, ":", port_);
 }
 
-absl::Status TlsTestServer::SetCertificate(const IssuedCert& cert, TlsTestServerOptions options) {
+absl::Status TlsTestServer::SetCertificate(const IssuedCert& cert,
+                                           const TlsTestServerOptions& options) {
   TlsServerMode mode;
   {
     absl::MutexLock lock(&mutex_);
     mode = context_->mode;
   }
   absl::StatusOr<std::shared_ptr<Context>> context = BuildContext(cert, options, mode);
-  if (!context.ok()) return context.status();
+  if (!context.ok()) {
+    return context.status();
+  }
   absl::MutexLock lock(&mutex_);
   context_ = *context;
   cert_ = cert;
@@ -213,7 +245,9 @@ void TlsTestServer::SetMode(TlsServerMode mode) {
     options = options_;
   }
   absl::StatusOr<std::shared_ptr<Context>> context = BuildContext(cert, options, mode);
-  if (!context.ok()) return;
+  if (!context.ok()) {
+    return;
+  }
   absl::MutexLock lock(&mutex_);
   context_ = *context;
 }
@@ -221,7 +255,9 @@ void TlsTestServer::SetMode(TlsServerMode mode) {
 bool TlsTestServer::WaitForHandshakes(int n, absl::Duration timeout) const {
   absl::Time until = absl::Now() + timeout;
   while (handshakes_.load() < n) {
-    if (absl::Now() > until) return false;
+    if (absl::Now() > until) {
+      return false;
+    }
     absl::SleepFor(absl::Milliseconds(5));
   }
   return true;
@@ -230,9 +266,13 @@ bool TlsTestServer::WaitForHandshakes(int n, absl::Duration timeout) const {
 void TlsTestServer::AcceptLoop() {
   BlockSigpipe();
   while (true) {
-    if (!WaitReadable(listen_fd_, stop_fd_, -1)) return;
+    if (!WaitReadable(listen_fd_, stop_fd_, -1)) {
+      return;
+    }
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
+    if (fd < 0) {
+      continue;
+    }
     accepted_.fetch_add(1);
     absl::MutexLock lock(&mutex_);
     connections_.emplace_back([this, fd] {
@@ -256,11 +296,15 @@ void TlsTestServer::Serve(int fd) {
     case TlsServerMode::kSilent:
       // Never speak; hold the connection until the peer leaves or we stop.
       while (WaitReadable(fd, stop_fd_, -1)) {
-        if (recv(fd, buffer, sizeof(buffer), 0) <= 0) return;
+        if (recv(fd, buffer, sizeof(buffer), 0) <= 0) {
+          return;
+        }
       }
       return;
     case TlsServerMode::kGarbage: {
-      if (WaitReadable(fd, stop_fd_, 10000)) recv(fd, buffer, sizeof(buffer), 0);
+      if (WaitReadable(fd, stop_fd_, 10000)) {
+        recv(fd, buffer, sizeof(buffer), 0);
+      }
       static constexpr char kJunk[] =
           "\x00\x01\x02 this is not TLS at all \xff\xfe\xfd garbage garbage garbage\r\n";
       send(fd, kJunk, sizeof(kJunk) - 1, MSG_NOSIGNAL);
@@ -268,7 +312,9 @@ void TlsTestServer::Serve(int fd) {
       return;
     }
     case TlsServerMode::kPlainHttp: {
-      if (WaitReadable(fd, stop_fd_, 10000)) recv(fd, buffer, sizeof(buffer), 0);
+      if (WaitReadable(fd, stop_fd_, 10000)) {
+        recv(fd, buffer, sizeof(buffer), 0);
+      }
       static constexpr char kResponse[] =
           "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n"
           "Connection: close\r\n\r\nbad request";
@@ -289,7 +335,9 @@ void TlsTestServer::Serve(int fd) {
     handshakes_.fetch_add(1);
     // Serve until the client closes (probes close right after the handshake).
     while (WaitReadable(fd, stop_fd_, 10000)) {
-      if (SSL_read(ssl, buffer, sizeof(buffer)) <= 0) break;
+      if (SSL_read(ssl, buffer, sizeof(buffer)) <= 0) {
+        break;
+      }
     }
   }
   ERR_clear_error();

@@ -49,8 +49,8 @@ struct TlsTestServerOptions {
 
 class TlsTestServer {
  public:
-  static absl::StatusOr<std::unique_ptr<TlsTestServer>> Start(const IssuedCert& cert,
-                                                              TlsTestServerOptions options = {});
+  static absl::StatusOr<std::unique_ptr<TlsTestServer>> Start(
+      const IssuedCert& cert, const TlsTestServerOptions& options = {});
   ~TlsTestServer();
   TlsTestServer(const TlsTestServer&) = delete;
   TlsTestServer& operator=(const TlsTestServer&) = delete;
@@ -61,7 +61,7 @@ class TlsTestServer {
 
   // Serves `cert` (and the given options' chain copies / OCSP staple) to
   // connections accepted from now on.
-  absl::Status SetCertificate(const IssuedCert& cert, TlsTestServerOptions options);
+  absl::Status SetCertificate(const IssuedCert& cert, const TlsTestServerOptions& options);
   absl::Status SetCertificate(const IssuedCert& cert);  // keeps the current options
   void SetMode(TlsServerMode mode);
 
