@@ -31,6 +31,12 @@ void BlockTerminationSignals() {
   signal(SIGPIPE, SIG_IGN);
 }
 
+namespace {
+// Kubernetes' liveness probe (deploy/k8s) asks for this service: SERVING
+// while the process answers at all, whatever the readiness ("") says.
+constexpr char kLivenessService[] = "liveness";
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     const std::string& listen, std::vector<grpc::Service*> services) {
   auto host_port = net::ParseHostPort(listen);
@@ -48,6 +54,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     return absl::UnavailableError(absl::StrCat("cannot listen on ", host_port->ToString(),
                                                " (address in use or not available)"));
   }
+  if (auto* health = out->server_->GetHealthCheckService(); health != nullptr) {
+    health->SetServingStatus(kLivenessService, true);
+  }
   net::HostPort bound = *host_port;
   bound.port = static_cast<uint16_t>(out->port_);
   out->address_ = bound.ToString();
@@ -61,6 +70,7 @@ GrpcServer::~GrpcServer() {
 void GrpcServer::SetServing(bool serving) {
   if (server_ != nullptr && server_->GetHealthCheckService() != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(serving);
+    server_->GetHealthCheckService()->SetServingStatus(kLivenessService, true);
   }
 }
 

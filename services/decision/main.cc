@@ -19,6 +19,7 @@
 #include "common/server/grpc_server.h"
 #include "services/decision/decider.h"
 #include "services/decision/decision_metrics.h"
+#include "services/decision/metered_prober.h"
 #include "services/decision/decision_service.h"
 #include "services/decision/flags.h"
 #include "services/decision/store_client.h"
@@ -130,7 +131,9 @@ int main(int argc, char** argv) {
         return;
     }
   };
-  apptrust::cache::ObservationCache cache(**engine, cache_options);
+  // Probe durations and probes in flight are recorded around the engine.
+  decision::MeteredProber metered_prober(engine->get(), &decision_metrics);
+  apptrust::cache::ObservationCache cache(metered_prober, cache_options);
 
   auto store_channel = decision::GrpcStoreClient::MakeChannel(store);
   decision::GrpcStoreClient store_client(
