@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "common/cache/fingerprint_assembly.h"
+#include "common/probe/fingerprint_builder.h"
 #include "common/policy/probe_outcome.h"
 
 namespace apptrust::cache {
@@ -248,7 +248,7 @@ struct Join {
     {
       absl::MutexLock lock(&mu);
       observation.fingerprint =
-          AssembleFingerprint(target, endpoint->observation, txt->observation, client_id, txt_key);
+          probe::BuildFingerprint(target, endpoint->observation, txt->observation, client_id, txt_key);
       observation.from_cache = endpoint->from_cache || txt->from_cache;
       observation.stale = endpoint->stale || txt->stale;
     }

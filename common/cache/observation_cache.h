@@ -103,7 +103,7 @@ class ObservationCache {
 
   // Observes `target`'s endpoint and the `txt_key` TXT entries at
   // target.domain (skipped for IP-literal hosts: TXT outcome NOT_APPLICABLE),
-  // then calls `done` with the assembled fingerprint (AssembleFingerprint,
+  // then calls `done` with the assembled fingerprint (probe::BuildFingerprint,
   // `client_id` decides client_id_txt_present). `max_staleness` is how old a
   // last good result may be to stand in for a failure; pass
   // config::StaleAllowance(policy) (zero: never).

@@ -4,10 +4,26 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 namespace apptrust::probe {
+
+bool HasClientEntry(const std::vector<std::string>& entries, absl::string_view client_id,
+                    absl::string_view txt_key) {
+  for (const std::string& entry : entries) {
+    const size_t eq = entry.find('=');
+    if (eq == std::string::npos) {
+      continue;
+    }
+    const absl::string_view view(entry);
+    if (absl::EqualsIgnoreCase(view.substr(0, eq), txt_key) && view.substr(eq + 1) == client_id) {
+      return true;
+    }
+  }
+  return false;
+}
 
 v1::Fingerprint BuildFingerprint(const Target& target, const EndpointObservation& endpoint,
                                  const TxtObservation& txt, absl::string_view client_id,
@@ -26,7 +42,10 @@ v1::Fingerprint BuildFingerprint(const Target& target, const EndpointObservation
   for (const std::string& a : addresses) {
     dns->add_addresses(a);
   }
-  for (const std::string& a : endpoint.refused_addresses) {
+  std::vector<std::string> refused = endpoint.refused_addresses;
+  std::sort(refused.begin(), refused.end());
+  refused.erase(std::unique(refused.begin(), refused.end()), refused.end());
+  for (const std::string& a : refused) {
     dns->add_refused_addresses(a);
   }
   dns->set_address_outcome(endpoint.address_outcome);
@@ -34,13 +53,10 @@ v1::Fingerprint BuildFingerprint(const Target& target, const EndpointObservation
   std::vector<std::string> entries = txt.entries;
   std::sort(entries.begin(), entries.end());
   entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
-  const std::string wanted = absl::StrCat(txt_key, "=", client_id);
-  bool present = false;
   for (const std::string& e : entries) {
     dns->add_txt_values(e);
-    present = present || (!client_id.empty() && e == wanted);
   }
-  dns->set_client_id_txt_present(present);
+  dns->set_client_id_txt_present(!client_id.empty() && HasClientEntry(entries, client_id, txt_key));
   std::vector<std::string> errors;
   if (!endpoint.address_error.empty()) {
     errors.push_back(endpoint.address_error);
@@ -52,7 +68,7 @@ v1::Fingerprint BuildFingerprint(const Target& target, const EndpointObservation
 
   absl::Time captured = absl::InfiniteFuture();
   for (absl::Time t : {endpoint.observed_at, txt.observed_at}) {
-    if (t != absl::UnixEpoch() && t < captured) {
+    if (t != absl::UnixEpoch() && t != absl::InfinitePast() && t < captured) {
       captured = t;
     }
   }

@@ -16,6 +16,12 @@ namespace apptrust::probe {
 // "<txt_key>=<client_id>" is among them (never for an empty client id), error
 // = the address and TXT error texts; captured_at = the earlier of the two
 // observed_at times (an unset time, absl::UnixEpoch(), is ignored).
+// True when `entries` hold "<txt_key>=<client_id>": the key compared without
+// case (DNS TXT keys are conventionally case-insensitive), the client id
+// exactly.
+bool HasClientEntry(const std::vector<std::string>& entries, absl::string_view client_id,
+                    absl::string_view txt_key);
+
 v1::Fingerprint BuildFingerprint(const Target& target, const EndpointObservation& endpoint,
                                  const TxtObservation& txt, absl::string_view client_id,
                                  absl::string_view txt_key);

@@ -81,5 +81,27 @@ TEST(FingerprintBuilderTest, CarriesRefusalsAndErrors) {
   EXPECT_FALSE(fp.has_captured_at());
 }
 
+TEST(FingerprintBuilderTest, ClientEntryKeyIgnoresCaseClientIdDoesNot) {
+  EXPECT_TRUE(HasClientEntry({"cerner-client-id=app-1"}, "app-1", "cerner-client-id"));
+  EXPECT_TRUE(HasClientEntry({"Cerner-Client-ID=app-1"}, "app-1", "cerner-client-id"));
+  EXPECT_FALSE(HasClientEntry({"cerner-client-id=app-10"}, "app-1", "cerner-client-id"));
+  EXPECT_FALSE(HasClientEntry({"cerner-client-id=APP-1"}, "app-1", "cerner-client-id"));
+  EXPECT_FALSE(HasClientEntry({"other-key=app-1"}, "app-1", "cerner-client-id"));
+  EXPECT_FALSE(HasClientEntry({"cerner-client-id"}, "app-1", "cerner-client-id"));
+}
+
+TEST(FingerprintBuilderTest, UnsetTimesAreIgnored) {
+  const absl::Time t = absl::FromUnixSeconds(1800000000);
+  EndpointObservation endpoint;
+  endpoint.observed_at = t;
+  TxtObservation txt;  // observed_at unset
+  txt.outcome = v1::PROBE_OUTCOME_NOT_APPLICABLE;
+  v1::Fingerprint fp = BuildFingerprint(Target{}, endpoint, txt, "a", "k");
+  EXPECT_EQ(fp.captured_at().seconds(), absl::ToUnixSeconds(t));
+  v1::Fingerprint none =
+      BuildFingerprint(Target{}, EndpointObservation{}, TxtObservation{}, "a", "k");
+  EXPECT_FALSE(none.has_captured_at());
+}
+
 }  // namespace
 }  // namespace apptrust::probe
