@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "common/metrics/metric_families.h"
 #include "common/metrics/metric_names.h"
 
 namespace apptrust::decision {
@@ -12,17 +13,8 @@ namespace {
 
 namespace names = ::apptrust::metrics;
 
-const char* HelpOf(const char* name) {
-  for (const auto& metric : names::kAllMetrics) {
-    if (absl::string_view(metric.name) == name) return metric.help;
-  }
-  return "";
-}
-
-prometheus::Histogram::BucketBoundaries DurationBuckets() {
-  return prometheus::Histogram::BucketBoundaries(std::begin(names::kDurationBuckets),
-                                                 std::end(names::kDurationBuckets));
-}
+using ::apptrust::metrics::DurationBuckets;
+using ::apptrust::metrics::HelpOf;
 
 double Seconds(absl::Duration elapsed) {
   return absl::ToDoubleSeconds(elapsed < absl::ZeroDuration() ? absl::ZeroDuration() : elapsed);
@@ -79,46 +71,7 @@ std::string ProbeOutcomeLabel(v1::ProbeOutcome outcome) {
   return label.empty() ? "unspecified" : label;
 }
 
-const char* StatusCodeLabel(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK:
-      return "OK";
-    case grpc::StatusCode::CANCELLED:
-      return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN:
-      return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND:
-      return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED:
-      return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE:
-      return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED:
-      return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL:
-      return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS:
-      return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return "UNAUTHENTICATED";
-    default:
-      return "UNKNOWN";
-  }
-}
+const char* StatusCodeLabel(grpc::StatusCode code) { return metrics::GrpcCodeLabel(code); }
 
 DecisionMetrics::DecisionMetrics(prometheus::Registry& registry)
     : decisions_(prometheus::BuildCounter()

@@ -1,68 +1,31 @@
 #include "services/store/store_metrics.h"
 
+#include "common/metrics/metric_families.h"
+#include "common/metrics/metric_names.h"
+
 namespace apptrust::store {
 namespace {
 
-prometheus::Histogram::BucketBoundaries DurationBuckets() {
-  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-          0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
-}
+namespace names = ::apptrust::metrics;
+using names::DurationBuckets;
+using names::HelpOf;
 
 }  // namespace
 
-std::string GrpcCodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK:
-      return "OK";
-    case grpc::StatusCode::CANCELLED:
-      return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN:
-      return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND:
-      return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED:
-      return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE:
-      return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED:
-      return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL:
-      return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS:
-      return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return "UNAUTHENTICATED";
-    default:
-      return "UNKNOWN";
-  }
-}
+std::string GrpcCodeName(grpc::StatusCode code) { return names::GrpcCodeLabel(code); }
 
 StoreMetrics::StoreMetrics(prometheus::Registry& registry)
     : rpcs_(prometheus::BuildCounter()
-                .Name("apptrust_store_rpcs_total")
-                .Help("FingerprintStore RPCs finished, by method and gRPC status code.")
+                .Name(names::kStoreRpcsTotal)
+                .Help(HelpOf(names::kStoreRpcsTotal))
                 .Register(registry)),
       durations_(prometheus::BuildHistogram()
-                     .Name("apptrust_store_rpc_duration_seconds")
-                     .Help("Time to answer a FingerprintStore RPC, by method.")
+                     .Name(names::kStoreRpcDurationSeconds)
+                     .Help(HelpOf(names::kStoreRpcDurationSeconds))
                      .Register(registry)),
       grants_(prometheus::BuildGauge()
-                  .Name("apptrust_grants")
-                  .Help("Grants in the store, by state.")
+                  .Name(names::kGrants)
+                  .Help(HelpOf(names::kGrants))
                   .Register(registry)),
       active_(grants_.Add({{"state", "active"}})),
       suspended_(grants_.Add({{"state", "suspended"}})) {}
