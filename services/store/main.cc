@@ -17,11 +17,17 @@
 #include "services/store/store_service.h"
 
 namespace {
+
 constexpr char kProgram[] = "apptrust-store";
+
+namespace logging = apptrust::logging;
+namespace metrics = apptrust::metrics;
+namespace server = apptrust::server;
+namespace store = apptrust::store;
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  using namespace apptrust;
   server::BlockTerminationSignals();
   server::ConfigureUsage(kProgram, "durable grants, fingerprints and suspensions over gRPC",
                          "services/store/");
