@@ -541,6 +541,60 @@ TEST_F(DecisionE2eTest, UnknownGrantIsNotFound) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+// apptrustctl against the real services: what a person and a script see.
+TEST_F(DecisionE2eTest, ApptrustctlInspectsEnrollsChecksAndReadsGrants) {
+  TestApp* app = NewApp("ctl");
+  ASSERT_NE(app, nullptr);
+  auto run = [&](std::vector<std::string> args) -> std::pair<int, std::string> {
+    std::vector<std::string> argv = {CtlBinary(), "--target=" + decision_->grpc_address,
+                                     "--store=" + world_->store().grpc_address};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto process = Subprocess::Start(argv);
+    EXPECT_TRUE(process.ok());
+    if (!process.ok()) return {-1, ""};
+    auto code = (*process)->Wait(absl::Seconds(30));
+    EXPECT_TRUE(code.ok());
+    return {code.ok() ? *code : -1, (*process)->stdout_text() + (*process)->stderr_text()};
+  };
+  auto [inspect_code, inspect] =
+      run({"inspect", app->redirect_uri, "--client_id=" + app->client_id});
+  EXPECT_EQ(inspect_code, 0) << inspect;
+  EXPECT_THAT(inspect, HasSubstr("Identified"));
+  EXPECT_THAT(inspect, HasSubstr("ctl.test"));
+  EXPECT_THAT(inspect, HasSubstr("Example Health, Inc."));
+
+  auto [enroll_code, enroll] =
+      run({"enroll", "--tenant=tenant-a", "--client_id=" + app->client_id, "--grant=grant-ctl",
+           "--redirect_uri=" + app->redirect_uri, "--application_name=Ctl App"});
+  EXPECT_EQ(enroll_code, 0) << enroll;
+  EXPECT_THAT(enroll, HasSubstr("Enrolled grant grant-ctl"));
+
+  LeafOptions expired = ExampleHealthOv();
+  expired.not_before = absl::Now() - absl::Hours(48);
+  expired.not_after = absl::Now() - absl::Hours(2);
+  ASSERT_TRUE(world_->ServeCertificate(*app, expired).ok());
+  auto [check_code, check] =
+      run({"check", "--tenant=tenant-a", "--client_id=" + app->client_id, "--grant=grant-ctl"});
+  EXPECT_EQ(check_code, 0) << check;
+  EXPECT_THAT(check, HasSubstr("Verdict: SUSPEND"));
+  EXPECT_THAT(check, HasSubstr("error_uri:"));
+
+  auto [json_code, json] = run({"--json", "grant", "get", "--tenant=tenant-a", "--grant=grant-ctl"});
+  EXPECT_EQ(json_code, 0) << json;
+  EXPECT_THAT(json, HasSubstr("\"state\": \"GRANT_STATE_SUSPENDED\""));
+
+  auto [list_code, list] = run({"grant", "list", "--tenant=tenant-a", "--client_id=" + app->client_id});
+  EXPECT_EQ(list_code, 0) << list;
+  EXPECT_THAT(list, HasSubstr("1 grant(s)."));
+
+  auto [missing_code, missing] = run({"grant", "get", "--tenant=tenant-a", "--grant=nope"});
+  EXPECT_EQ(missing_code, 1) << missing;
+  EXPECT_THAT(missing, HasSubstr("NOT_FOUND"));
+  auto [usage_code, usage] = run({"enroll", "--tenant=tenant-a"});
+  EXPECT_EQ(usage_code, 2) << usage;
+  EXPECT_THAT(usage, HasSubstr("--client_id is required"));
+}
+
 // Runs last in this binary (gtest runs tests in declaration order): it stops
 // the shared store.
 TEST_F(DecisionE2eTest, ZStoreDownIsUnavailableNeverAllowAndRecovers) {
