@@ -66,15 +66,30 @@ TEST(ContractTest, PolicyConfigParsesFromTextFormat) {
 }
 
 TEST(ContractTest, EveryContractReasonExists) {
-  for (const char* name :
-       {"REASON_TLS_CERT_EXPIRED", "REASON_TLS_CERT_NOT_YET_VALID", "REASON_TLS_CHAIN_UNTRUSTED",
-        "REASON_TLS_HOSTNAME_MISMATCH", "REASON_TLS_PROTOCOL_OUTDATED", "REASON_TLS_CERT_REVOKED",
-        "REASON_TLS_UNAVAILABLE", "REASON_IDENTITY_CHANGED", "REASON_VALIDATION_DOWNGRADED",
-        "REASON_DNS_TXT_MISSING", "REASON_DNS_DOMAIN_NOT_FOUND", "REASON_REDIRECT_DOMAIN_CHANGED",
-        "REASON_ADDRESS_NOT_ALLOWED", "REASON_ALREADY_SUSPENDED", "REASON_CERTIFICATE_CHANGED",
-        "REASON_KEY_CHANGED", "REASON_DNS_TXT_CHANGED", "REASON_PROBE_FAILED",
-        "REASON_CERT_EXPIRING_SOON", "REASON_NON_STANDARD_PORT", "REASON_DV_CERTIFICATE",
-        "REASON_TXT_RECORD_ABSENT", "REASON_NO_TLS", "REASON_ADDRESSES_CHANGED"}) {
+  for (const char* name : {"REASON_TLS_CERT_EXPIRED",
+                           "REASON_TLS_CERT_NOT_YET_VALID",
+                           "REASON_TLS_CHAIN_UNTRUSTED",
+                           "REASON_TLS_HOSTNAME_MISMATCH",
+                           "REASON_TLS_PROTOCOL_OUTDATED",
+                           "REASON_TLS_CERT_REVOKED",
+                           "REASON_TLS_UNAVAILABLE",
+                           "REASON_IDENTITY_CHANGED",
+                           "REASON_VALIDATION_DOWNGRADED",
+                           "REASON_DNS_TXT_MISSING",
+                           "REASON_DNS_DOMAIN_NOT_FOUND",
+                           "REASON_REDIRECT_DOMAIN_CHANGED",
+                           "REASON_ADDRESS_NOT_ALLOWED",
+                           "REASON_ALREADY_SUSPENDED",
+                           "REASON_CERTIFICATE_CHANGED",
+                           "REASON_KEY_CHANGED",
+                           "REASON_DNS_TXT_CHANGED",
+                           "REASON_PROBE_FAILED",
+                           "REASON_CERT_EXPIRING_SOON",
+                           "REASON_NON_STANDARD_PORT",
+                           "REASON_DV_CERTIFICATE",
+                           "REASON_TXT_RECORD_ABSENT",
+                           "REASON_NO_TLS",
+                           "REASON_ADDRESSES_CHANGED"}) {
     Reason reason;
     EXPECT_TRUE(Reason_Parse(name, &reason)) << name;
   }

@@ -33,8 +33,9 @@ TEST(JsonLogTest, LinesBelowTheMinimumLevelAreDropped) {
   const std::string out = testing::internal::GetCapturedStderr();
   SetMinLevel(Level::kInfo);
   EXPECT_EQ(out.find("dropped"), std::string::npos);
-  EXPECT_NE(out.find("\"level\":\"error\",\"msg\":\"kept\",\"grant_id\":\"g1\",\"n\":3,\"ok\":true}\n"),
-            std::string::npos)
+  EXPECT_NE(
+      out.find("\"level\":\"error\",\"msg\":\"kept\",\"grant_id\":\"g1\",\"n\":3,\"ok\":true}\n"),
+      std::string::npos)
       << out;
 }
 

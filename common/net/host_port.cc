@@ -34,8 +34,8 @@ absl::StatusOr<HostPort> ParseHostPort(absl::string_view text, bool allow_epheme
   }
   if (out.host.empty()) out.host = "127.0.0.1";
   for (const char c : out.host) {
-    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ||
-          c == ':' || c == '_' || c == '%')) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
+          c == '_' || c == '%')) {
       return fail("host has an invalid character");
     }
   }

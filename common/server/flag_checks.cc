@@ -48,8 +48,8 @@ void CheckAddressFlag(absl::string_view program, absl::string_view flag, const s
 
 void AnnounceListener(absl::string_view program, absl::string_view name,
                       absl::string_view address) {
-  std::printf("%s: %s listening on %s\n", std::string(program).c_str(),
-              std::string(name).c_str(), std::string(address).c_str());
+  std::printf("%s: %s listening on %s\n", std::string(program).c_str(), std::string(name).c_str(),
+              std::string(address).c_str());
   std::fflush(stdout);
 }
 

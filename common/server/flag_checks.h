@@ -5,9 +5,9 @@
 #define APPTRUST_COMMON_SERVER_FLAG_CHECKS_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace apptrust::server {
 
@@ -25,8 +25,7 @@ void CheckAddressFlag(absl::string_view program, absl::string_view flag, const s
 
 // Prints one "name=address" line to stdout and flushes it: tests and the
 // README's start command read where each listener is bound from here.
-void AnnounceListener(absl::string_view program, absl::string_view name,
-                      absl::string_view address);
+void AnnounceListener(absl::string_view program, absl::string_view name, absl::string_view address);
 
 }  // namespace apptrust::server
 

@@ -112,8 +112,7 @@ void Decider::Inspect(const v1::InspectRequest& request, absl::Time deadline,
   const config::EffectivePolicy policy = config::ResolvePolicy(options_.policy, "");
   // A preview describes the site as it is: no stale stand-in for a failure.
   cache_.Observe(
-      *target, request.client_id(), policy.txt_key, ProbeDeadline(deadline),
-      absl::ZeroDuration(),
+      *target, request.client_id(), policy.txt_key, ProbeDeadline(deadline), absl::ZeroDuration(),
       [this, request, policy, deadline, finish = std::move(finish)](cache::Observation seen) {
         const absl::Time now = options_.clock();
         if (policy::ProbeFailed(seen.fingerprint) && CallerDeadlinePassed(deadline, now)) {
@@ -149,8 +148,7 @@ void Decider::Enroll(const v1::EnrollRequest& request, absl::Time deadline,
   // The patient approves what the site shows now: a failed probe is not
   // replaced by an older observation.
   cache_.Observe(
-      *target, request.client_id(), policy.txt_key, ProbeDeadline(deadline),
-      absl::ZeroDuration(),
+      *target, request.client_id(), policy.txt_key, ProbeDeadline(deadline), absl::ZeroDuration(),
       [this, request, policy, deadline, finish = std::move(finish)](cache::Observation seen) {
         const absl::Time now = options_.clock();
         if (policy::ProbeFailed(seen.fingerprint)) {
@@ -159,9 +157,9 @@ void Decider::Enroll(const v1::EnrollRequest& request, absl::Time deadline,
           }
           // Without a definitive observation there is nothing to compare
           // later refreshes with; the gateway may retry.
-          return finish(absl::UnavailableError(
-              absl::StrCat("could not observe ", request.redirect_uri(), ": ",
-                           ProbeFailureText(seen.fingerprint))));
+          return finish(
+              absl::UnavailableError(absl::StrCat("could not observe ", request.redirect_uri(),
+                                                  ": ", ProbeFailureText(seen.fingerprint))));
         }
         v1::Grant grant;
         grant.set_tenant_id(request.tenant_id());
@@ -169,7 +167,7 @@ void Decider::Enroll(const v1::EnrollRequest& request, absl::Time deadline,
         grant.set_client_id(request.client_id());
         grant.set_redirect_uri(request.redirect_uri());
         grant.set_persona(request.persona() == v1::PERSONA_UNSPECIFIED ? v1::PERSONA_PATIENT
-                                                                         : request.persona());
+                                                                       : request.persona());
         grant.set_application_name(request.application_name());
         grant.set_validated(request.validated());
         *grant.mutable_identity() = policy::ComputeIdentity(
@@ -202,8 +200,8 @@ void Decider::CheckRefresh(const v1::CheckRefreshRequest& request, absl::Time de
     DecisionVerdict verdict = DecisionVerdict::kError;
     v1::Reason reason = v1::REASON_UNSPECIFIED;
     if (r.ok()) {
-      verdict = r->verdict() == v1::VERDICT_SUSPEND ? DecisionVerdict::kSuspend
-                                                    : DecisionVerdict::kAllow;
+      verdict =
+          r->verdict() == v1::VERDICT_SUSPEND ? DecisionVerdict::kSuspend : DecisionVerdict::kAllow;
       for (const v1::Finding& f : r->findings()) {
         if (f.suspends()) {
           reason = f.reason();
@@ -284,8 +282,8 @@ void Decider::CheckRefresh(const v1::CheckRefreshRequest& request, absl::Time de
                   CallerDeadlinePassed(call->deadline, now)) {
                 return call->done(absl::DeadlineExceededError("deadline passed while probing"));
               }
-              std::vector<v1::Finding> findings =
-                  policy::Evaluate(policy::EnrolledFromGrant(call->grant), seen.fingerprint, now, call->policy);
+              std::vector<v1::Finding> findings = policy::Evaluate(
+                  policy::EnrolledFromGrant(call->grant), seen.fingerprint, now, call->policy);
               const absl::Time observed_at = FromProto(seen.fingerprint.captured_at());
               if (FirstSuspending(findings) != nullptr) {
                 return Suspend(call, std::move(findings), observed_at);

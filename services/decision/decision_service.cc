@@ -13,13 +13,12 @@ absl::Time CallDeadline(grpc::CallbackServerContext* context) {
 }
 
 grpc::Status ToGrpc(const absl::Status& status) {
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
 template <typename Response>
 std::function<void(absl::StatusOr<Response>)> Finisher(grpc::ServerUnaryReactor* reactor,
-                                                        Response* response) {
+                                                       Response* response) {
   return [reactor, response](absl::StatusOr<Response> result) {
     if (!result.ok()) {
       reactor->Finish(ToGrpc(result.status()));
@@ -40,9 +39,9 @@ grpc::ServerUnaryReactor* DecisionServiceImpl::Enroll(grpc::CallbackServerContex
   return reactor;
 }
 
-grpc::ServerUnaryReactor* DecisionServiceImpl::CheckRefresh(
-    grpc::CallbackServerContext* context, const v1::CheckRefreshRequest* request,
-    v1::CheckRefreshResponse* response) {
+grpc::ServerUnaryReactor* DecisionServiceImpl::CheckRefresh(grpc::CallbackServerContext* context,
+                                                            const v1::CheckRefreshRequest* request,
+                                                            v1::CheckRefreshResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   decider_.CheckRefresh(*request, CallDeadline(context), Finisher(reactor, response));
   return reactor;

@@ -19,9 +19,9 @@
 #include "common/server/grpc_server.h"
 #include "services/decision/decider.h"
 #include "services/decision/decision_metrics.h"
-#include "services/decision/metered_prober.h"
 #include "services/decision/decision_service.h"
 #include "services/decision/flags.h"
+#include "services/decision/metered_prober.h"
 #include "services/decision/store_client.h"
 #include "services/decision/store_health_watch.h"
 #include "services/decision/web/explanation_server.h"
@@ -107,8 +107,10 @@ int main(int argc, char** argv) {
   engine_options.dns_timeout = probe_timeout;
   auto engine = apptrust::probe::ProbeEngine::Create(std::move(engine_options));
   if (!engine.ok()) {
-    std::fprintf(stderr, "%s: cannot start the probe engine (check --dns_servers and "
-                 "--trust_store): %s\n", kProgram, std::string(engine.status().message()).c_str());
+    std::fprintf(stderr,
+                 "%s: cannot start the probe engine (check --dns_servers and "
+                 "--trust_store): %s\n",
+                 kProgram, std::string(engine.status().message()).c_str());
     return 2;
   }
 

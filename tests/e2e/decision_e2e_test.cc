@@ -118,8 +118,8 @@ class DecisionE2eTest : public ::testing::Test {
     EXPECT_EQ(response.error(), "invalid_grant");
     EXPECT_FALSE(response.error_description().empty());
     EXPECT_FALSE(response.suspension_id().empty());
-    EXPECT_THAT(response.error_uri(), HasSubstr(absl::StrCat("/instances/",
-                                                             response.suspension_id())));
+    EXPECT_THAT(response.error_uri(),
+                HasSubstr(absl::StrCat("/instances/", response.suspension_id())));
   }
 
   static void ExpectAllowed(const CheckRefreshResponse& response) {
@@ -251,8 +251,9 @@ TEST_F(DecisionE2eTest, CertificateForAnotherHostSuspends) {
   TestApp* app = NewApp("wronghost");
   ASSERT_NE(app, nullptr);
   EnrollOk(*app, "grant-wronghost");
-  ASSERT_TRUE(world_->ServeCertificate(*app, ExampleHealthOv({"elsewhere.example.test"}),
-                                       /*keep_names=*/true)
+  ASSERT_TRUE(world_
+                  ->ServeCertificate(*app, ExampleHealthOv({"elsewhere.example.test"}),
+                                     /*keep_names=*/true)
                   .ok());
   ExpectSuspended(CheckOk(*app, "grant-wronghost"), v1::REASON_TLS_HOSTNAME_MISMATCH);
 }
@@ -283,7 +284,7 @@ TEST_F(DecisionE2eTest, ReorderedAndUnrelatedTxtRecordsAreAllowed) {
   // Same entries in another layout and order, plus unrelated records.
   world_->records().AddTxt(app->domain, {"v=spf1 -all"});
   world_->records().AddTxt(app->domain, {"cerner-client-id=another-app",
-                                          absl::StrCat("cerner-client-id=", app->client_id)});
+                                         absl::StrCat("cerner-client-id=", app->client_id)});
   ASSERT_TRUE(world_->PublishDns().ok());
   ExpectAllowed(CheckOk(*app, "grant-txtreorder"));
 }
@@ -315,8 +316,8 @@ TEST_F(DecisionE2eTest, NxdomainSuspends) {
 }
 
 TEST_F(DecisionE2eTest, ServerDownFollowsOnProbeFailure) {
-  const std::string policy =
-      world_->WriteFile("suspend-on-failure.textproto", "on_probe_failure: PROBE_FAILURE_SUSPEND\n");
+  const std::string policy = world_->WriteFile("suspend-on-failure.textproto",
+                                               "on_probe_failure: PROBE_FAILURE_SUSPEND\n");
   auto suspending = world_->Decision({"--policy=" + policy});
   ASSERT_TRUE(suspending.ok()) << suspending.status();
   TestApp* app = NewApp("serverdown");
@@ -410,8 +411,7 @@ TEST_F(DecisionE2eTest, LoopbackIsRefusedWithoutAnAllowList) {
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
   const grpc::Status status = Stub(*strict)->Inspect(&context, request, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(response.fingerprint().dns().address_outcome(),
-            v1::PROBE_OUTCOME_ADDRESS_NOT_ALLOWED);
+  EXPECT_EQ(response.fingerprint().dns().address_outcome(), v1::PROBE_OUTCOME_ADDRESS_NOT_ALLOWED);
   bool refused_finding = false;
   for (const v1::Finding& f : response.findings()) {
     refused_finding |= f.reason() == v1::REASON_ADDRESS_NOT_ALLOWED;
@@ -579,11 +579,13 @@ TEST_F(DecisionE2eTest, ApptrustctlInspectsEnrollsChecksAndReadsGrants) {
   EXPECT_THAT(check, HasSubstr("Verdict: SUSPEND"));
   EXPECT_THAT(check, HasSubstr("error_uri:"));
 
-  auto [json_code, json] = run({"--json", "grant", "get", "--tenant=tenant-a", "--grant=grant-ctl"});
+  auto [json_code, json] =
+      run({"--json", "grant", "get", "--tenant=tenant-a", "--grant=grant-ctl"});
   EXPECT_EQ(json_code, 0) << json;
   EXPECT_THAT(json, HasSubstr("\"state\": \"GRANT_STATE_SUSPENDED\""));
 
-  auto [list_code, list] = run({"grant", "list", "--tenant=tenant-a", "--client_id=" + app->client_id});
+  auto [list_code, list] =
+      run({"grant", "list", "--tenant=tenant-a", "--client_id=" + app->client_id});
   EXPECT_EQ(list_code, 0) << list;
   EXPECT_THAT(list, HasSubstr("1 grant(s)."));
 
@@ -611,8 +613,7 @@ TEST_F(DecisionE2eTest, ZStoreDownIsUnavailableNeverAllowAndRecovers) {
   EXPECT_THAT(status.error_message(), HasSubstr("store"));
 
   // The store comes back on the same address and file: refreshes recover.
-  auto restarted = StartStore(world_->dir() + "/var/apptrust.db",
-                              {"--listen=" + store_address});
+  auto restarted = StartStore(world_->dir() + "/var/apptrust.db", {"--listen=" + store_address});
   ASSERT_TRUE(restarted.ok()) << restarted.status();
   world_->store() = std::move(*restarted);
   bool recovered = false;

@@ -72,7 +72,8 @@ TEST_F(ServiceProcessTest, ServersOfferReflection) {
   grpc::Slice slice(list_services, sizeof(list_services));
   grpc::ByteBuffer request(&slice, 1);
   grpc::CompletionQueue cq;
-  auto call = generic.PrepareCall(&context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  auto call = generic.PrepareCall(
+      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
   void* tag;
   bool ok;
   call->StartCall(reinterpret_cast<void*>(1));
@@ -131,7 +132,8 @@ TEST_F(ServiceProcessTest, UnknownRpcIsUnimplemented) {
 }
 
 TEST_F(ServiceProcessTest, UnparsableListenAddressExitsNonZeroNamingTheFlag) {
-  auto process = Subprocess::Start({StoreBinary(), "--listen=nowhere", "--db=" + dir_.File("x.db")});
+  auto process =
+      Subprocess::Start({StoreBinary(), "--listen=nowhere", "--db=" + dir_.File("x.db")});
   ASSERT_TRUE(process.ok());
   auto code = (*process)->Wait(absl::Seconds(10));
   ASSERT_TRUE(code.ok());
@@ -151,8 +153,7 @@ TEST_F(ServiceProcessTest, BadDurationFlagExitsNonZeroNamingTheFlag) {
 }
 
 TEST_F(ServiceProcessTest, HelpListsTheContractFlags) {
-  for (const auto& [binary, flags] :
-       std::vector<std::pair<std::string, std::vector<std::string>>>{
+  for (const auto& [binary, flags] : std::vector<std::pair<std::string, std::vector<std::string>>>{
            {StoreBinary(), {"--listen", "--db", "--metrics_listen"}},
            {DecisionBinary(),
             {"--listen", "--store", "--metrics_listen", "--policy", "--dns_servers",

@@ -43,8 +43,8 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(std::vector<std::s
   c_argv.push_back(nullptr);
 
   std::unique_ptr<Subprocess> process(new Subprocess());
-  const int rc = posix_spawnp(&process->pid_, c_argv[0], &actions, &attributes, c_argv.data(),
-                              environ);
+  const int rc =
+      posix_spawnp(&process->pid_, c_argv[0], &actions, &attributes, c_argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   close(out_pipe[1]);
@@ -126,9 +126,9 @@ absl::StatusOr<std::string> Subprocess::WaitForListener(absl::string_view name,
       }
       ReapLocked();
       if (exited_) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("process exited with ", exit_code_, " before announcing '", name,
-                         "'; stderr: ", stderr_));
+        return absl::FailedPreconditionError(absl::StrCat("process exited with ", exit_code_,
+                                                          " before announcing '", name,
+                                                          "'; stderr: ", stderr_));
       }
     }
     absl::SleepFor(absl::Milliseconds(10));

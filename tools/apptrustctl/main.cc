@@ -157,9 +157,9 @@ void PrintFingerprint(const v1::Fingerprint& fp) {
     std::printf("  TLS:           none (%s)\n", OutcomeText(tls.outcome()).c_str());
   }
   const v1::DnsFingerprint& dns = fp.dns();
-  std::printf("  Addresses:     %s\n",
-              dns.addresses().empty() ? OutcomeText(dns.address_outcome()).c_str()
-                                      : absl::StrJoin(dns.addresses(), ", ").c_str());
+  std::printf("  Addresses:     %s\n", dns.addresses().empty()
+                                           ? OutcomeText(dns.address_outcome()).c_str()
+                                           : absl::StrJoin(dns.addresses(), ", ").c_str());
   std::printf("  TXT at %s: client entry %s\n", fp.domain().c_str(),
               dns.client_id_txt_present() ? "present" : "absent");
 }
