@@ -19,10 +19,10 @@
 #include <signal.h>
 
 #include <atomic>
-#include <cstdlib>
-#include <functional>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -269,8 +269,8 @@ int main(int argc, char** argv) {
   hot_file.close();
   int enrolled = RunAsync<v1::EnrollResponse>(
       1, 1, [&](int, grpc::ClientContext* context, grpc::CompletionQueue* cq) {
-        return stub->PrepareAsyncEnroll(context, enroll_request("client-hot", "grant-hot",
-                                                                "app.hot.test"), cq);
+        return stub->PrepareAsyncEnroll(
+            context, enroll_request("client-hot", "grant-hot", "app.hot.test"), cq);
       });
   const absl::Time many_began = absl::Now();
   enrolled += RunAsync<v1::EnrollResponse>(
@@ -339,12 +339,11 @@ int main(int argc, char** argv) {
     std::atomic<int> txt_ok{0};
     const absl::Duration txt_time =
         RunProbes(lookups, concurrency, txt_ok, [&](int i, std::function<void(bool)>& done) {
-          (*engine)->ObserveTxt(TxtDomain(i % txt_domains), kTxtKey,
-                                absl::Now() + absl::Seconds(30),
-                                [&done](probe::TxtObservation seen) {
-                                  done(seen.outcome == v1::PROBE_OUTCOME_OK &&
-                                       seen.entries.size() == 1);
-                                });
+          (*engine)->ObserveTxt(
+              TxtDomain(i % txt_domains), kTxtKey, absl::Now() + absl::Seconds(30),
+              [&done](probe::TxtObservation seen) {
+                done(seen.outcome == v1::PROBE_OUTCOME_OK && seen.entries.size() == 1);
+              });
         });
     Figure("engine_txt", absl::StrCat(txt_ok.load(), "/", lookups, " ok"));
     Figure("engine_txt_seconds", absl::StrCat(absl::ToDoubleSeconds(txt_time)));
@@ -359,7 +358,8 @@ int main(int argc, char** argv) {
     const absl::Time load_began = absl::Now();
     if (absl::Status s = (*dns)->Restart(with_rss_hosts); !s.ok()) Fail(s);
     wait_dns();
-    Figure("rss_dnsmasq_load_seconds", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - load_began)));
+    Figure("rss_dnsmasq_load_seconds",
+           absl::StrCat(absl::ToDoubleSeconds(absl::Now() - load_began)));
     const long before_kb = VmRssKb(decision->process->pid());
     const absl::Time began = absl::Now();
     // The fixture TLS server keeps a thread per connection until it is

@@ -60,10 +60,10 @@ struct Shared {
   std::string rpc;
   std::vector<Grant> grants;
   bool hot = true;
-  absl::Time start;             // first scheduled send (rate mode) / warmup start
-  absl::Time measure_from;      // completions after this are recorded
-  absl::Time stop;              // no call is started after this
-  double rate = 0;              // calls/s; 0 = closed loop
+  absl::Time start;         // first scheduled send (rate mode) / warmup start
+  absl::Time measure_from;  // completions after this are recorded
+  absl::Time stop;          // no call is started after this
+  double rate = 0;          // calls/s; 0 = closed loop
   std::atomic<uint64_t> next_ticket{0};
 };
 
@@ -116,7 +116,8 @@ class Worker {
         continue;
       }
       const absl::Time done = absl::Now();
-      if (done > shared_.measure_from && call.scheduled >= shared_.measure_from - absl::Seconds(1)) {
+      if (done > shared_.measure_from &&
+          call.scheduled >= shared_.measure_from - absl::Seconds(1)) {
         if (call.status.ok()) {
           ++result_.ok;
           result_.latency.Record(
@@ -124,8 +125,8 @@ class Worker {
         } else {
           ++result_.errors;
           if (result_.errors <= 3) {
-            std::fprintf(stderr, "apptrust-loadgen: call failed: %d %s\n",
-                         call.status.error_code(), call.status.error_message().c_str());
+            std::fprintf(stderr, "apptrust-loadgen: call failed: %d %s\n", call.status.error_code(),
+                         call.status.error_message().c_str());
           }
         }
       }
@@ -169,8 +170,7 @@ class Worker {
       call.health->StartCall();
       call.health->Finish(&call.health_response, &call.status, &call);
     } else {
-      const Grant& grant =
-          shared_.grants[shared_.hot ? 0 : call.ticket % shared_.grants.size()];
+      const Grant& grant = shared_.grants[shared_.hot ? 0 : call.ticket % shared_.grants.size()];
       apptrust::v1::CheckRefreshRequest request;
       request.set_tenant_id(grant.tenant);
       request.set_client_id(grant.client);
@@ -259,8 +259,9 @@ int main(int argc, char** argv) {
         "\"seconds\":%.3f,\"ok\":%llu,\"errors\":%llu,\"late_sends\":%llu,"
         "\"throughput\":%.1f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,"
         "\"p999_ms\":%.3f,\"max_ms\":%.3f}\n",
-        shared.rpc.c_str(), absl::GetFlag(FLAGS_keys).c_str(), concurrency, threads, shared.rate, seconds,
-        static_cast<unsigned long long>(total.ok), static_cast<unsigned long long>(total.errors),
+        shared.rpc.c_str(), absl::GetFlag(FLAGS_keys).c_str(), concurrency, threads, shared.rate,
+        seconds, static_cast<unsigned long long>(total.ok),
+        static_cast<unsigned long long>(total.errors),
         static_cast<unsigned long long>(total.late_sends), throughput, Ms(h.Quantile(0.5)),
         Ms(h.Quantile(0.9)), Ms(h.Quantile(0.99)), Ms(h.Quantile(0.999)), Ms(h.max()));
   } else {
