@@ -79,7 +79,9 @@ long VmRssKb(pid_t pid) {
   std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+    if (line.rfind("VmRSS:", 0) == 0) {
+      return std::strtol(line.c_str() + 6, nullptr, 10);
+    }
   }
   return -1;
 }
@@ -110,7 +112,9 @@ int RunAsync(int count, int in_flight, StartFn start) {
     slot.reader->Finish(&slot.response, &slot.status, &slot);
     ++outstanding;
   };
-  for (auto& slot : slots) launch(slot);
+  for (auto& slot : slots) {
+    launch(slot);
+  }
   void* tag = nullptr;
   bool ok = false;
   int errors_shown = 0;
@@ -123,7 +127,9 @@ int RunAsync(int count, int in_flight, StartFn start) {
       std::fprintf(stderr, "apptrust-bench-world: call failed: %s\n",
                    slot.status.error_message().c_str());
     }
-    if (next < count) launch(slot);
+    if (next < count) {
+      launch(slot);
+    }
   }
   cq.Shutdown();
   while (cq.Next(&tag, &ok)) {
@@ -140,21 +146,31 @@ absl::Duration RunProbes(int count, int in_flight, std::atomic<int>& ok_count, S
   const absl::Time began = absl::Now();
   std::function<void(bool)> done;
   done = [&](bool ok) {
-    if (ok) ok_count.fetch_add(1);
+    if (ok) {
+      ok_count.fetch_add(1);
+    }
     int mine = -1;
     {
       absl::MutexLock lock(&mutex);
       ++finished;
-      if (launched < count) mine = launched++;
+      if (launched < count) {
+        mine = launched++;
+      }
     }
-    if (mine >= 0) start(mine, done);
+    if (mine >= 0) {
+      start(mine, done);
+    }
   };
   std::vector<int> first;
   {
     absl::MutexLock lock(&mutex);
-    while (launched < std::min(count, in_flight)) first.push_back(launched++);
+    while (launched < std::min(count, in_flight)) {
+      first.push_back(launched++);
+    }
   }
-  for (int i : first) start(i, done);
+  for (int i : first) {
+    start(i, done);
+  }
   struct AllDone {
     const int* finished;
     int count;
@@ -184,38 +200,56 @@ int main(int argc, char** argv) {
 
   TempDir dir;
   auto pki = TestPki::Create();
-  if (!pki.ok()) Fail(pki.status());
+  if (!pki.ok()) {
+    Fail(pki.status());
+  }
   LeafOptions leaf = ExampleHealthOv({"*.bench.test", "app.hot.test"});
   auto cert = (*pki)->Issue(leaf);
-  if (!cert.ok()) Fail(cert.status());
+  if (!cert.ok()) {
+    Fail(cert.status());
+  }
   auto server = TlsTestServer::Start(*cert);
-  if (!server.ok()) Fail(server.status());
+  if (!server.ok()) {
+    Fail(server.status());
+  }
   const int port = (*server)->port();
 
   DnsRecords records;
   records.AddHost("app.hot.test", {"127.0.0.1"});
   records.AddTxt("hot.test", {absl::StrCat(kTxtKey, "=client-hot")});
   records.AddTxt("bench.test", {absl::StrCat(kTxtKey, "=client-many")});
-  for (int i = 0; i < many; ++i) records.AddHost(ManyHost(i), {"127.0.0.1"});
-  for (int i = 0; i < probe_hosts; ++i) records.AddHost(ProbeHost(i), {"127.0.0.1"});
+  for (int i = 0; i < many; ++i) {
+    records.AddHost(ManyHost(i), {"127.0.0.1"});
+  }
+  for (int i = 0; i < probe_hosts; ++i) {
+    records.AddHost(ProbeHost(i), {"127.0.0.1"});
+  }
   for (int i = 0; i < txt_domains; ++i) {
     records.AddTxt(TxtDomain(i), {absl::StrCat(kTxtKey, "=client-txt", i)});
   }
   // The RSS hosts are served only during that phase: dnsmasq answers far
   // slower with 100,000 host records, which would distort the DNS figures.
   DnsRecords with_rss_hosts = records;
-  for (int i = 0; i < rss_hosts; ++i) with_rss_hosts.AddHost(RssHost(i), {"127.0.0.1"});
+  for (int i = 0; i < rss_hosts; ++i) {
+    with_rss_hosts.AddHost(RssHost(i), {"127.0.0.1"});
+  }
   auto dns = Dnsmasq::Start(records);
-  if (!dns.ok()) Fail(dns.status());
+  if (!dns.ok()) {
+    Fail(dns.status());
+  }
 
   probe::ProbeEngineOptions options;
   options.dns_servers = {(*dns)->server()};
   options.trust_store_path = (*pki)->root_pem_path();
   auto cidrs = apptrust::net::ParseCidrList("127.0.0.0/8,::1/128");
-  if (!cidrs.ok()) Fail(cidrs.status());
+  if (!cidrs.ok()) {
+    Fail(cidrs.status());
+  }
   options.allow_cidrs = *cidrs;
   auto engine = probe::ProbeEngine::Create(options);
-  if (!engine.ok()) Fail(engine.status());
+  if (!engine.ok()) {
+    Fail(engine.status());
+  }
   // dnsmasq reads its records after it starts listening: wait until it answers.
   auto wait_dns = [&] {
     const absl::Time give_up = absl::Now() + absl::Seconds(300);
@@ -223,12 +257,14 @@ int main(int argc, char** argv) {
       absl::Notification answered;
       bool ok = false;
       (*engine)->ObserveTxt("hot.test", kTxtKey, absl::Now() + absl::Seconds(2),
-                            [&](probe::TxtObservation seen) {
+                            [&](const probe::TxtObservation& seen) {
                               ok = seen.outcome == v1::PROBE_OUTCOME_OK;
                               answered.Notify();
                             });
       answered.WaitForNotification();
-      if (ok) return;
+      if (ok) {
+        return;
+      }
       absl::SleepFor(absl::Milliseconds(200));
     }
     Fail(absl::UnavailableError("dnsmasq does not answer"));
@@ -236,8 +272,12 @@ int main(int argc, char** argv) {
   wait_dns();
 
   auto store = StartStore(dir.File("apptrust.db"), {"--log_level=warning"});
-  if (!store.ok()) Fail(store.status());
-  if (!WaitServing(store->channel)) Fail(absl::UnavailableError("store not serving"));
+  if (!store.ok()) {
+    Fail(store.status());
+  }
+  if (!WaitServing(store->channel)) {
+    Fail(absl::UnavailableError("store not serving"));
+  }
   const std::vector<std::string> decision_flags = {
       absl::StrCat("--dns_servers=", (*dns)->server()),
       absl::StrCat("--trust_store=", (*pki)->root_pem_path()),
@@ -248,8 +288,12 @@ int main(int argc, char** argv) {
       "--log_level=warning",
   };
   auto decision = StartDecision(store->grpc_address, decision_flags);
-  if (!decision.ok()) Fail(decision.status());
-  if (!WaitServing(decision->channel)) Fail(absl::UnavailableError("decision not serving"));
+  if (!decision.ok()) {
+    Fail(decision.status());
+  }
+  if (!WaitServing(decision->channel)) {
+    Fail(absl::UnavailableError("decision not serving"));
+  }
   auto stub = v1::DecisionService::NewStub(decision->channel);
 
   // Enroll: the hot grant, then the many (each a probe and a durable write).
@@ -281,14 +325,20 @@ int main(int argc, char** argv) {
   Figure("enroll_many_seconds", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - many_began)));
   Figure("enrolled_ok", absl::StrCat(enrolled, "/", many + 1));
   std::ofstream many_file(dir.File("grants_many.txt"));
-  for (int i = 0; i < many; ++i) many_file << kTenant << " client-many grant-m" << i << "\n";
+  for (int i = 0; i < many; ++i) {
+    many_file << kTenant << " client-many grant-m" << i << "\n";
+  }
   many_file.close();
 
   // (4) Cold cache, many concurrent refreshes of one app: one handshake.
   {
     auto cold = StartDecision(store->grpc_address, decision_flags);
-    if (!cold.ok()) Fail(cold.status());
-    if (!WaitServing(cold->channel)) Fail(absl::UnavailableError("cold decision not serving"));
+    if (!cold.ok()) {
+      Fail(cold.status());
+    }
+    if (!WaitServing(cold->channel)) {
+      Fail(absl::UnavailableError("cold decision not serving"));
+    }
     auto cold_stub = v1::DecisionService::NewStub(cold->channel);
     const int calls = absl::GetFlag(FLAGS_cold_calls);
     // Open the HTTP/2 connection first so the calls leave together.
@@ -323,7 +373,7 @@ int main(int argc, char** argv) {
           target.port = static_cast<uint16_t>(port);
           target.domain = "bench.test";
           (*engine)->ObserveEndpoint(target, absl::Now() + absl::Seconds(30),
-                                     [&done](probe::EndpointObservation seen) {
+                                     [&done](const probe::EndpointObservation& seen) {
                                        done(seen.tls.outcome() == v1::PROBE_OUTCOME_OK);
                                      });
         });
@@ -341,7 +391,7 @@ int main(int argc, char** argv) {
         RunProbes(lookups, concurrency, txt_ok, [&](int i, std::function<void(bool)>& done) {
           (*engine)->ObserveTxt(
               TxtDomain(i % txt_domains), kTxtKey, absl::Now() + absl::Seconds(30),
-              [&done](probe::TxtObservation seen) {
+              [&done](const probe::TxtObservation& seen) {
                 done(seen.outcome == v1::PROBE_OUTCOME_OK && seen.entries.size() == 1);
               });
         });
@@ -350,13 +400,17 @@ int main(int argc, char** argv) {
     Figure("engine_txt_per_second", absl::StrCat(lookups / absl::ToDoubleSeconds(txt_time)));
   }
   std::ofstream queries(dir.File("dnsperf_queries.txt"));
-  for (int i = 0; i < txt_domains; ++i) queries << TxtDomain(i) << " TXT\n";
+  for (int i = 0; i < txt_domains; ++i) {
+    queries << TxtDomain(i) << " TXT\n";
+  }
   queries.close();
 
   // (6) RSS of the decision service with many cached hosts.
   {
     const absl::Time load_began = absl::Now();
-    if (absl::Status s = (*dns)->Restart(with_rss_hosts); !s.ok()) Fail(s);
+    if (absl::Status s = (*dns)->Restart(with_rss_hosts); !s.ok()) {
+      Fail(s);
+    }
     wait_dns();
     Figure("rss_dnsmasq_load_seconds",
            absl::StrCat(absl::ToDoubleSeconds(absl::Now() - load_began)));
@@ -368,7 +422,9 @@ int main(int argc, char** argv) {
     int ok = 0;
     for (int first = 0; first < rss_hosts; first += kBatch) {
       auto batch_server = TlsTestServer::Start(*cert);
-      if (!batch_server.ok()) Fail(batch_server.status());
+      if (!batch_server.ok()) {
+        Fail(batch_server.status());
+      }
       const int batch_port = (*batch_server)->port();
       ok += RunAsync<v1::InspectResponse>(
           std::min(kBatch, rss_hosts - first), concurrency,
@@ -385,7 +441,9 @@ int main(int argc, char** argv) {
     Figure("rss_inspect_seconds", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - began)));
     Figure("decision_rss_kb_before", absl::StrCat(before_kb));
     Figure("decision_rss_kb_after", absl::StrCat(VmRssKb(decision->process->pid())));
-    if (absl::Status s = (*dns)->Restart(records); !s.ok()) Fail(s);
+    if (absl::Status s = (*dns)->Restart(records); !s.ok()) {
+      Fail(s);
+    }
     wait_dns();
   }
 

@@ -90,7 +90,7 @@ struct Call {
 
 class Worker {
  public:
-  Worker(Shared& shared, int index, int slots) : shared_(shared), index_(index), slots_(slots) {
+  Worker(Shared& shared, int index, int slots) : shared_(shared), slots_(slots) {
     grpc::ChannelArguments args;
     args.SetInt("apptrust.bench.channel", index);  // distinct args: own connection
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
@@ -105,7 +105,9 @@ class Worker {
     int outstanding = 0;
     for (int i = 0; i < slots_; ++i) {
       calls.push_back(std::make_unique<Call>());
-      if (Next(*calls.back())) ++outstanding;
+      if (Next(*calls.back())) {
+        ++outstanding;
+      }
     }
     void* tag = nullptr;
     bool ok = false;
@@ -130,7 +132,9 @@ class Worker {
           }
         }
       }
-      if (!Next(call)) --outstanding;
+      if (!Next(call)) {
+        --outstanding;
+      }
     }
   }
 
@@ -141,7 +145,9 @@ class Worker {
   // when the run is over.
   bool Next(Call& call) {
     const absl::Time now = absl::Now();
-    if (now >= shared_.stop) return false;
+    if (now >= shared_.stop) {
+      return false;
+    }
     call.ticket = shared_.next_ticket.fetch_add(1);
     if (shared_.rate <= 0) {
       call.scheduled = now;
@@ -149,9 +155,13 @@ class Worker {
       return true;
     }
     call.scheduled = shared_.start + absl::Seconds(static_cast<double>(call.ticket) / shared_.rate);
-    if (call.scheduled >= shared_.stop) return false;
+    if (call.scheduled >= shared_.stop) {
+      return false;
+    }
     if (call.scheduled <= now) {
-      if (now - call.scheduled > absl::Milliseconds(1)) ++result_.late_sends;
+      if (now - call.scheduled > absl::Milliseconds(1)) {
+        ++result_.late_sends;
+      }
       Send(call);
     } else {
       call.state = Call::State::kWaiting;
@@ -187,7 +197,6 @@ class Worker {
 
  private:
   Shared& shared_;
-  int index_;
   int slots_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
@@ -215,7 +224,9 @@ int main(int argc, char** argv) {
     while (std::getline(in, line)) {
       std::istringstream fields(line);
       Grant grant;
-      if (fields >> grant.tenant >> grant.client >> grant.grant) shared.grants.push_back(grant);
+      if (fields >> grant.tenant >> grant.client >> grant.grant) {
+        shared.grants.push_back(grant);
+      }
     }
     if (shared.grants.empty()) {
       std::fprintf(stderr, "apptrust-loadgen: --rpc=check needs a non-empty --grants file\n");
@@ -236,10 +247,17 @@ int main(int argc, char** argv) {
   shared.measure_from = shared.start + warmup;
   shared.stop = shared.measure_from + duration;
   std::vector<std::thread> running;
-  for (auto& worker : workers) running.emplace_back([&worker] { worker->Run(); });
-  for (auto& thread : running) thread.join();
+  running.reserve(workers.size());
+  for (auto& worker : workers) {
+    running.emplace_back([&worker] { worker->Run(); });
+  }
+  for (auto& thread : running) {
+    thread.join();
+  }
   const absl::Time ended = absl::Now();
-  for (auto& worker : workers) worker->cq_.Shutdown();
+  for (auto& worker : workers) {
+    worker->cq_.Shutdown();
+  }
 
   Result total;
   for (auto& worker : workers) {

@@ -49,14 +49,18 @@ apptrust::v1::Grant MakeGrant(const std::string& id) {
 std::string GrantId(int i) { return absl::StrCat("g", i); }
 
 bool Check(int rc, sqlite3* db, const char* what) {
-  if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) {
+    return true;
+  }
   std::fprintf(stderr, "apptrust-store-bench: %s: %s\n", what, sqlite3_errmsg(db));
   return false;
 }
 
 bool BulkLoad(const std::string& path, int count) {
   sqlite3* db = nullptr;
-  if (!Check(sqlite3_open(path.c_str(), &db), db, "open")) return false;
+  if (!Check(sqlite3_open(path.c_str(), &db), db, "open")) {
+    return false;
+  }
   bool ok = Check(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), db, "begin");
   sqlite3_stmt* insert = nullptr;
   ok = ok && Check(sqlite3_prepare_v2(db,
@@ -93,14 +97,19 @@ double Measure(const char* what, int threads, int total, Body body) {
   std::atomic<int> failures{0};
   const int per_thread = total / threads;
   const absl::Time start = absl::Now();
+  workers.reserve(threads);
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
       for (int i = 0; i < per_thread; ++i) {
-        if (!body(t, i)) failures.fetch_add(1);
+        if (!body(t, i)) {
+          failures.fetch_add(1);
+        }
       }
     });
   }
-  for (auto& worker : workers) worker.join();
+  for (auto& worker : workers) {
+    worker.join();
+  }
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   const double ops = static_cast<double>(per_thread) * threads;
   std::printf("%-30s threads=%-3d ops=%-8.0f %10.0f ops/s  failures=%d\n", what, threads, ops,
@@ -127,7 +136,9 @@ int main(int argc, char** argv) {
     }
   }
   const absl::Time load_start = absl::Now();
-  if (!BulkLoad(path, grants)) return 1;
+  if (!BulkLoad(path, grants)) {
+    return 1;
+  }
   std::printf("bulk-loaded %d grants in %.1f s\n", grants,
               absl::ToDoubleSeconds(absl::Now() - load_start));
 
