@@ -78,4 +78,17 @@ v1::DisplayIdentity ClaimedIdentity(const v1::Fingerprint& observed,
                   tls.present() && IsOrganizationValidated(tls.validation_level()));
 }
 
+std::string LabelDisplayName(v1::Label label) {
+  switch (label) {
+    case v1::LABEL_VALIDATED:
+      return "Validated";
+    case v1::LABEL_IDENTIFIED:
+      return "Identified";
+    case v1::LABEL_UNKNOWN_APP:
+      return "Unknown App";
+    default:
+      return "";
+  }
+}
+
 }  // namespace apptrust::policy

@@ -49,6 +49,10 @@ std::string OrganizationLocation(const v1::TlsFingerprint& tls);
 // OV or EV: the levels that verify an organization.
 bool IsOrganizationValidated(v1::ValidationLevel level);
 
+// The label as the patient reads it: "Validated", "Identified", "Unknown App";
+// "" for LABEL_UNSPECIFIED.
+std::string LabelDisplayName(v1::Label label);
+
 }  // namespace apptrust::policy
 
 #endif  // APPTRUST_COMMON_POLICY_DISPLAY_IDENTITY_H_

@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "apptrust/v1/decision.grpc.pb.h"
 #include "apptrust/v1/store.grpc.pb.h"
+#include "common/policy/display_identity.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -91,17 +92,9 @@ std::string Date(const google::protobuf::Timestamp& t) {
                           absl::UTCTimeZone());
 }
 
-std::string LabelText(v1::Label label) {
-  switch (label) {
-    case v1::LABEL_VALIDATED:
-      return "Validated";
-    case v1::LABEL_IDENTIFIED:
-      return "Identified";
-    case v1::LABEL_UNKNOWN_APP:
-      return "Unknown App";
-    default:
-      return "-";
-  }
+std::string LabelOrDash(v1::Label label) {
+  const std::string name = apptrust::policy::LabelDisplayName(label);
+  return name.empty() ? "-" : name;
 }
 
 std::string LevelText(v1::ValidationLevel level) {
@@ -128,7 +121,7 @@ std::string OutcomeText(v1::ProbeOutcome outcome) {
 
 void PrintIdentity(const v1::DisplayIdentity& identity) {
   std::printf("What the patient is shown:\n");
-  std::printf("  Label:         %s\n", LabelText(identity.label()).c_str());
+  std::printf("  Label:         %s\n", LabelOrDash(identity.label()).c_str());
   std::printf("  Website:       %s\n", identity.domain().c_str());
   if (!identity.application_name().empty()) {
     std::printf("  Application:   %s\n", identity.application_name().c_str());

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/logging/json_log.h"
+#include "common/policy/display_identity.h"
 #include "common/policy/error_uri.h"
 
 namespace apptrust::web {
@@ -52,19 +53,6 @@ word-break:break-word}
 )css";
 
 std::string Text(absl::string_view text) { return HtmlEscape(text); }
-
-std::string LabelName(v1::Label label) {
-  switch (label) {
-    case v1::LABEL_VALIDATED:
-      return "Validated";
-    case v1::LABEL_IDENTIFIED:
-      return "Identified";
-    case v1::LABEL_UNKNOWN_APP:
-      return "Unknown App";
-    default:
-      return "";
-  }
-}
 
 std::string ReasonCode(v1::Reason reason) {
   const std::string& name = v1::Reason_Name(reason);
@@ -306,8 +294,9 @@ std::string RenderExplanationHtml(const v1::Suspension& suspension, const Tenant
   if (!identity.organization_location().empty()) {
     AppendDefinition(out, "Location", Text(identity.organization_location()));
   }
-  if (!LabelName(identity.label()).empty()) {
-    AppendDefinition(out, "Shown when you approved it as", Text(LabelName(identity.label())));
+  if (!policy::LabelDisplayName(identity.label()).empty()) {
+    AppendDefinition(out, "Shown when you approved it as",
+                     Text(policy::LabelDisplayName(identity.label())));
   }
   out += "</dl>\n";
 
