@@ -10,8 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "common/probe/fingerprint_builder.h"
 #include "common/policy/probe_outcome.h"
+#include "common/probe/fingerprint_builder.h"
 
 namespace apptrust::cache {
 namespace {
@@ -21,10 +21,13 @@ bool Failed(const probe::EndpointObservation& o) {
 }
 bool Failed(const probe::TxtObservation& o) { return policy::IsProbeFailure(o.outcome); }
 
-// What one waiter receives for one part.
+// What one waiter receives for one part. Results are immutable once stored,
+// so the entry's latest result, its last good result and every waiter share
+// one copy (a cache hit copies nothing; 100,000 cached hosts hold one
+// fingerprint each, not two).
 template <typename Obs>
 struct Served {
-  Obs observation;
+  std::shared_ptr<const Obs> observation;
   bool from_cache = false;
   bool stale = false;
 };
@@ -54,9 +57,9 @@ class PartCache {
       if (it != entries_.end()) {
         Touch(it->second);
       }
-      if (it != entries_.end() && it->second.last.has_value() && now < it->second.expires_at) {
+      if (it != entries_.end() && it->second.last != nullptr && now < it->second.expires_at) {
         events.push_back(CacheEventKind::kHit);
-        immediate = ServeLocked(it->second, *it->second.last, now, max_staleness,
+        immediate = ServeLocked(it->second, it->second.last, now, max_staleness,
                                 /*from_cache=*/true);
         if (immediate->stale) {
           events.push_back(CacheEventKind::kStale);
@@ -112,9 +115,9 @@ class PartCache {
     std::vector<Waiter> waiters;
   };
   struct Entry {
-    std::optional<Obs> last;  // the latest result, failed or not
+    std::shared_ptr<const Obs> last;  // the latest result, failed or not
     absl::Time expires_at = absl::InfinitePast();
-    std::optional<Obs> last_good;
+    std::shared_ptr<const Obs> last_good;
     absl::Time last_good_at = absl::InfinitePast();
     std::shared_ptr<Flight> flight;
     std::list<std::string>::iterator lru;  // position in lru_ (front = most recent)
@@ -154,17 +157,18 @@ class PartCache {
 
   // `result` for a waiter that accepts results `max_staleness` old, with the
   // last good result standing in for a failure when allowed.
-  Served<Obs> ServeLocked(const Entry& entry, const Obs& result, absl::Time now,
-                          absl::Duration max_staleness, bool from_cache) const
+  Served<Obs> ServeLocked(const Entry& entry, const std::shared_ptr<const Obs>& result,
+                          absl::Time now, absl::Duration max_staleness, bool from_cache) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (Failed(result) && entry.last_good.has_value() && max_staleness > absl::ZeroDuration() &&
+    if (Failed(*result) && entry.last_good != nullptr && max_staleness > absl::ZeroDuration() &&
         now - entry.last_good_at <= max_staleness) {
-      return {*entry.last_good, /*from_cache=*/true, /*stale=*/true};
+      return {entry.last_good, /*from_cache=*/true, /*stale=*/true};
     }
     return {result, from_cache, /*stale=*/false};
   }
 
-  void Complete(const std::string& key, const std::shared_ptr<Flight>& flight, Obs result) {
+  void Complete(const std::string& key, const std::shared_ptr<Flight>& flight, Obs observation) {
+    auto result = std::make_shared<const Obs>(std::move(observation));
     std::vector<CacheEventKind> events;
     std::vector<std::pair<Callback, Served<Obs>>> answers;
     {
@@ -174,7 +178,7 @@ class PartCache {
       if (entry.flight == flight) {
         entry.flight = nullptr;
       }
-      const bool failed = Failed(result);
+      const bool failed = Failed(*result);
       const absl::Duration ttl = std::max(absl::ZeroDuration(), options_.ttl);
       entry.expires_at = now + (failed ? std::min(ttl, options_.failure_ttl) : ttl);
       if (!failed) {
@@ -184,7 +188,7 @@ class PartCache {
       entry.last = std::move(result);
       for (Waiter& w : flight->waiters) {
         Served<Obs> served =
-            ServeLocked(entry, *entry.last, now, w.max_staleness, /*from_cache=*/false);
+            ServeLocked(entry, entry.last, now, w.max_staleness, /*from_cache=*/false);
         if (served.stale) {
           events.push_back(CacheEventKind::kStale);
         }
@@ -247,8 +251,8 @@ struct Join {
     Observation observation;
     {
       absl::MutexLock lock(&mu);
-      observation.fingerprint =
-          probe::BuildFingerprint(target, endpoint->observation, txt->observation, client_id, txt_key);
+      observation.fingerprint = probe::BuildFingerprint(target, *endpoint->observation,
+                                                        *txt->observation, client_id, txt_key);
       observation.from_cache = endpoint->from_cache || txt->from_cache;
       observation.stale = endpoint->stale || txt->stale;
     }
@@ -321,8 +325,10 @@ void ObservationCache::Observe(const probe::Target& target, const std::string& c
       state);
 
   if (target.host_is_ip_literal) {
+    auto not_applicable = std::make_shared<probe::TxtObservation>();
+    not_applicable->outcome = v1::PROBE_OUTCOME_NOT_APPLICABLE;
     Served<probe::TxtObservation> none;
-    none.observation.outcome = v1::PROBE_OUTCOME_NOT_APPLICABLE;
+    none.observation = std::move(not_applicable);
     Join::Set(join, &Join::txt, std::move(none));
     return;
   }
