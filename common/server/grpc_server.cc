@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/logging/json_log.h"
 #include "common/net/host_port.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -24,11 +25,12 @@ sigset_t TerminationSignals() {
 
 }  // namespace
 
-void BlockTerminationSignals() {
+void PrepareServiceProcess() {
   const sigset_t set = TerminationSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   // A peer that goes away mid-write must not kill the process.
   signal(SIGPIPE, SIG_IGN);
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 }
 
 namespace {

@@ -28,7 +28,7 @@ namespace store = apptrust::store;
 }  // namespace
 
 int main(int argc, char** argv) {
-  server::BlockTerminationSignals();
+  server::PrepareServiceProcess();
   server::ConfigureUsage(kProgram, "durable grants, fingerprints and suspensions over gRPC",
                          "services/store/");
   absl::ParseCommandLine(argc, argv);
