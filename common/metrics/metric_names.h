@@ -17,6 +17,7 @@ inline constexpr char kDecisionsTotal[] = "apptrust_decisions_total";
 inline constexpr char kDecisionDurationSeconds[] = "apptrust_decision_duration_seconds";
 inline constexpr char kProbeDurationSeconds[] = "apptrust_probe_duration_seconds";
 inline constexpr char kCacheRequestsTotal[] = "apptrust_cache_requests_total";
+inline constexpr char kGrantCacheRequestsTotal[] = "apptrust_grant_cache_requests_total";
 inline constexpr char kProbesInFlight[] = "apptrust_probes_in_flight";
 inline constexpr char kStoreClientDurationSeconds[] = "apptrust_store_client_duration_seconds";
 inline constexpr char kStoreClientErrorsTotal[] = "apptrust_store_client_errors_total";
@@ -54,6 +55,9 @@ inline constexpr MetricSpec kAllMetrics[] = {
     {kCacheRequestsTotal, MetricType::kCounter, "decision", "result",
      "Observation cache lookups by result: hit, miss (a probe started), coalesced (joined a "
      "probe in flight), stale (a failed probe was answered from an older observation)."},
+    {kGrantCacheRequestsTotal, MetricType::kCounter, "decision", "result",
+     "Grant reads with --grant_cache_ttl set, by result: hit (answered from this replica's "
+     "memory), miss (read from apptrust-store)."},
     {kProbesInFlight, MetricType::kGauge, "decision", "", "Probes started and not yet finished."},
     {kStoreClientDurationSeconds, MetricType::kHistogram, "decision", "method",
      "Duration of the decision service's calls to apptrust-store, by store method."},

@@ -78,7 +78,11 @@ struct Decider::RefreshCall {
   absl::Time deadline;
   absl::Time started;
   config::EffectivePolicy policy;
+  // The redirect URI the gateway registered, when it sent one.
+  absl::StatusOr<probe::Target> registered;
   v1::Grant grant;
+  // Set once the grant has been read again after a version conflict.
+  bool reread = false;
   Callback<v1::CheckRefreshResponse> done;
 };
 
@@ -214,16 +218,20 @@ void Decider::CheckRefresh(const v1::CheckRefreshRequest& request, absl::Time de
   };
   if (absl::Status s = ValidateCheckRefresh(request); !s.ok()) return call->done(s);
   // A malformed registered redirect URI is the gateway's input error.
-  absl::StatusOr<probe::Target> registered;
   if (!request.redirect_uri().empty()) {
-    registered = net::ParseRedirectUri(request.redirect_uri());
-    if (!registered.ok()) return call->done(WithField("redirect_uri", registered.status()));
+    call->registered = net::ParseRedirectUri(request.redirect_uri());
+    if (!call->registered.ok()) {
+      return call->done(WithField("redirect_uri", call->registered.status()));
+    }
   }
   call->policy = config::ResolvePolicy(options_.policy, request.tenant_id());
+  ReadAndDecide(std::move(call));
+}
 
+void Decider::ReadAndDecide(std::shared_ptr<RefreshCall> call) {
   store_.GetGrant(
-      request.tenant_id(), request.grant_id(), deadline,
-      [this, call, registered](absl::StatusOr<v1::Grant> grant) {
+      call->request.tenant_id(), call->request.grant_id(), call->deadline,
+      [this, call](absl::StatusOr<v1::Grant> grant) {
         if (!grant.ok()) return call->done(grant.status());
         call->grant = *std::move(grant);
         const v1::Grant& g = call->grant;
@@ -258,9 +266,9 @@ void Decider::CheckRefresh(const v1::CheckRefreshRequest& request, absl::Time de
           response.set_enforced(true);
           return call->done(std::move(response));
         }
-        if (registered.ok() && registered->domain != g.fingerprint().domain()) {
+        if (call->registered.ok() && call->registered->domain != g.fingerprint().domain()) {
           v1::Finding finding = policy::RedirectDomainChangedFinding(
-              g.fingerprint().domain(), registered->domain, call->policy);
+              g.fingerprint().domain(), call->registered->domain, call->policy);
           if (finding.suspends()) return Suspend(call, {finding}, options_.clock());
           v1::CheckRefreshResponse response;
           response.set_verdict(v1::VERDICT_ALLOW);
@@ -335,8 +343,14 @@ void Decider::Suspend(std::shared_ptr<RefreshCall> call, std::vector<v1::Finding
        observed_at](absl::StatusOr<v1::Grant> stored) {
         if (!stored.ok()) {
           if (stored.status().code() == absl::StatusCode::kFailedPrecondition) {
-            // Re-approved between our read and our write: the observation was
-            // judged against a fingerprint that is no longer current.
+            // Re-approved between our read and our write (or, with the grant
+            // cache, before a read this replica reused): the observation was
+            // judged against a fingerprint that is no longer current. Decide
+            // again on the grant as it is now, once.
+            if (!call->reread) {
+              call->reread = true;
+              return ReadAndDecide(call);
+            }
             return call->done(absl::AbortedError(
                 "the grant changed while it was being checked (re-approved?); retry the refresh"));
           }

@@ -9,7 +9,10 @@
 // → policy → a suspending finding under ENFORCE is persisted with
 // SuspendGrant (adopting another replica's suspension if it won) and answered
 // with error="invalid_grant", error_description and error_uri; under SHADOW
-// the answer is ALLOW with enforced=false and the findings.
+// the answer is ALLOW with enforced=false and the findings. When SuspendGrant
+// reports a version conflict (the grant was re-approved after it was read),
+// the refresh is decided once more on the grant read again; a second
+// conflict is ABORTED ("retry").
 //
 // Each operation calls `done` exactly once, possibly on another thread. No
 // refresh is ever allowed without the grant's state: a store failure is an
@@ -62,6 +65,8 @@ class Decider {
   absl::Time ProbeDeadline(absl::Time caller_deadline) const;
   void Record(DecisionRpc rpc, DecisionVerdict verdict, v1::Reason reason,
               absl::Time started) const;
+  // CheckRefresh from the grant read on (again after a version conflict).
+  void ReadAndDecide(std::shared_ptr<RefreshCall> call);
   void Suspend(std::shared_ptr<RefreshCall> call, std::vector<v1::Finding> findings,
                absl::Time observed_at);
 

@@ -90,6 +90,10 @@ DecisionMetrics::DecisionMetrics(prometheus::Registry& registry)
                           .Name(names::kCacheRequestsTotal)
                           .Help(HelpOf(names::kCacheRequestsTotal))
                           .Register(registry)),
+      grant_cache_requests_(prometheus::BuildCounter()
+                                .Name(names::kGrantCacheRequestsTotal)
+                                .Help(HelpOf(names::kGrantCacheRequestsTotal))
+                                .Register(registry)),
       probes_in_flight_(prometheus::BuildGauge()
                             .Name(names::kProbesInFlight)
                             .Help(HelpOf(names::kProbesInFlight))
@@ -115,6 +119,8 @@ DecisionMetrics::DecisionMetrics(prometheus::Registry& registry)
   for (size_t i = 0; i < std::size(kCacheResultLabels); ++i) {
     cache_results_[i] = &cache_requests_.Add({{"result", kCacheResultLabels[i]}});
   }
+  grant_cache_hits_ = &grant_cache_requests_.Add({{"result", "hit"}});
+  grant_cache_misses_ = &grant_cache_requests_.Add({{"result", "miss"}});
 }
 
 void DecisionMetrics::RecordDecision(DecisionRpc rpc, DecisionVerdict verdict, v1::Reason reason,
@@ -137,6 +143,10 @@ void DecisionMetrics::RecordProbe(ProbeKind kind, v1::ProbeOutcome outcome,
 
 void DecisionMetrics::RecordCacheResult(CacheResult result) {
   cache_results_[static_cast<int>(result)]->Increment();
+}
+
+void DecisionMetrics::RecordGrantCacheLookup(bool hit) {
+  (hit ? grant_cache_hits_ : grant_cache_misses_)->Increment();
 }
 
 void DecisionMetrics::ProbeStarted() { probes_in_flight_.Increment(); }

@@ -60,6 +60,9 @@ class DecisionMetrics {
 
   void RecordCacheResult(CacheResult result);
 
+  // A grant read with the grant cache on (services/decision/grant_cache.h).
+  void RecordGrantCacheLookup(bool hit);
+
   // apptrust_probes_in_flight; every ProbeStarted() must be followed by one
   // ProbeFinished() (see InFlightProbe).
   void ProbeStarted();
@@ -80,12 +83,15 @@ class DecisionMetrics {
   prometheus::Family<prometheus::Histogram>& decision_duration_;
   prometheus::Family<prometheus::Histogram>& probe_duration_;
   prometheus::Family<prometheus::Counter>& cache_requests_;
+  prometheus::Family<prometheus::Counter>& grant_cache_requests_;
   prometheus::Gauge& probes_in_flight_;
   prometheus::Family<prometheus::Histogram>& store_client_duration_;
   prometheus::Family<prometheus::Counter>& store_client_errors_;
   prometheus::Family<prometheus::Counter>& enrollments_;
   prometheus::Family<prometheus::Counter>& suspensions_;
   prometheus::Counter* cache_results_[4];
+  prometheus::Counter* grant_cache_hits_;
+  prometheus::Counter* grant_cache_misses_;
 };
 
 // Counts one probe in flight for its lifetime. Movable, so it can ride in the

@@ -20,6 +20,10 @@ ABSL_FLAG(absl::Duration, probe_timeout, absl::Seconds(5),
           "Upper bound of one probe (DNS + connect + TLS handshake)");
 ABSL_FLAG(absl::Duration, cache_ttl, absl::Minutes(5),
           "How long an observation is reused; 0s disables caching");
+ABSL_FLAG(absl::Duration, grant_cache_ttl, absl::ZeroDuration(),
+          "How long this replica reuses a grant it read from the store; 0s (default) reads the "
+          "store on every refresh. Above 0, a suspension, deletion or re-approval made through "
+          "another replica is seen up to this late (see docs/OPERATING.md)");
 ABSL_FLAG(int64_t, cache_max_entries, 100000, "Most observations kept (least recently used go)");
 ABSL_FLAG(std::string, web_listen, "127.0.0.1:8080",
           "HTTP listen address of the page behind every error_uri");

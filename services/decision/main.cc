@@ -21,6 +21,7 @@
 #include "services/decision/decision_metrics.h"
 #include "services/decision/decision_service.h"
 #include "services/decision/flags.h"
+#include "services/decision/grant_cache.h"
 #include "services/decision/metered_prober.h"
 #include "services/decision/store_client.h"
 #include "services/decision/store_health_watch.h"
@@ -48,7 +49,7 @@ std::vector<std::string> SplitList(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  server::BlockTerminationSignals();
+  server::PrepareServiceProcess();
   server::ConfigureUsage(kProgram,
                          "decides at every refresh whether an app is still what the patient "
                          "approved",
@@ -87,6 +88,11 @@ int main(int argc, char** argv) {
   const absl::Duration cache_ttl = absl::GetFlag(FLAGS_cache_ttl);
   if (cache_ttl < absl::ZeroDuration()) {
     server::ExitIfBadFlag(kProgram, "cache_ttl", absl::FormatDuration(cache_ttl),
+                          absl::InvalidArgumentError("must not be negative"));
+  }
+  const absl::Duration grant_cache_ttl = absl::GetFlag(FLAGS_grant_cache_ttl);
+  if (grant_cache_ttl < absl::ZeroDuration()) {
+    server::ExitIfBadFlag(kProgram, "grant_cache_ttl", absl::FormatDuration(grant_cache_ttl),
                           absl::InvalidArgumentError("must not be negative"));
   }
   const int64_t cache_max_entries = absl::GetFlag(FLAGS_cache_max_entries);
@@ -144,11 +150,19 @@ int main(int argc, char** argv) {
         decision_metrics.RecordStoreCall(method, static_cast<grpc::StatusCode>(code), latency);
       });
 
+  decision::GrantCacheOptions grant_cache_options;
+  grant_cache_options.ttl = grant_cache_ttl;
+  grant_cache_options.max_entries = static_cast<size_t>(cache_max_entries);
+  grant_cache_options.on_lookup = [&decision_metrics](bool hit) {
+    decision_metrics.RecordGrantCacheLookup(hit);
+  };
+  decision::CachingStoreClient grant_cache(store_client, std::move(grant_cache_options));
+
   decision::DeciderOptions decider_options;
   decider_options.policy = *policy;
   decider_options.probe_timeout = probe_timeout;
   decider_options.metrics = &decision_metrics;
-  decision::Decider decider(std::move(decider_options), store_client, cache);
+  decision::Decider decider(std::move(decider_options), grant_cache, cache);
   decision::DecisionServiceImpl decision_service(decider);
 
   // The page behind every error_uri: suspensions from the store, each
@@ -165,7 +179,12 @@ int main(int argc, char** argv) {
   // Not ready until the store answers: no refresh can be decided without it.
   grpc.SetServing(false);
   auto store_watch = std::make_unique<decision::StoreHealthWatch>(
-      store_channel, absl::Seconds(1), [&grpc](bool serving) { grpc.SetServing(serving); });
+      store_channel, absl::Seconds(1), [&grpc, &grant_cache](bool serving) {
+        // Grants remembered from a store that stopped answering are not its
+        // state any more: no refresh is allowed from memory while it is gone.
+        if (!serving) grant_cache.Clear();
+        grpc.SetServing(serving);
+      });
 
   server::AnnounceListener(kProgram, "grpc", grpc.address());
   server::AnnounceListener(kProgram, "metrics", (*metrics)->address());

@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_world.h"
+#include "tests/store/metrics_scrape.h"
 
 namespace apptrust::testing {
 namespace {
@@ -373,6 +374,50 @@ TEST_F(DecisionE2eTest, SuspendedGrantStaysSuspendedUntilReEnrolled) {
   // Re-approval makes it ACTIVE with the new fingerprint.
   EnrollOk(*app, "grant-refixed");
   ExpectAllowed(CheckOk(*app, "grant-refixed"));
+}
+
+// --grant_cache_ttl: a replica that reuses grants it read sees its own
+// writes at once and never suspends a grant re-approved through another
+// replica (its SuspendGrant conflicts on the version; it reads again).
+TEST_F(DecisionE2eTest, GrantCacheSeesOwnWritesAndNeverSuspendsAReApprovedGrant) {
+  auto cached = world_->Decision({"--grant_cache_ttl=1h"});
+  ASSERT_TRUE(cached.ok()) << cached.status();
+  TestApp* app = NewApp("grantcache");
+  ASSERT_NE(app, nullptr);
+  EnrollOk(*app, "grant-cache");
+  auto hits = [&]() -> double {
+    auto text = ScrapeMetrics((*cached)->metrics_address);
+    EXPECT_TRUE(text.ok()) << text.status();
+    return text.ok() ? SeriesValue(*text, R"(apptrust_grant_cache_requests_total{result="hit"})")
+                           .value_or(-1)
+                     : -1;
+  };
+  ExpectAllowed(CheckOk(*app, "grant-cache", *cached));
+  const double hits_before = hits();
+  ExpectAllowed(CheckOk(*app, "grant-cache", *cached));
+  EXPECT_EQ(hits(), hits_before + 1) << "the second refresh read the store again";
+
+  // The organization changes and the patient approves the new one through
+  // the other replica; the caching replica still remembers version 1.
+  LeafOptions other = ExampleHealthOv();
+  other.organization = "Example Health Group";
+  ASSERT_TRUE(world_->ServeCertificate(*app, other).ok());
+  EnrollOk(*app, "grant-cache");
+  ExpectAllowed(CheckOk(*app, "grant-cache", *cached));
+
+  // Its own suspension is remembered: the next refresh is SUSPEND with the
+  // same suspension, without probing.
+  LeafOptions expired = other;
+  expired.not_before = absl::Now() - absl::Hours(48);
+  expired.not_after = absl::Now() - absl::Hours(1);
+  ASSERT_TRUE(world_->ServeCertificate(*app, expired).ok());
+  const CheckRefreshResponse suspended = CheckOk(*app, "grant-cache", *cached);
+  ExpectSuspended(suspended, v1::REASON_TLS_CERT_EXPIRED);
+  const int connections = app->server->accepted_connections();
+  const CheckRefreshResponse still = CheckOk(*app, "grant-cache", *cached);
+  EXPECT_EQ(still.verdict(), v1::VERDICT_SUSPEND);
+  EXPECT_EQ(still.suspension_id(), suspended.suspension_id());
+  EXPECT_EQ(app->server->accepted_connections(), connections) << "a suspended grant was probed";
 }
 
 TEST_F(DecisionE2eTest, ShadowModeAllowsButReportsTheFindings) {
