@@ -2,16 +2,25 @@
 //
 // Durability: journal_mode=WAL and synchronous=FULL, so a write is on disk
 // (the WAL fsynced) before the call returns; an acknowledged write survives a
-// process kill or a power loss.
+// process kill or a power loss. A write call returns success only after the
+// COMMIT that contains its write; if that COMMIT fails, the call fails too.
 //
-// Concurrency: all writes go through one writer connection under a mutex,
-// each in a BEGIN IMMEDIATE transaction, so writers of this process never
-// contend for SQLite's lock and a read-modify-write (conditional suspend,
-// version increment) is atomic. Reads use a pool of reader connections that
-// WAL lets run concurrently with the writer. A busy timeout covers other
-// processes touching the file (the sqlite3 CLI, a backup); if one holds the
-// lock past it, the call fails with UNAVAILABLE, never a raw "database is
-// locked".
+// Concurrency: all writes go through one writer connection, with group
+// commit. A write call joins a queue; the call at its front becomes the
+// leader and runs the queued writes (up to a cap) in queue order in one
+// BEGIN IMMEDIATE transaction, each inside its own savepoint, then commits
+// them with one COMMIT (one fsync) and answers their callers. The others wait
+// meanwhile and the next front leads the next batch, so concurrent writers
+// share fsyncs while a lone writer still gets a transaction of one. Within a
+// batch each write sees the ones before it, exactly as if run one after the
+// other: a read-modify-write (conditional suspend, version increment) stays
+// atomic, and a write that fails (a version conflict, an unknown grant) is
+// rolled back to its savepoint without touching the others. Writers of this
+// process never contend for SQLite's lock. Reads use a pool of reader
+// connections that WAL lets run concurrently with the writer and see only
+// committed batches. A busy timeout covers other processes touching the file
+// (the sqlite3 CLI, a backup); if one holds the lock past it, the calls of the
+// waiting batch fail with UNAVAILABLE, never a raw "database is locked".
 //
 // Open() creates the file's directory when missing, refuses a file that is
 // not an SQLite database or cannot be written, and applies the schema
@@ -19,11 +28,15 @@
 #ifndef APPTRUST_SERVICES_STORE_SQLITE_BACKEND_H_
 #define APPTRUST_SERVICES_STORE_SQLITE_BACKEND_H_
 
+#include <cstddef>
+#include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -37,6 +50,17 @@ struct SqliteOptions {
   absl::Duration busy_timeout = absl::Seconds(10);
   // Reader connections kept open between calls (more are opened on demand).
   int max_idle_readers = 8;
+};
+
+// What the writer has done since Open (see write_stats()).
+struct SqliteWriteStats {
+  // Write calls that succeeded, i.e. whose COMMIT succeeded.
+  int64_t committed_writes = 0;
+  // COMMITs that carried at least one of them: one WAL fsync each. Fewer than
+  // committed_writes when concurrent writes shared a commit.
+  int64_t commits = 0;
+  // Write calls queued or running now, not yet answered.
+  int64_t pending_writes = 0;
 };
 
 class SqliteBackend : public GrantBackend {
@@ -66,8 +90,19 @@ class SqliteBackend : public GrantBackend {
 
   const std::string& path() const { return path_; }
 
+  // A consistent snapshot, for tests and metrics.
+  SqliteWriteStats write_stats() const;
+
  private:
   class ReaderLease;
+  struct WriteJob;
+  // What a leader's batch came to (RunBatch).
+  struct BatchOutcome {
+    // Jobs answered: the first `finished` of the batch. The rest were not run
+    // (the transaction broke before them) and stay queued for the next batch.
+    size_t finished = 0;
+    int64_t committed_writes = 0;
+  };
 
   SqliteBackend(std::string path, SqliteOptions options, std::unique_ptr<SqliteConnection> writer);
 
@@ -75,13 +110,32 @@ class SqliteBackend : public GrantBackend {
   absl::StatusOr<std::unique_ptr<SqliteConnection>> TakeReader();
   void ReturnReader(std::unique_ptr<SqliteConnection> reader);
 
-  // Runs `body` on the writer connection inside BEGIN IMMEDIATE ... COMMIT,
-  // rolling back when it fails.
+  // Runs `body` on the writer connection in a committed transaction (shared
+  // with concurrent writes: group commit) and returns its result once that
+  // transaction has committed; when `body` fails, its changes are rolled back
+  // and its error returned. `body` may run on another thread (the leader's)
+  // while this one waits.
   template <typename Body>
   auto WriteTransaction(Body body) -> decltype(body(std::declval<SqliteConnection&>()));
+  // WriteTransaction without the result type: queues `body`, leads batches
+  // when at the front, and returns the write's status.
+  absl::Status RunWrite(absl::FunctionRef<absl::Status(SqliteConnection&)> body)
+      ABSL_LOCKS_EXCLUDED(queue_mutex_, writer_mutex_);
+  // The leader's work: runs `batch` in one transaction and sets each finished
+  // job's status.
+  BatchOutcome RunBatch(const std::vector<WriteJob*>& batch) ABSL_LOCKS_EXCLUDED(writer_mutex_);
 
   const std::string path_;
   const SqliteOptions options_;
+  mutable absl::Mutex queue_mutex_;
+  // Writes not yet answered, in arrival order; the front one's caller leads.
+  // A job leaves the queue only once answered, so the leader stays at the
+  // front while its batch runs.
+  std::deque<WriteJob*> write_queue_ ABSL_GUARDED_BY(queue_mutex_);
+  SqliteWriteStats write_stats_ ABSL_GUARDED_BY(queue_mutex_);
+  // Held by the leader while it runs a batch. Only the leader ever takes it,
+  // so it is never contended; it makes "only the leader touches writer_"
+  // checkable.
   absl::Mutex writer_mutex_;
   std::unique_ptr<SqliteConnection> writer_ ABSL_GUARDED_BY(writer_mutex_);
   absl::Mutex readers_mutex_;

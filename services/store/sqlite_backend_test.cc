@@ -1,6 +1,7 @@
 // SqliteBackend on real temporary files: opening (fresh directory, empty file,
-// reopening, files that are not databases, schemas from the future) and the
-// semantics every GrantBackend keeps (grant_backend.h).
+// reopening, files that are not databases, schemas from the future), the
+// semantics every GrantBackend keeps (grant_backend.h), and group commit
+// (concurrent writes sharing a COMMIT, each behaving as if alone).
 #include "services/store/sqlite_backend.h"
 
 #include <sqlite3.h>
@@ -8,13 +9,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <latch>
+#include <numeric>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
@@ -96,10 +101,56 @@ int64_t Micros(const google::protobuf::Timestamp& ts) {
   return TimeUtil::TimestampToMicroseconds(ts);
 }
 
+// Holds SQLite's write lock from a connection of its own, as another process
+// would, until Release(): the store's writes queue up behind it meanwhile.
+// That makes batches deterministic: a test waits until the writes it started
+// are all queued (WaitForPendingWrites), then releases the lock.
+class ForeignWriteLock {
+ public:
+  explicit ForeignWriteLock(const std::string& path) {
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+  ~ForeignWriteLock() {
+    Release();
+    sqlite3_close(db_);
+  }
+  ForeignWriteLock(const ForeignWriteLock&) = delete;
+  ForeignWriteLock& operator=(const ForeignWriteLock&) = delete;
+
+  void Release() {
+    if (held_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    held_ = false;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  bool held_ = true;
+};
+
+// Waits until `count` write calls are queued or running in `backend`; false
+// if they never are (a generous deadline, not a timing assumption).
+bool WaitForPendingWrites(const SqliteBackend& backend, int64_t count) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (backend.write_stats().pending_writes < count) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
+}
+
+// Long enough that a write queued behind a ForeignWriteLock never times out
+// while the test gathers the others.
+SqliteOptions PatientOptions() {
+  SqliteOptions options;
+  options.busy_timeout = absl::Seconds(50);
+  return options;
+}
+
 class SqliteBackendTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto backend = SqliteBackend::Open(dir_.File("store.db"));
+    auto backend = SqliteBackend::Open(dir_.File("store.db"), PatientOptions());
     ASSERT_TRUE(backend.ok()) << backend.status();
     backend_ = std::move(*backend);
   }
@@ -516,6 +567,241 @@ TEST_F(SqliteBackendTest, AnotherProcessHoldingTheLockBrieflyIsWaitedFor) {
   sqlite3_close(other);
   ASSERT_TRUE(put.ok()) << put.status();
   EXPECT_EQ(put->grant.version(), 2);
+}
+
+// --- Group commit ---------------------------------------------------------------
+
+TEST_F(SqliteBackendTest, ALoneWriterCommitsEachWriteByItself) {
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(0)).ok());
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(1)).ok());
+  ASSERT_TRUE(backend_->SuspendGrant("t", "g", 2, MakeSuspension("s", At(2)), At(2)).ok());
+  // Failed writes commit nothing.
+  EXPECT_EQ(backend_->DeleteGrant("t", "missing").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      backend_->SuspendGrant("t", "other", 1, MakeSuspension("s2", At(3)), At(3)).status().code(),
+      absl::StatusCode::kNotFound);
+  const SqliteWriteStats stats = backend_->write_stats();
+  EXPECT_EQ(stats.committed_writes, 3);
+  EXPECT_EQ(stats.commits, 3);
+  EXPECT_EQ(stats.pending_writes, 0);
+}
+
+TEST_F(SqliteBackendTest, ManyConcurrentWritersAllSucceedAndSurviveReopening) {
+  constexpr int kThreads = 32;
+  constexpr int kPerThread = 50;
+  constexpr int kSharedPerThread = 5;  // puts of one grant every thread re-puts
+  std::latch start(kThreads);
+  std::vector<std::thread> threads;
+  threads.reserve(kThreads);
+  std::vector<std::string> errors[kThreads];
+  std::vector<int64_t> shared_versions[kThreads];
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();
+      for (int i = 0; i < kPerThread; ++i) {
+        auto put = backend_->PutGrant(MakeGrant("t", absl::StrCat("g-", t, "-", i)), At(i));
+        if (!put.ok()) {
+          errors[t].push_back(put.status().ToString());
+        } else if (put->grant.version() != 1) {
+          errors[t].push_back(absl::StrCat("g-", t, "-", i, " at version ", put->grant.version()));
+        }
+        if (i % (kPerThread / kSharedPerThread) == 0) {
+          auto shared = backend_->PutGrant(MakeGrant("t", "shared"), At(i));
+          if (shared.ok()) {
+            shared_versions[t].push_back(shared->grant.version());
+          } else {
+            errors[t].push_back(shared.status().ToString());
+          }
+        }
+      }
+      // A re-put of this thread's first grant.
+      auto again = backend_->PutGrant(MakeGrant("t", absl::StrCat("g-", t, "-0")), At(100));
+      if (!again.ok() || again->grant.version() != 2) {
+        errors[t].push_back(absl::StrCat("re-put of g-", t, "-0: ", again.status().ToString()));
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_THAT(errors[t], ::testing::IsEmpty());
+
+  // Every put of the shared grant saw all the ones before it: versions 1..N,
+  // each returned once.
+  std::vector<int64_t> versions;
+  for (const auto& of_thread : shared_versions) {
+    versions.insert(versions.end(), of_thread.begin(), of_thread.end());
+  }
+  std::sort(versions.begin(), versions.end());
+  std::vector<int64_t> expected(size_t{kThreads} * kSharedPerThread);
+  std::iota(expected.begin(), expected.end(), 1);
+  EXPECT_EQ(versions, expected);
+
+  const SqliteWriteStats stats = backend_->write_stats();
+  EXPECT_EQ(stats.committed_writes, kThreads * (kPerThread + kSharedPerThread + 1));
+  EXPECT_LE(stats.commits, stats.committed_writes);
+  EXPECT_EQ(stats.pending_writes, 0);
+
+  auto check = [&](SqliteBackend& backend) {
+    std::vector<std::string> wrong;
+    for (int t = 0; t < kThreads; ++t) {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string id = absl::StrCat("g-", t, "-", i);
+        auto got = backend.GetGrant("t", id);
+        const int64_t want = i == 0 ? 2 : 1;
+        if (!got.ok() || got->version() != want) {
+          wrong.push_back(absl::StrCat(
+              id, ": ",
+              got.ok() ? absl::StrCat("version ", got->version()) : got.status().ToString()));
+        }
+      }
+    }
+    EXPECT_THAT(wrong, ::testing::IsEmpty());
+    auto shared = backend.GetGrant("t", "shared");
+    ASSERT_TRUE(shared.ok()) << shared.status();
+    EXPECT_EQ(shared->version(), kThreads * kSharedPerThread);
+    auto counts = backend.CountGrants();
+    ASSERT_TRUE(counts.ok()) << counts.status();
+    EXPECT_EQ(counts->active, kThreads * kPerThread + 1);
+  };
+  check(*backend_);
+  backend_.reset();
+  auto reopened = SqliteBackend::Open(dir_.File("store.db"));
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  check(**reopened);
+}
+
+TEST_F(SqliteBackendTest, ConcurrentWritersShareCommits) {
+  constexpr int kWriters = 32;
+  ForeignWriteLock lock(dir_.File("store.db"));
+  std::latch start(kWriters);
+  std::vector<absl::Status> results(kWriters);
+  std::vector<std::thread> writers;
+  writers.reserve(kWriters);
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      start.arrive_and_wait();
+      results[w] = backend_->PutGrant(MakeGrant("t", absl::StrCat("g", w)), At(w)).status();
+    });
+  }
+  // The first leader waits for the lock with whatever was queued when it
+  // took its batch; the writes queued behind it go in the next batch.
+  const bool all_queued = WaitForPendingWrites(*backend_, kWriters);
+  lock.Release();
+  for (auto& writer : writers) writer.join();
+  ASSERT_TRUE(all_queued);
+  for (int w = 0; w < kWriters; ++w) EXPECT_TRUE(results[w].ok()) << w << ": " << results[w];
+  const SqliteWriteStats stats = backend_->write_stats();
+  EXPECT_EQ(stats.committed_writes, kWriters);
+  EXPECT_LE(stats.commits, 2);
+  EXPECT_LT(stats.commits, stats.committed_writes);
+}
+
+TEST_F(SqliteBackendTest, AFailedWriteLeavesTheOthersOfItsBatchCommitted) {
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "victim"), At(0)).ok());
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "to-suspend"), At(0)).ok());
+  const SqliteWriteStats before = backend_->write_stats();
+
+  ForeignWriteLock lock(dir_.File("store.db"));
+  // A first write leads a batch of its own and waits for the lock, so that
+  // all the writes below queue behind it and form the next batch together.
+  absl::Status plug;
+  std::thread leader([&] { plug = backend_->PutGrant(MakeGrant("t", "plug"), At(1)).status(); });
+  const bool leader_queued = WaitForPendingWrites(*backend_, 1);
+
+  constexpr int kWriters = 16;
+  std::latch start(kWriters);
+  std::vector<absl::Status> results(kWriters);
+  std::vector<std::thread> writers;
+  writers.reserve(kWriters);
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      start.arrive_and_wait();
+      switch (w) {
+        case 0:  // a stale version
+          results[w] =
+              backend_->SuspendGrant("t", "victim", 7, MakeSuspension("s-stale", At(2)), At(2))
+                  .status();
+          break;
+        case 1:
+          results[w] = backend_->DeleteGrant("t", "missing").status();
+          break;
+        case 2:
+          results[w] =
+              backend_->SuspendGrant("t", "to-suspend", 1, MakeSuspension("s-ok", At(2)), At(2))
+                  .status();
+          break;
+        default:
+          results[w] = backend_->PutGrant(MakeGrant("t", absl::StrCat("new", w)), At(2)).status();
+      }
+    });
+  }
+  const bool all_queued = WaitForPendingWrites(*backend_, 1 + kWriters);
+  lock.Release();
+  leader.join();
+  for (auto& writer : writers) writer.join();
+  ASSERT_TRUE(leader_queued);
+  ASSERT_TRUE(all_queued);
+
+  EXPECT_TRUE(plug.ok()) << plug;
+  EXPECT_EQ(results[0].code(), absl::StatusCode::kFailedPrecondition) << results[0];
+  EXPECT_EQ(results[1].code(), absl::StatusCode::kNotFound) << results[1];
+  for (int w = 2; w < kWriters; ++w) EXPECT_TRUE(results[w].ok()) << w << ": " << results[w];
+  // One commit for the leader's write, one for the batch of all the others,
+  // the failed ones included.
+  const SqliteWriteStats after = backend_->write_stats();
+  EXPECT_EQ(after.commits - before.commits, 2);
+  EXPECT_EQ(after.committed_writes - before.committed_writes, 1 + kWriters - 2);
+
+  auto victim = backend_->GetGrant("t", "victim");
+  ASSERT_TRUE(victim.ok()) << victim.status();
+  EXPECT_EQ(victim->state(), v1::GRANT_STATE_ACTIVE);
+  EXPECT_EQ(victim->version(), 1);
+  EXPECT_EQ(backend_->GetSuspension("s-stale").status().code(), absl::StatusCode::kNotFound);
+  auto suspended = backend_->GetGrant("t", "to-suspend");
+  ASSERT_TRUE(suspended.ok()) << suspended.status();
+  EXPECT_EQ(suspended->state(), v1::GRANT_STATE_SUSPENDED);
+  EXPECT_EQ(suspended->version(), 2);
+  EXPECT_EQ(suspended->suspension().suspension_id(), "s-ok");
+  for (int w = 3; w < kWriters; ++w) {
+    auto got = backend_->GetGrant("t", absl::StrCat("new", w));
+    ASSERT_TRUE(got.ok()) << w << ": " << got.status();
+    EXPECT_EQ(got->version(), 1);
+  }
+  EXPECT_TRUE(backend_->GetGrant("t", "plug").ok());
+}
+
+TEST(SqliteBackendBusyTest, ALockHeldPastTheTimeoutFailsEveryQueuedWrite) {
+  TempDirectory dir;
+  SqliteOptions options;
+  options.busy_timeout = absl::Milliseconds(100);
+  auto backend = SqliteBackend::Open(dir.File("store.db"), options);
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  constexpr int kWriters = 8;
+  std::vector<absl::Status> results(kWriters);
+  {
+    // Held until every write has returned: each batch's BEGIN times out.
+    ForeignWriteLock lock(dir.File("store.db"));
+    std::latch start(kWriters);
+    std::vector<std::thread> writers;
+    writers.reserve(kWriters);
+    writers.reserve(kWriters);
+    for (int w = 0; w < kWriters; ++w) {
+      writers.emplace_back([&, w] {
+        start.arrive_and_wait();
+        results[w] = (*backend)->PutGrant(MakeGrant("t", absl::StrCat("g", w)), At(w)).status();
+      });
+    }
+    for (auto& writer : writers) writer.join();
+  }
+  for (int w = 0; w < kWriters; ++w) {
+    EXPECT_EQ(results[w].code(), absl::StatusCode::kUnavailable) << w << ": " << results[w];
+    EXPECT_EQ((*backend)->GetGrant("t", absl::StrCat("g", w)).status().code(),
+              absl::StatusCode::kNotFound);
+  }
+  const SqliteWriteStats stats = (*backend)->write_stats();
+  EXPECT_EQ(stats.committed_writes, 0);
+  EXPECT_EQ(stats.commits, 0);
+  EXPECT_EQ(stats.pending_writes, 0);
+  EXPECT_TRUE((*backend)->PutGrant(MakeGrant("t", "g0"), At(9)).ok());
 }
 
 TEST(SqliteBackendBusyTest, ALockHeldPastTheTimeoutIsUnavailableNotLocked) {
