@@ -11,6 +11,8 @@
 //   - (3) looks up TXT --txt_lookups times through the ProbeEngine;
 //   - (6) has the decision service Inspect --rss_hosts distinct hosts and
 //     reads its VmRSS before and after;
+// then starts a second decision replica with --grant_cache_ttl=1s on the same
+// store (its observation cache is warmed by the load generator's warm-up);
 // prints each figure as "figure <name> <value>", writes KEY=VALUE lines to
 // --out (addresses and grant files for apptrust-loadgen, openssl s_time and
 // dnsperf), and serves until SIGTERM or SIGINT.
@@ -447,11 +449,24 @@ int main(int argc, char** argv) {
     wait_dns();
   }
 
+  // A second replica on the same store with the opt-in grant cache, so (1)
+  // can be measured with and without the store read on the warm path.
+  std::vector<std::string> grant_cache_flags = decision_flags;
+  grant_cache_flags.push_back("--grant_cache_ttl=1s");
+  auto grant_cache_decision = StartDecision(store->grpc_address, grant_cache_flags);
+  if (!grant_cache_decision.ok()) {
+    Fail(grant_cache_decision.status());
+  }
+  if (!WaitServing(grant_cache_decision->channel)) {
+    Fail(absl::UnavailableError("decision (grant cache) not serving"));
+  }
+
   const std::string out_path = absl::GetFlag(FLAGS_out);
   if (!out_path.empty()) {
     std::ofstream out(out_path + ".tmp");
     out << "DECISION=" << decision->grpc_address << "\n"
         << "DECISION_PID=" << decision->process->pid() << "\n"
+        << "DECISION_GRANT_CACHE=" << grant_cache_decision->grpc_address << "\n"
         << "STORE=" << store->grpc_address << "\n"
         << "DNS=" << (*dns)->server() << "\n"
         << "DNS_PORT=" << (*dns)->port() << "\n"
