@@ -1,7 +1,10 @@
 #include "services/decision/store_client.h"
 
+#include <algorithm>
+#include <iterator>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -74,10 +77,138 @@ void GrpcStoreClient::Call(const char* method, Request request, absl::Time deadl
 
 void GrpcStoreClient::GetGrant(const std::string& tenant_id, const std::string& grant_id,
                                absl::Time deadline, GrantCallback done) {
-  v1::GetGrantRequest request;
-  request.set_tenant_id(tenant_id);
-  request.set_grant_id(grant_id);
-  Call("GetGrant", std::move(request), deadline, std::move(done));
+  PendingRead read{tenant_id, grant_id, deadline, std::move(done)};
+  {
+    absl::MutexLock lock(&reads_mu_);
+    if (read_calls_in_flight_ >= kMaxReadCallsInFlight) {
+      waiting_reads_.push_back(std::move(read));
+      return;
+    }
+    ++read_calls_in_flight_;
+  }
+  std::vector<PendingRead> reads;
+  reads.push_back(std::move(read));
+  SendReads(std::move(reads));
+}
+
+void GrpcStoreClient::ReadCallFinished() {
+  std::vector<PendingRead> next;
+  {
+    absl::MutexLock lock(&reads_mu_);
+    if (waiting_reads_.empty()) {
+      --read_calls_in_flight_;
+      return;
+    }
+    const size_t take = std::min(waiting_reads_.size(), static_cast<size_t>(kMaxReadsPerBatch));
+    next.assign(std::make_move_iterator(waiting_reads_.begin()),
+                std::make_move_iterator(waiting_reads_.begin() + static_cast<ptrdiff_t>(take)));
+    waiting_reads_.erase(waiting_reads_.begin(),
+                         waiting_reads_.begin() + static_cast<ptrdiff_t>(take));
+  }
+  SendReads(std::move(next));
+}
+
+void GrpcStoreClient::SendReads(std::vector<PendingRead> reads) {
+  // A read whose caller has given up is answered now, not sent.
+  const absl::Time now = absl::Now();
+  std::vector<PendingRead> live;
+  live.reserve(reads.size());
+  for (PendingRead& read : reads) {
+    if (read.deadline <= now) {
+      read.done(absl::DeadlineExceededError("deadline passed before the store was asked"));
+    } else {
+      live.push_back(std::move(read));
+    }
+  }
+  if (live.empty()) return ReadCallFinished();
+  if (live.size() > 1 && batch_supported_.load(std::memory_order_relaxed)) {
+    return SendBatch(std::move(live));
+  }
+  // One call per read: the first one carries the slot; the others (only
+  // when batching is unsupported) are plain concurrent calls.
+  for (size_t i = 0; i < live.size(); ++i) {
+    v1::GetGrantRequest request;
+    request.set_tenant_id(live[i].tenant_id);
+    request.set_grant_id(live[i].grant_id);
+    const bool carries_slot = i == 0;
+    Call("GetGrant", std::move(request), live[i].deadline,
+         [this, carries_slot, done = std::move(live[i].done)](absl::StatusOr<v1::Grant> grant) {
+           if (carries_slot) ReadCallFinished();
+           done(std::move(grant));
+         });
+  }
+}
+
+void GrpcStoreClient::SendBatch(std::vector<PendingRead> reads) {
+  struct State {
+    grpc::ClientContext context;
+    v1::BatchGetGrantsRequest request;
+    v1::BatchGetGrantsResponse response;
+    std::vector<PendingRead> reads;
+    // reads[i] is answered by response.results(index[i]), which answers
+    // uses[index[i]] reads (the last one may take it).
+    std::vector<int> index;
+    std::vector<int> uses;
+    absl::Time started;
+  };
+  auto state = std::make_shared<State>();
+  absl::Time deadline = absl::InfinitePast();
+  absl::flat_hash_map<std::pair<std::string, std::string>, int> seen;
+  for (const PendingRead& read : reads) {
+    auto [it, inserted] = seen.try_emplace(std::make_pair(read.tenant_id, read.grant_id),
+                                           state->request.requests_size());
+    if (inserted) {
+      v1::GetGrantRequest* one = state->request.add_requests();
+      one->set_tenant_id(read.tenant_id);
+      one->set_grant_id(read.grant_id);
+      state->uses.push_back(0);
+    }
+    state->index.push_back(it->second);
+    ++state->uses[static_cast<size_t>(it->second)];
+    deadline = std::max(deadline, read.deadline);
+  }
+  state->reads = std::move(reads);
+  state->context.set_deadline(absl::ToChronoTime(deadline));
+  state->started = absl::Now();
+  stub_->async()->BatchGetGrants(
+      &state->context, &state->request, &state->response, [this, state](grpc::Status status) {
+        if (observer_) {
+          observer_("BatchGetGrants", status.error_code(), absl::Now() - state->started);
+        }
+        if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+          // An older store: read these (and all later reads) one by one.
+          batch_supported_.store(false, std::memory_order_relaxed);
+          return SendReads(std::move(state->reads));
+        }
+        ReadCallFinished();
+        const absl::Status failed = FromGrpc(status, address_);
+        const bool complete =
+            failed.ok() && state->response.results_size() == state->request.requests_size();
+        const absl::Time now = absl::Now();
+        for (size_t i = 0; i < state->reads.size(); ++i) {
+          PendingRead& read = state->reads[i];
+          if (!failed.ok()) {
+            read.done(failed);
+          } else if (!complete) {
+            read.done(
+                absl::InternalError("store: BatchGetGrants answered the wrong number of "
+                                    "results"));
+          } else if (now > read.deadline) {
+            read.done(absl::DeadlineExceededError("deadline passed while reading the grant"));
+          } else {
+            const int at = state->index[i];
+            v1::GetGrantResult& result = state->response.mutable_results()->at(at);
+            if (result.code() != 0) {
+              read.done(absl::Status(static_cast<absl::StatusCode>(result.code()),
+                                     absl::StrCat("store: ", result.message())));
+            } else if (--state->uses[static_cast<size_t>(at)] == 0) {
+              read.done(std::move(*result.mutable_grant()));
+            } else {
+              read.done(result.grant());
+            }
+          }
+        }
+      });
 }
 
 void GrpcStoreClient::PutGrant(const v1::Grant& grant, absl::Time deadline, GrantCallback done) {

@@ -86,6 +86,13 @@ grpc::Status StoreService::GetGrant(grpc::ServerContext*, const v1::GetGrantRequ
   return Finish("GetGrant", start, DoGetGrant(*request, response));
 }
 
+grpc::Status StoreService::BatchGetGrants(grpc::ServerContext*,
+                                          const v1::BatchGetGrantsRequest* request,
+                                          v1::BatchGetGrantsResponse* response) {
+  const absl::Time start = absl::Now();
+  return Finish("BatchGetGrants", start, DoBatchGetGrants(*request, response));
+}
+
 grpc::Status StoreService::SuspendGrant(grpc::ServerContext*,
                                         const v1::SuspendGrantRequest* request, Grant* response) {
   const absl::Time start = absl::Now();
@@ -135,6 +142,27 @@ absl::Status StoreService::DoGetGrant(const v1::GetGrantRequest& request, Grant*
   auto grant = (*backend)->GetGrant(request.tenant_id(), request.grant_id());
   if (!grant.ok()) return grant.status();
   *response = std::move(*grant);
+  return absl::OkStatus();
+}
+
+absl::Status StoreService::DoBatchGetGrants(const v1::BatchGetGrantsRequest& request,
+                                            v1::BatchGetGrantsResponse* response) {
+  if (absl::Status status = ValidateBatchGetGrants(request); !status.ok()) return status;
+  auto backend = Backend();
+  if (!backend.ok()) return backend.status();
+  for (const v1::GetGrantRequest& one : request.requests()) {
+    v1::GetGrantResult* result = response->add_results();
+    auto grant = (*backend)->GetGrant(one.tenant_id(), one.grant_id());
+    if (grant.ok()) {
+      *result->mutable_grant() = std::move(*grant);
+    } else if (grant.status().code() == absl::StatusCode::kNotFound) {
+      result->set_code(static_cast<int>(grant.status().code()));
+      result->set_message(std::string(grant.status().message()));
+    } else {
+      // The database failing is the call's failure, as for GetGrant.
+      return grant.status();
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -55,6 +55,9 @@ class StoreService final : public apptrust::v1::FingerprintStore::Service {
                         apptrust::v1::Grant* response) override;
   grpc::Status GetGrant(grpc::ServerContext* context, const apptrust::v1::GetGrantRequest* request,
                         apptrust::v1::Grant* response) override;
+  grpc::Status BatchGetGrants(grpc::ServerContext* context,
+                              const apptrust::v1::BatchGetGrantsRequest* request,
+                              apptrust::v1::BatchGetGrantsResponse* response) override;
   grpc::Status SuspendGrant(grpc::ServerContext* context,
                             const apptrust::v1::SuspendGrantRequest* request,
                             apptrust::v1::Grant* response) override;
@@ -76,6 +79,8 @@ class StoreService final : public apptrust::v1::FingerprintStore::Service {
 
   absl::Status DoPutGrant(const apptrust::v1::PutGrantRequest& request,
                           apptrust::v1::Grant* response);
+  absl::Status DoBatchGetGrants(const apptrust::v1::BatchGetGrantsRequest& request,
+                                apptrust::v1::BatchGetGrantsResponse* response);
   absl::Status DoGetGrant(const apptrust::v1::GetGrantRequest& request,
                           apptrust::v1::Grant* response);
   absl::Status DoSuspendGrant(const apptrust::v1::SuspendGrantRequest& request,

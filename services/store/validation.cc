@@ -58,6 +58,20 @@ absl::Status ValidateGetGrant(const apptrust::v1::GetGrantRequest& request) {
   return ValidateTenantAndGrant(request.tenant_id(), request.grant_id());
 }
 
+absl::Status ValidateBatchGetGrants(const apptrust::v1::BatchGetGrantsRequest& request) {
+  if (request.requests().empty()) return Invalid("requests", "must not be empty");
+  if (request.requests_size() > kMaxBatchGetGrants) {
+    return Invalid("requests", absl::StrCat("at most ", kMaxBatchGetGrants, " per call, got ",
+                                            request.requests_size()));
+  }
+  for (int i = 0; i < request.requests_size(); ++i) {
+    if (absl::Status status = ValidateGetGrant(request.requests(i)); !status.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("requests[", i, "].", status.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateSuspendGrant(const apptrust::v1::SuspendGrantRequest& request) {
   if (absl::Status status = ValidateTenantAndGrant(request.tenant_id(), request.grant_id());
       !status.ok()) {

@@ -24,6 +24,9 @@ absl::Status ValidateId(absl::string_view field, absl::string_view value);
 
 absl::Status ValidatePutGrant(const apptrust::v1::PutGrantRequest& request);
 absl::Status ValidateGetGrant(const apptrust::v1::GetGrantRequest& request);
+// 1..kMaxBatchGetGrants requests, each valid; errors name requests[i].
+inline constexpr int kMaxBatchGetGrants = 1000;
+absl::Status ValidateBatchGetGrants(const apptrust::v1::BatchGetGrantsRequest& request);
 // expected_version must be at least 1 (versions start at 1). The suspension's
 // suspension_id may be empty (the store assigns one); its tenant_id and
 // grant_id, when set, must equal the request's.

@@ -105,6 +105,70 @@ TEST_F(StoreRpcTest, GetGrantOfAnUnknownGrantIsNotFound) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << Describe(status);
 }
 
+grpc::Status BatchGet(StoreStub& stub, const v1::BatchGetGrantsRequest& request,
+                      v1::BatchGetGrantsResponse* response) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  return stub.BatchGetGrants(&context, request, response);
+}
+
+void AddRead(v1::BatchGetGrantsRequest& request, const std::string& tenant_id,
+             const std::string& grant_id) {
+  v1::GetGrantRequest* read = request.add_requests();
+  read->set_tenant_id(tenant_id);
+  read->set_grant_id(grant_id);
+}
+
+TEST_F(StoreRpcTest, BatchGetGrantsAnswersEachReadInOrderWithinItsTenant) {
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "b1", "client-b1"), nullptr).ok());
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "b2", "client-b2"), nullptr).ok());
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "b2", "client-b2"), nullptr).ok());  // version 2
+  const std::string other = tenant_ + "-other";
+  ASSERT_TRUE(Put(*stub_, MakeGrant(other, "b3", "client-other"), nullptr).ok());
+
+  v1::BatchGetGrantsRequest request;
+  AddRead(request, tenant_, "b2");
+  AddRead(request, tenant_, "missing");
+  AddRead(request, tenant_, "b1");
+  AddRead(request, tenant_, "b3");  // another tenant's grant
+  AddRead(request, other, "b3");
+  v1::BatchGetGrantsResponse response;
+  const grpc::Status status = BatchGet(*stub_, request, &response);
+  ASSERT_TRUE(status.ok()) << Describe(status);
+  ASSERT_EQ(response.results_size(), 5);
+  EXPECT_EQ(response.results(0).code(), 0);
+  EXPECT_EQ(response.results(0).grant().client_id(), "client-b2");
+  EXPECT_EQ(response.results(0).grant().version(), 2);
+  EXPECT_EQ(response.results(1).code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(response.results(1).message(), HasSubstr("missing"));
+  EXPECT_FALSE(response.results(1).has_grant());
+  EXPECT_EQ(response.results(2).grant().client_id(), "client-b1");
+  EXPECT_EQ(response.results(3).code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_FALSE(response.results(3).has_grant());
+  EXPECT_EQ(response.results(4).grant().client_id(), "client-other");
+}
+
+TEST_F(StoreRpcTest, BatchGetGrantsRejectsAnEmptyOversizedOrMalformedBatch) {
+  v1::BatchGetGrantsResponse response;
+  grpc::Status status = BatchGet(*stub_, v1::BatchGetGrantsRequest(), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("requests"));
+
+  v1::BatchGetGrantsRequest too_many;
+  for (int i = 0; i < 1001; ++i) AddRead(too_many, tenant_, absl::StrCat("g", i));
+  status = BatchGet(*stub_, too_many, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("1000"));
+
+  v1::BatchGetGrantsRequest malformed;
+  AddRead(malformed, tenant_, "fine");
+  AddRead(malformed, tenant_, "fine");
+  AddRead(malformed, "", "no-tenant");
+  status = BatchGet(*stub_, malformed, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("requests[2].tenant_id"));
+}
+
 TEST_F(StoreRpcTest, SuspendGrantSuspendsAndReapprovalClearsIt) {
   Grant grant;
   ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "g", "client-9"), &grant).ok());
