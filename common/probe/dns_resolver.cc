@@ -117,6 +117,10 @@ v1::ProbeOutcome OutcomeForAresStatus(int status) {
   }
 }
 
+namespace {
+constexpr int kReceiveBufferBytes = 4 << 20;
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<DnsResolver>> DnsResolver::Create(EventLoop* loop,
                                                                  const Options& options) {
   static std::once_flag init_once;
@@ -139,8 +143,13 @@ absl::StatusOr<std::unique_ptr<DnsResolver>> DnsResolver::Create(EventLoop* loop
   opts.sock_state_cb = &DnsResolver::SocketStateCallback;
   opts.sock_state_cb_data = resolver.get();
   opts.lookups = const_cast<char*>("b");
+  // Hundreds of answers can arrive at once on the one UDP socket; with the
+  // default receive buffer (~208 KiB, each datagram costing far more than its
+  // size) the kernel drops some and those lookups wait for a retry. The
+  // kernel caps this at net.core.rmem_max.
+  opts.socket_receive_buffer_size = kReceiveBufferBytes;
   int mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ |
-             ARES_OPT_SOCK_STATE_CB | ARES_OPT_LOOKUPS;
+             ARES_OPT_SOCK_STATE_CB | ARES_OPT_LOOKUPS | ARES_OPT_SOCK_RCVBUF;
   int rc = ares_init_options(&resolver->channel_, &opts, mask);
   if (rc != ARES_SUCCESS) {
     return absl::InternalError(absl::StrCat("ares_init_options: ", ares_strerror(rc)));
@@ -170,7 +179,18 @@ DnsResolver::~DnsResolver() {
 }
 
 void DnsResolver::Query(const std::string& name, Type type, Callback callback) {
-  auto* query = new PendingQuery{type, std::move(callback), name};
+  auto key = std::make_pair(name, type);
+  auto [it, first] = waiting_.try_emplace(key);
+  it->second.push_back(std::move(callback));
+  if (!first) return;
+  auto answer_all = [this, key = std::move(key)](DnsAnswer answer) {
+    auto node = waiting_.extract(key);
+    if (node.empty()) return;
+    std::vector<Callback>& callbacks = node.mapped();
+    for (size_t i = 0; i + 1 < callbacks.size(); ++i) callbacks[i](answer);
+    callbacks.back()(std::move(answer));
+  };
+  auto* query = new PendingQuery{type, std::move(answer_all), name};
   int rr_type = type == Type::kA ? ns_t_a : type == Type::kAaaa ? ns_t_aaaa : ns_t_txt;
   ares_query(channel_, name.c_str(), ns_c_in, rr_type, &OnQueryDone, query);
   ArmTimer();

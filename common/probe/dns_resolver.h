@@ -20,8 +20,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "apptrust/v1/types.pb.h"
@@ -64,6 +66,8 @@ class DnsResolver {
   ~DnsResolver();
 
   // Loop thread only. `callback` is called exactly once, on the loop thread.
+  // A query for a name and type already in flight joins it: the resolver
+  // sees one question, however many probes ask it at once.
   void Query(const std::string& name, Type type, Callback callback);
 
  private:
@@ -73,6 +77,8 @@ class DnsResolver {
   void OnTimer();
 
   EventLoop* loop_;
+  // Callbacks waiting on each question in flight (loop thread only).
+  absl::flat_hash_map<std::pair<std::string, Type>, std::vector<Callback>> waiting_;
   ares_channel channel_ = nullptr;
   EventLoop::TimerId timer_ = 0;
   bool timer_armed_ = false;

@@ -210,4 +210,10 @@ SilentDnsServer::~SilentDnsServer() {
 
 std::string SilentDnsServer::server() const { return absl::StrCat("127.0.0.1:", port_); }
 
+int SilentDnsServer::ReceivedQueries() {
+  char buffer[4096];
+  while (recv(udp_fd_, buffer, sizeof(buffer), MSG_DONTWAIT) >= 0) ++received_;
+  return received_;
+}
+
 }  // namespace apptrust::testing

@@ -70,9 +70,12 @@ class SilentDnsServer {
   static absl::StatusOr<std::unique_ptr<SilentDnsServer>> Start();
   ~SilentDnsServer();
   std::string server() const;  // "127.0.0.1:PORT"
+  // UDP queries received so far (reads and discards what has arrived).
+  int ReceivedQueries();
 
  private:
   SilentDnsServer() = default;
+  int received_ = 0;
   int udp_fd_ = -1;
   int tcp_fd_ = -1;
   uint16_t port_ = 0;
