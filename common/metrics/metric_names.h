@@ -27,6 +27,8 @@ inline constexpr char kSuspensionsTotal[] = "apptrust_suspensions_total";
 inline constexpr char kStoreRpcsTotal[] = "apptrust_store_rpcs_total";
 inline constexpr char kStoreRpcDurationSeconds[] = "apptrust_store_rpc_duration_seconds";
 inline constexpr char kGrants[] = "apptrust_grants";
+inline constexpr char kStoreCommitsTotal[] = "apptrust_store_commits_total";
+inline constexpr char kStoreCommittedWritesTotal[] = "apptrust_store_committed_writes_total";
 // Both services (common/metrics/metrics_server.cc).
 inline constexpr char kBuildInfo[] = "apptrust_build_info";
 
@@ -74,6 +76,11 @@ inline constexpr MetricSpec kAllMetrics[] = {
      "Time the store took to answer a FingerprintStore RPC."},
     {kGrants, MetricType::kGauge, "store", "state",
      "Grants in the database by state: active, suspended."},
+    {kStoreCommitsTotal, MetricType::kCounter, "store", "",
+     "Database transactions committed (one fsync each). Concurrent writes share one (group "
+     "commit): committed_writes / commits is the writes per fsync."},
+    {kStoreCommittedWritesTotal, MetricType::kCounter, "store", "",
+     "Writes (PutGrant, SuspendGrant, DeleteGrant) committed to the database."},
     {kBuildInfo, MetricType::kGauge, "both", "service,version",
      "Build information; the value is always 1."},
 };

@@ -58,7 +58,11 @@ int main(int argc, char** argv) {
   // and migrated, so that no load balancer routes to a store without one.
   (*grpc_server)->SetServing(false);
 
-  auto backend = store::SqliteBackend::Open(db);
+  store::SqliteOptions sqlite_options;
+  sqlite_options.on_commit = [&store_metrics](int64_t writes) {
+    store_metrics.RecordCommit(writes);
+  };
+  auto backend = store::SqliteBackend::Open(db, std::move(sqlite_options));
   absl::Status attached =
       backend.ok() ? store_service.AttachBackend(backend->get()) : backend.status();
   if (!attached.ok()) {

@@ -257,6 +257,9 @@ absl::Status SqliteBackend::RunWrite(absl::FunctionRef<absl::Status(SqliteConnec
   }
   write_stats_.committed_writes += outcome.committed_writes;
   if (outcome.committed_writes > 0) ++write_stats_.commits;
+  if (outcome.committed_writes > 0 && options_.on_commit) {
+    options_.on_commit(static_cast<int64_t>(outcome.committed_writes));
+  }
   // Unlocking wakes the answered callers and the next front, the next leader.
   return job.status;
 }

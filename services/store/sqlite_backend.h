@@ -31,6 +31,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,6 +51,9 @@ struct SqliteOptions {
   absl::Duration busy_timeout = absl::Seconds(10);
   // Reader connections kept open between calls (more are opened on demand).
   int max_idle_readers = 8;
+  // Called after each COMMIT with the number of writes it held (group
+  // commit), on the committing thread; must be cheap (metrics).
+  std::function<void(int64_t writes)> on_commit;
 };
 
 // What the writer has done since Open (see write_stats()).

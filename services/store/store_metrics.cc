@@ -28,7 +28,22 @@ StoreMetrics::StoreMetrics(prometheus::Registry& registry)
                   .Help(HelpOf(names::kGrants))
                   .Register(registry)),
       active_(grants_.Add({{"state", "active"}})),
-      suspended_(grants_.Add({{"state", "suspended"}})) {}
+      suspended_(grants_.Add({{"state", "suspended"}})),
+      commits_(prometheus::BuildCounter()
+                   .Name(names::kStoreCommitsTotal)
+                   .Help(HelpOf(names::kStoreCommitsTotal))
+                   .Register(registry)
+                   .Add({})),
+      committed_writes_(prometheus::BuildCounter()
+                            .Name(names::kStoreCommittedWritesTotal)
+                            .Help(HelpOf(names::kStoreCommittedWritesTotal))
+                            .Register(registry)
+                            .Add({})) {}
+
+void StoreMetrics::RecordCommit(int64_t writes) {
+  commits_.Increment();
+  committed_writes_.Increment(static_cast<double>(writes));
+}
 
 void StoreMetrics::RecordRpc(absl::string_view method, grpc::StatusCode code,
                              absl::Duration elapsed) {

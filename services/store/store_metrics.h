@@ -5,6 +5,8 @@
 //   apptrust_store_rpcs_total{method,code}         counter, one per finished RPC
 //   apptrust_store_rpc_duration_seconds{method}    histogram, 100 µs .. 10 s
 //   apptrust_grants{state="active"|"suspended"}    gauge, grants in the database
+//   apptrust_store_commits_total                  counter, database commits
+//   apptrust_store_committed_writes_total         counter, writes they held
 //
 // `method` is the RPC name ("PutGrant"), `code` the gRPC code name ("OK",
 // "NOT_FOUND"). The grant gauges are set from a count at start-up and then
@@ -13,6 +15,7 @@
 #ifndef APPTRUST_SERVICES_STORE_STORE_METRICS_H_
 #define APPTRUST_SERVICES_STORE_STORE_METRICS_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -40,6 +43,8 @@ class StoreMetrics {
   // A grant moved from `from` to `to`; GRANT_STATE_UNSPECIFIED stands for
   // "did not exist" (creation, deletion).
   void GrantMoved(apptrust::v1::GrantState from, apptrust::v1::GrantState to);
+  // One database commit that held `writes` writes (SqliteOptions::on_commit).
+  void RecordCommit(int64_t writes);
 
  private:
   prometheus::Gauge* GaugeFor(apptrust::v1::GrantState state);
@@ -49,6 +54,8 @@ class StoreMetrics {
   prometheus::Family<prometheus::Gauge>& grants_;
   prometheus::Gauge& active_;
   prometheus::Gauge& suspended_;
+  prometheus::Counter& commits_;
+  prometheus::Counter& committed_writes_;
 };
 
 }  // namespace apptrust::store

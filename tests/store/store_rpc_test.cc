@@ -463,6 +463,10 @@ TEST_F(StoreRpcTest, MetricsCountRpcsByMethodAndCodeWithLatencyBuckets) {
       R"(apptrust_store_rpcs_total{code="NOT_FOUND",method="GetGrant"})";
   const double puts_before = SeriesValue(*before_text, ok_put).value_or(0);
   const double misses_before = SeriesValue(*before_text, not_found_get).value_or(0);
+  const double commits_before =
+      SeriesValue(*before_text, "apptrust_store_commits_total").value_or(-1);
+  const double writes_before =
+      SeriesValue(*before_text, "apptrust_store_committed_writes_total").value_or(-1);
 
   ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "m1"), nullptr).ok());
   ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "m2"), nullptr).ok());
@@ -472,6 +476,10 @@ TEST_F(StoreRpcTest, MetricsCountRpcsByMethodAndCodeWithLatencyBuckets) {
   ASSERT_TRUE(text.ok()) << text.status();
   EXPECT_EQ(SeriesValue(*text, ok_put).value_or(-1), puts_before + 2);
   EXPECT_EQ(SeriesValue(*text, not_found_get).value_or(-1), misses_before + 1);
+  // Two sequential puts: two writes, each its own commit (nothing to share).
+  EXPECT_EQ(SeriesValue(*text, "apptrust_store_committed_writes_total").value_or(-1),
+            writes_before + 2);
+  EXPECT_EQ(SeriesValue(*text, "apptrust_store_commits_total").value_or(-1), commits_before + 2);
   EXPECT_TRUE(
       SeriesValue(*text,
                   R"(apptrust_store_rpc_duration_seconds_bucket{method="PutGrant",le="0.0001"})")
