@@ -122,6 +122,13 @@ grpc::Status List(StoreStub& stub, const apptrust::v1::ListGrantsRequest& reques
   return stub.ListGrants(&context, request, out);
 }
 
+grpc::Status BatchGet(StoreStub& stub, const apptrust::v1::BatchGetGrantsRequest& request,
+                      apptrust::v1::BatchGetGrantsResponse* out) {
+  grpc::ClientContext context;
+  SetDeadline(context);
+  return stub.BatchGetGrants(&context, request, out);
+}
+
 std::string Describe(const grpc::Status& status) {
   return absl::StrCat(status.error_code(), ": ", status.error_message());
 }

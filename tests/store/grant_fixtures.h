@@ -37,6 +37,8 @@ grpc::Status GetSuspension(StoreStub& stub, const std::string& suspension_id,
 grpc::Status Delete(StoreStub& stub, const std::string& tenant_id, const std::string& grant_id);
 grpc::Status List(StoreStub& stub, const apptrust::v1::ListGrantsRequest& request,
                   apptrust::v1::ListGrantsResponse* out);
+grpc::Status BatchGet(StoreStub& stub, const apptrust::v1::BatchGetGrantsRequest& request,
+                      apptrust::v1::BatchGetGrantsResponse* out);
 
 // "code: message", for assertion messages.
 std::string Describe(const grpc::Status& status);

@@ -105,13 +105,6 @@ TEST_F(StoreRpcTest, GetGrantOfAnUnknownGrantIsNotFound) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << Describe(status);
 }
 
-grpc::Status BatchGet(StoreStub& stub, const v1::BatchGetGrantsRequest& request,
-                      v1::BatchGetGrantsResponse* response) {
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-  return stub.BatchGetGrants(&context, request, response);
-}
-
 void AddRead(v1::BatchGetGrantsRequest& request, const std::string& tenant_id,
              const std::string& grant_id) {
   v1::GetGrantRequest* read = request.add_requests();
