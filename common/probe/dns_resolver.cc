@@ -15,6 +15,9 @@
 namespace apptrust::probe {
 namespace {
 
+// The UDP receive buffer c-ares asks for (see Create).
+constexpr int kReceiveBufferBytes = 4 << 20;
+
 struct PendingQuery {
   DnsResolver::Type type;
   DnsResolver::Callback callback;
@@ -116,10 +119,6 @@ v1::ProbeOutcome OutcomeForAresStatus(int status) {
       return v1::PROBE_OUTCOME_ERROR;
   }
 }
-
-namespace {
-constexpr int kReceiveBufferBytes = 4 << 20;
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<DnsResolver>> DnsResolver::Create(EventLoop* loop,
                                                                  const Options& options) {

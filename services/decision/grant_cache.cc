@@ -41,8 +41,9 @@ void CachingStoreClient::GetGrant(const std::string& tenant_id, const std::strin
 }
 
 void CachingStoreClient::PutGrant(const v1::Grant& grant, absl::Time deadline, GrantCallback done) {
-  if (options_.ttl <= absl::ZeroDuration())
+  if (options_.ttl <= absl::ZeroDuration()) {
     return store_.PutGrant(grant, deadline, std::move(done));
+  }
   const absl::Time started = Now();
   store_.PutGrant(grant, deadline,
                   [this, started, done = std::move(done)](absl::StatusOr<v1::Grant> stored) {
