@@ -7,70 +7,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "services/decision/testing/fake_store_client.h"
 
 namespace apptrust::decision {
 namespace {
 
 using v1::Grant;
 
-// A store in memory that answers at once, or holds GetGrant answers back
-// until Release() when `hold_reads` is set.
-class FakeStore : public StoreClient {
- public:
-  void GetGrant(const std::string& tenant_id, const std::string& grant_id, absl::Time,
-                GrantCallback done) override {
-    ++reads;
-    absl::StatusOr<Grant> answer = Lookup(tenant_id, grant_id);
-    if (hold_reads) {
-      held.emplace_back(std::move(done), std::move(answer));
-      return;
-    }
-    done(std::move(answer));
-  }
-  void PutGrant(const Grant& grant, absl::Time, GrantCallback done) override {
-    Grant stored = grant;
-    auto it = grants.find(grant.grant_id());
-    stored.set_version(it == grants.end() ? 1 : it->second.version() + 1);
-    stored.set_state(v1::GRANT_STATE_ACTIVE);
-    grants[grant.grant_id()] = stored;
-    done(stored);
-  }
-  void SuspendGrant(const std::string& tenant_id, const std::string& grant_id,
-                    int64_t expected_version, const v1::Suspension& suspension, absl::Time,
-                    GrantCallback done) override {
-    absl::StatusOr<Grant> current = Lookup(tenant_id, grant_id);
-    if (!current.ok()) return done(current.status());
-    if (current->state() == v1::GRANT_STATE_SUSPENDED) return done(*current);
-    if (current->version() != expected_version) {
-      return done(absl::FailedPreconditionError("version conflict"));
-    }
-    Grant& stored = grants[grant_id];
-    stored.set_state(v1::GRANT_STATE_SUSPENDED);
-    stored.set_version(expected_version + 1);
-    *stored.mutable_suspension() = suspension;
-    done(stored);
-  }
-
-  void Release() {
-    auto pending = std::move(held);
-    held.clear();
-    for (auto& [done, answer] : pending) done(std::move(answer));
-  }
-
-  std::map<std::string, Grant> grants;
-  int reads = 0;
-  bool hold_reads = false;
-  std::vector<std::pair<GrantCallback, absl::StatusOr<Grant>>> held;
-
- private:
-  absl::StatusOr<Grant> Lookup(const std::string& tenant_id, const std::string& grant_id) {
-    auto it = grants.find(grant_id);
-    if (it == grants.end() || it->second.tenant_id() != tenant_id) {
-      return absl::NotFoundError(absl::StrCat("grant ", grant_id, " not found"));
-    }
-    return it->second;
-  }
-};
+using FakeStore = testing::FakeStoreClient;
 
 Grant NewGrant(const std::string& id) {
   Grant grant;
@@ -124,7 +68,7 @@ TEST_F(GrantCacheTest, ZeroTtlReadsTheStoreEveryTime) {
   Seed("g");
   CachingStoreClient cache = MakeCache(absl::ZeroDuration());
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(Read(cache, "g").ok());
-  EXPECT_EQ(store_.reads, 3);
+  EXPECT_EQ(store_.reads(), 3);
   EXPECT_EQ(hits_ + misses_, 0) << "lookups are counted only with the cache on";
 }
 
@@ -136,10 +80,10 @@ TEST_F(GrantCacheTest, ActiveGrantIsReusedWithinTheTtlOnly) {
   auto again = Read(cache, "g");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->version(), 1);
-  EXPECT_EQ(store_.reads, 1);
+  EXPECT_EQ(store_.reads(), 1);
   now_ += absl::Milliseconds(1);
   ASSERT_TRUE(Read(cache, "g").ok());
-  EXPECT_EQ(store_.reads, 2);
+  EXPECT_EQ(store_.reads(), 2);
   EXPECT_EQ(hits_, 1);
   EXPECT_EQ(misses_, 2);
 }
@@ -153,7 +97,7 @@ TEST_F(GrantCacheTest, SuspendedGrantIsAlwaysReadAgain) {
     ASSERT_TRUE(grant.ok());
     EXPECT_EQ(grant->state(), v1::GRANT_STATE_SUSPENDED);
   }
-  EXPECT_EQ(store_.reads, 2);
+  EXPECT_EQ(store_.reads(), 2);
 
   // Re-approved elsewhere: seen by the very next read.
   Seed("g");
@@ -170,17 +114,17 @@ TEST_F(GrantCacheTest, OwnSuspensionIsSeenAtOnce) {
   auto grant = Read(cache, "g");
   ASSERT_TRUE(grant.ok());
   EXPECT_EQ(grant->state(), v1::GRANT_STATE_SUSPENDED);
-  EXPECT_EQ(store_.reads, 2);
+  EXPECT_EQ(store_.reads(), 2);
 }
 
 TEST_F(GrantCacheTest, ReadStartedBeforeOwnSuspensionDoesNotBringBackTheActiveGrant) {
   Seed("g");
   CachingStoreClient cache = MakeCache(absl::Hours(1));
-  store_.hold_reads = true;
+  store_.HoldReads(true);
   std::optional<absl::StatusOr<Grant>> late;
   cache.GetGrant("t", "g", absl::InfiniteFuture(),
                  [&late](absl::StatusOr<Grant> grant) { late = std::move(grant); });
-  store_.hold_reads = false;
+  store_.HoldReads(false);
   ASSERT_TRUE(Suspend(cache, "g", 1).ok());
   store_.Release();  // the ACTIVE version-1 answer arrives after the suspension
   ASSERT_TRUE(late.has_value() && late->ok());
@@ -200,7 +144,7 @@ TEST_F(GrantCacheTest, VersionConflictForgetsTheGrant) {
   auto grant = Read(cache, "g");
   ASSERT_TRUE(grant.ok());
   EXPECT_EQ(grant->version(), 2);
-  EXPECT_EQ(store_.reads, 2);
+  EXPECT_EQ(store_.reads(), 2);
 }
 
 TEST_F(GrantCacheTest, OwnReApprovalIsRemembered) {
@@ -214,7 +158,7 @@ TEST_F(GrantCacheTest, OwnReApprovalIsRemembered) {
   auto grant = Read(cache, "g");
   ASSERT_TRUE(grant.ok());
   EXPECT_EQ(grant->version(), 2);
-  EXPECT_EQ(store_.reads, 1);
+  EXPECT_EQ(store_.reads(), 1);
 }
 
 TEST_F(GrantCacheTest, NotFoundAndClearForget) {
@@ -224,11 +168,11 @@ TEST_F(GrantCacheTest, NotFoundAndClearForget) {
   cache.Clear();
   EXPECT_EQ(cache.size(), 0u);
   ASSERT_TRUE(Read(cache, "g").ok());
-  EXPECT_EQ(store_.reads, 2);
+  EXPECT_EQ(store_.reads(), 2);
 
   EXPECT_EQ(Read(cache, "absent").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(Read(cache, "absent").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_.reads, 4) << "a missing grant is never answered from memory";
+  EXPECT_EQ(store_.reads(), 4) << "a missing grant is never answered from memory";
 }
 
 TEST_F(GrantCacheTest, StaysWithinMaxEntries) {
@@ -239,9 +183,9 @@ TEST_F(GrantCacheTest, StaysWithinMaxEntries) {
     EXPECT_LE(cache.size(), 16u);
   }
   // The most recent read is still answered from memory.
-  const int reads = store_.reads;
+  const int reads = store_.reads();
   ASSERT_TRUE(Read(cache, "g99").ok());
-  EXPECT_EQ(store_.reads, reads);
+  EXPECT_EQ(store_.reads(), reads);
 }
 
 }  // namespace
