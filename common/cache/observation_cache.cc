@@ -21,6 +21,26 @@ bool Failed(const probe::EndpointObservation& o) {
 }
 bool Failed(const probe::TxtObservation& o) { return policy::IsProbeFailure(o.outcome); }
 
+size_t StringBytes(const std::string& s) { return sizeof(s) + s.capacity(); }
+size_t StringBytes(const std::vector<std::string>& v) {
+  size_t bytes = sizeof(v);
+  for (const std::string& s : v) bytes += StringBytes(s);
+  return bytes;
+}
+
+// What a kept result costs: its heap as well as its struct, so a result an
+// app inflated (thousands of certificate names, long TXT values) is charged
+// what it really holds.
+size_t ResultBytes(const probe::EndpointObservation& o) {
+  return sizeof(o) - sizeof(o.addresses) - sizeof(o.refused_addresses) - sizeof(o.address_error) -
+         sizeof(o.tls) + StringBytes(o.addresses) + StringBytes(o.refused_addresses) +
+         StringBytes(o.address_error) + o.tls.SpaceUsedLong();
+}
+size_t ResultBytes(const probe::TxtObservation& o) {
+  return sizeof(o) - sizeof(o.entries) - sizeof(o.error) + StringBytes(o.entries) +
+         StringBytes(o.error);
+}
+
 // What one waiter receives for one part. Results are immutable once stored,
 // so the entry's latest result, its last good result and every waiter share
 // one copy (a cache hit copies nothing; 100,000 cached hosts hold one
@@ -100,6 +120,7 @@ class PartCache {
     p.evictions = evictions_.load();
     absl::MutexLock lock(&mu_);
     p.entries = entries_.size();
+    p.bytes = bytes_;
     for (const auto& [key, entry] : entries_) {
       p.in_flight += entry.flight != nullptr ? 1 : 0;
     }
@@ -121,7 +142,13 @@ class PartCache {
     absl::Time last_good_at = absl::InfinitePast();
     std::shared_ptr<Flight> flight;
     std::list<std::string>::iterator lru;  // position in lru_ (front = most recent)
+    size_t bytes = 0;                      // accounted in bytes_
   };
+
+  // The key is held twice (map and LRU list), plus their nodes.
+  static size_t KeyBytes(const std::string& key) {
+    return sizeof(Entry) + 2 * StringBytes(key) + 4 * sizeof(void*);
+  }
 
   absl::Time Now() const { return options_.clock ? options_.clock() : absl::Now(); }
 
@@ -139,20 +166,53 @@ class PartCache {
     // flight (their waiters must get an answer). If every key is in flight
     // the bound is exceeded until some complete.
     const size_t bound = std::max<size_t>(1, options_.max_entries);
-    for (auto victim = lru_.end(); entries_.size() >= bound && victim != lru_.begin();) {
+    EvictLocked([&] { return entries_.size() >= bound; }, nullptr, events);
+    lru_.push_front(key);
+    Entry& entry = entries_[key];
+    entry.lru = lru_.begin();
+    entry.bytes = KeyBytes(key);
+    bytes_ += entry.bytes;
+    return entry;
+  }
+
+  // Evicts least recently used keys without a probe in flight (their
+  // waiters must get an answer), other than `keep`, while `over()`. If every
+  // such key is in flight the bound is exceeded until some complete.
+  template <typename Over>
+  void EvictLocked(const Over& over, const Entry* keep, std::vector<CacheEventKind>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (auto victim = lru_.end(); over() && victim != lru_.begin();) {
       --victim;
       auto e = entries_.find(*victim);
-      if (e->second.flight != nullptr) {
+      if (e->second.flight != nullptr || &e->second == keep) {
         continue;
       }
+      bytes_ -= e->second.bytes;
       entries_.erase(e);
       victim = lru_.erase(victim);
       events.push_back(CacheEventKind::kEviction);
     }
-    lru_.push_front(key);
-    Entry& entry = entries_[key];
-    entry.lru = lru_.begin();
-    return entry;
+  }
+
+  // Re-accounts `entry` after its results changed, then makes room.
+  void AccountLocked(const std::string& key, Entry& entry, std::vector<CacheEventKind>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    size_t bytes = KeyBytes(key);
+    if (entry.last != nullptr) bytes += ResultBytes(*entry.last);
+    if (entry.last_good != nullptr && entry.last_good != entry.last) {
+      bytes += ResultBytes(*entry.last_good);
+    }
+    if (bytes > options_.max_bytes) {
+      // Too big to keep at all: answered to its waiters, not remembered.
+      entry.last = nullptr;
+      entry.last_good = nullptr;
+      entry.expires_at = absl::InfinitePast();
+      entry.last_good_at = absl::InfinitePast();
+      bytes = KeyBytes(key);
+    }
+    bytes_ = bytes_ - entry.bytes + bytes;
+    entry.bytes = bytes;
+    EvictLocked([&] { return bytes_ > options_.max_bytes; }, &entry, events);
   }
 
   // `result` for a waiter that accepts results `max_staleness` old, with the
@@ -185,16 +245,16 @@ class PartCache {
         entry.last_good = result;
         entry.last_good_at = now;
       }
-      entry.last = std::move(result);
+      entry.last = result;
       for (Waiter& w : flight->waiters) {
-        Served<Obs> served =
-            ServeLocked(entry, entry.last, now, w.max_staleness, /*from_cache=*/false);
+        Served<Obs> served = ServeLocked(entry, result, now, w.max_staleness, /*from_cache=*/false);
         if (served.stale) {
           events.push_back(CacheEventKind::kStale);
         }
         answers.emplace_back(std::move(w.done), std::move(served));
       }
       flight->waiters.clear();
+      AccountLocked(key, entry, events);
     }
     Emit(events);
     for (auto& [done, served] : answers) {
@@ -232,6 +292,7 @@ class PartCache {
   mutable absl::Mutex mu_;
   std::unordered_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
   std::list<std::string> lru_ ABSL_GUARDED_BY(mu_);
+  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<uint64_t> hits_{0}, misses_{0}, coalesced_{0}, stale_{0}, evictions_{0};
 };
 
@@ -303,8 +364,7 @@ ObservationCache::ObservationCache(probe::Prober& prober, ObservationCacheOption
 ObservationCache::~ObservationCache() = default;
 
 void ObservationCache::Observe(const probe::Target& target, const std::string& client_id,
-                               const std::string& txt_key, absl::Time deadline,
-                               absl::Duration max_staleness,
+                               const std::string& txt_key, absl::Duration max_staleness,
                                std::function<void(Observation)> done) {
   auto join = std::make_shared<Join>();
   join->target = target;
@@ -313,11 +373,15 @@ void ObservationCache::Observe(const probe::Target& target, const std::string& c
   join->done = std::move(done);
   std::shared_ptr<State> state = state_;
   probe::Prober* prober = &state->prober;
+  // The probe's own bound, from when it starts, on the cache's clock (real
+  // time unless a test gives the cache and its fake prober one clock).
+  const absl::Time probe_deadline =
+      (state->options.clock ? state->options.clock() : absl::Now()) + state->options.probe_timeout;
 
   state->endpoints.Get(
       EndpointKey(target), max_staleness,
-      [prober, target, deadline](std::function<void(probe::EndpointObservation)> cb) {
-        prober->ObserveEndpoint(target, deadline, std::move(cb));
+      [prober, target, probe_deadline](std::function<void(probe::EndpointObservation)> cb) {
+        prober->ObserveEndpoint(target, probe_deadline, std::move(cb));
       },
       [join](Served<probe::EndpointObservation> s) {
         Join::Set(join, &Join::endpoint, std::move(s));
@@ -335,17 +399,16 @@ void ObservationCache::Observe(const probe::Target& target, const std::string& c
   state->txts.Get(
       TxtKey(target.domain, txt_key), max_staleness,
       [prober, domain = target.domain, txt_key,
-       deadline](std::function<void(probe::TxtObservation)> cb) {
-        prober->ObserveTxt(domain, txt_key, deadline, std::move(cb));
+       probe_deadline](std::function<void(probe::TxtObservation)> cb) {
+        prober->ObserveTxt(domain, txt_key, probe_deadline, std::move(cb));
       },
       [join](Served<probe::TxtObservation> s) { Join::Set(join, &Join::txt, std::move(s)); },
       state);
 }
 
 void ObservationCache::Observe(const probe::Target& target, const std::string& client_id,
-                               const std::string& txt_key, absl::Time deadline,
-                               std::function<void(Observation)> done) {
-  Observe(target, client_id, txt_key, deadline, state_->options.max_staleness, std::move(done));
+                               const std::string& txt_key, std::function<void(Observation)> done) {
+  Observe(target, client_id, txt_key, state_->options.max_staleness, std::move(done));
 }
 
 ObservationCacheStats ObservationCache::stats() const {

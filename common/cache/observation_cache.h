@@ -13,15 +13,21 @@
 //   result for that key is not older than the caller's `max_staleness`, the
 //   caller gets the last good result marked stale. The last good result is
 //   kept whatever the ttl, so this works with ttl = 0.
-// - At most `max_entries` keys of each kind are kept; the least recently
-//   used key without a probe in flight is evicted first.
+// - At most `max_entries` keys and `max_bytes` of results of each kind are
+//   kept (an app's results are bytes it chose: a certificate with thousands
+//   of names must not let a few thousand hosts fill the pod); the least
+//   recently used key without a probe in flight is evicted first.
+// - A probe runs to its own bound, `probe_timeout` from its start, whoever
+//   started it: a request with a short deadline neither shortens the probe
+//   it starts nor the one it joins. Its caller simply stops waiting (gRPC
+//   ends the call), and the result, failed or not, is one the site earned:
+//   safe to cache and to share with a caller whose deadline is long.
 //
 // Thread-safe. `done` is called exactly once, never while the cache holds
 // its lock, on whichever thread completes it: the prober's thread for a
 // probe, the caller's own thread (inside Observe) for a cache hit.
-// A joined probe is bounded by the deadline of the request that started it,
-// not by the joiner's: a caller with a tighter deadline enforces it itself
-// (waits with its deadline and ignores a late `done`).
+// A caller whose deadline passes while a probe runs still gets `done` when
+// the probe ends (at most `probe_timeout` later) and ignores it.
 // The cache may be destroyed while probes are in flight: their completions
 // still reach their waiters.
 #ifndef APPTRUST_COMMON_CACHE_OBSERVATION_CACHE_H_
@@ -46,7 +52,7 @@ enum class CacheEventKind {
   kMiss,       // started a probe
   kCoalesced,  // joined a probe in flight
   kStale,      // a failure was answered with the last good result (also counted as above)
-  kEviction,   // a key was dropped to respect max_entries
+  kEviction,   // a key was dropped to respect max_entries or max_bytes
 };
 
 struct CacheEvent {
@@ -60,10 +66,16 @@ struct ObservationCacheOptions {
   absl::Duration failure_ttl = absl::Seconds(30);
   // Per kind (endpoint, TXT). At least 1.
   size_t max_entries = 10000;
+  // Per kind: the accounted size of the kept results and keys. A single
+  // result larger than this is answered but not kept.
+  size_t max_bytes = size_t{128} << 20;
+  // The bound of every probe the cache starts, from its start (see above).
+  absl::Duration probe_timeout = absl::Seconds(5);
   // The stale-if-error allowance of the Observe overload without one
   // (DESIGN.md: 12 h is the outer bound).
   absl::Duration max_staleness = absl::Hours(12);
-  // The clock for TTLs and staleness; absl::Now when empty (tests inject one).
+  // The clock for TTLs, staleness and probe deadlines; absl::Now when empty
+  // (tests inject one, shared with their fake prober).
   std::function<absl::Time()> clock;
   // Called for every event, outside the cache's lock, on the thread that
   // caused it (for metrics counters; must be cheap and must not block).
@@ -79,6 +91,7 @@ struct ObservationCacheStats {
     uint64_t stale = 0;
     uint64_t evictions = 0;
     size_t entries = 0;
+    size_t bytes = 0;  // accounted size of the kept results and keys
     size_t in_flight = 0;
   };
   Part endpoint;
@@ -106,9 +119,10 @@ class ObservationCache {
   // then calls `done` with the assembled fingerprint (probe::BuildFingerprint,
   // `client_id` decides client_id_txt_present). `max_staleness` is how old a
   // last good result may be to stand in for a failure; pass
-  // config::StaleAllowance(policy) (zero: never).
+  // config::StaleAllowance(policy) (zero: never). There is no deadline: a
+  // probe is bounded by options.probe_timeout alone (see above).
   void Observe(const probe::Target& target, const std::string& client_id,
-               const std::string& txt_key, absl::Time deadline, absl::Duration max_staleness,
+               const std::string& txt_key, absl::Duration max_staleness,
                std::function<void(Observation)> done);
 
   // Same, with options.max_staleness as the allowance. Right only when the
@@ -116,8 +130,7 @@ class ObservationCache {
   // config::StaleAllowance(policy) (zero) to the overload above, or a stale
   // observation hides the failure SUSPEND wants to act on.
   void Observe(const probe::Target& target, const std::string& client_id,
-               const std::string& txt_key, absl::Time deadline,
-               std::function<void(Observation)> done);
+               const std::string& txt_key, std::function<void(Observation)> done);
 
   ObservationCacheStats stats() const;
 

@@ -6,68 +6,19 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "common/probe/testing/fake_prober.h"
 #include "gtest/gtest.h"
 
 namespace apptrust::cache {
 namespace {
 
 const absl::Time kStart = absl::FromUnixSeconds(1795867200);  // 2026-11-28T12:00:00Z
-const absl::Time kDeadline = absl::InfiniteFuture();
 const absl::Duration kStaleOk = absl::Hours(12);
 
-// A Prober whose probes complete only when the test says so, on the test's
-// thread, like a real engine completing them on its event loop later.
-class FakeProber : public probe::Prober {
- public:
-  void ObserveEndpoint(const probe::Target& target, absl::Time deadline,
-                       EndpointCallback done) override {
-    absl::MutexLock lock(&mu_);
-    endpoint_calls_.push_back({target.host, std::move(done)});
-  }
-  void ObserveTxt(const std::string& domain, const std::string& txt_key, absl::Time deadline,
-                  TxtCallback done) override {
-    absl::MutexLock lock(&mu_);
-    txt_calls_.push_back({domain, std::move(done)});
-  }
-
-  int endpoint_calls() const {
-    absl::MutexLock lock(&mu_);
-    return static_cast<int>(endpoint_calls_.size());
-  }
-  int txt_calls() const {
-    absl::MutexLock lock(&mu_);
-    return static_cast<int>(txt_calls_.size());
-  }
-  std::string endpoint_host(int i) const {
-    absl::MutexLock lock(&mu_);
-    return endpoint_calls_.at(i).first;
-  }
-
-  // Completes the i-th endpoint / TXT probe (each exactly once).
-  void CompleteEndpoint(int i, probe::EndpointObservation o) {
-    EndpointCallback done;
-    {
-      absl::MutexLock lock(&mu_);
-      done = std::move(endpoint_calls_.at(i).second);
-    }
-    done(std::move(o));
-  }
-  void CompleteTxt(int i, probe::TxtObservation o) {
-    TxtCallback done;
-    {
-      absl::MutexLock lock(&mu_);
-      done = std::move(txt_calls_.at(i).second);
-    }
-    done(std::move(o));
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  std::vector<std::pair<std::string, EndpointCallback>> endpoint_calls_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::pair<std::string, TxtCallback>> txt_calls_ ABSL_GUARDED_BY(mu_);
-};
+using probe::testing::FakeProber;
 
 // A clock the test moves by hand.
 class FakeClock {
@@ -156,17 +107,19 @@ class ObservationCacheTest : public ::testing::Test {
   ObservationCacheOptions Options() {
     ObservationCacheOptions options;
     options.clock = [this] { return clock_.Now(); };
+    // Tests move the clock by hours while a probe is held; the probe bound
+    // has its own test.
+    options.probe_timeout = absl::InfiniteDuration();
     return options;
   }
 
   void Observe(ObservationCache& cache, Result& result, absl::Duration max_staleness = kStaleOk,
                const std::string& host = "app.example.com") {
-    cache.Observe(Target(host), "app-1", "cerner-client-id", kDeadline, max_staleness,
-                  result.Callback());
+    cache.Observe(Target(host), "app-1", "cerner-client-id", max_staleness, result.Callback());
   }
 
   FakeClock clock_;
-  FakeProber prober_;
+  FakeProber prober_{[this] { return clock_.Now(); }};
 };
 
 TEST_F(ObservationCacheTest, FreshResultIsReusedUntilTheTtlEnds) {
@@ -435,7 +388,7 @@ TEST_F(ObservationCacheTest, IpLiteralHostsSkipTheTxtLookup) {
   t.port = 8443;
   t.domain = "127.0.0.1";
   t.host_is_ip_literal = true;
-  cache.Observe(t, "app-1", "cerner-client-id", kDeadline, kStaleOk, r.Callback());
+  cache.Observe(t, "app-1", "cerner-client-id", kStaleOk, r.Callback());
   EXPECT_EQ(prober_.txt_calls(), 0);
   prober_.CompleteEndpoint(0, GoodEndpoint("leaf", clock_.Now()));
   ASSERT_EQ(r.size(), 1u);
@@ -453,12 +406,11 @@ TEST_F(ObservationCacheTest, CallbacksMayCallBackIntoTheCache) {
   // A cache hit answers inside Observe; the answer observes again. With the
   // lock held during callbacks this would deadlock.
   int nested = 0;
-  cache.Observe(Target(), "app-1", "cerner-client-id", kDeadline, kStaleOk,
-                [&](const Observation&) {
-                  cache.Observe(Target(), "app-1", "cerner-client-id", kDeadline, kStaleOk,
-                                [&](const Observation&) { ++nested; });
-                  (void)cache.stats();
-                });
+  cache.Observe(Target(), "app-1", "cerner-client-id", kStaleOk, [&](const Observation&) {
+    cache.Observe(Target(), "app-1", "cerner-client-id", kStaleOk,
+                  [&](const Observation&) { ++nested; });
+    (void)cache.stats();
+  });
   EXPECT_EQ(nested, 1);
 }
 
@@ -476,8 +428,8 @@ TEST_F(ObservationCacheTest, ProbesCompletingAfterTheCacheIsGoneStillAnswer) {
 TEST_F(ObservationCacheTest, ClientIdDecidesTxtPresenceOnASharedTxtEntry) {
   ObservationCache cache(prober_, Options());
   Result mine, other;
-  cache.Observe(Target(), "app-1", "cerner-client-id", kDeadline, kStaleOk, mine.Callback());
-  cache.Observe(Target(), "app-2", "cerner-client-id", kDeadline, kStaleOk, other.Callback());
+  cache.Observe(Target(), "app-1", "cerner-client-id", kStaleOk, mine.Callback());
+  cache.Observe(Target(), "app-2", "cerner-client-id", kStaleOk, other.Callback());
   prober_.CompleteEndpoint(0, GoodEndpoint("leaf", clock_.Now()));
   prober_.CompleteTxt(0, GoodTxt(clock_.Now()));
   ASSERT_EQ(mine.size(), 1u);
@@ -491,9 +443,7 @@ TEST_F(ObservationCacheTest, OverloadWithoutAllowanceUsesTheOptionsMaxStaleness)
   options.max_staleness = absl::Hours(1);
   ObservationCache cache(prober_, options);
   Result r;
-  auto observe = [&] {
-    cache.Observe(Target(), "app-1", "cerner-client-id", kDeadline, r.Callback());
-  };
+  auto observe = [&] { cache.Observe(Target(), "app-1", "cerner-client-id", r.Callback()); };
   observe();
   prober_.CompleteEndpoint(0, GoodEndpoint("leaf-good", clock_.Now()));
   prober_.CompleteTxt(0, GoodTxt(clock_.Now()));
@@ -508,6 +458,89 @@ TEST_F(ObservationCacheTest, OverloadWithoutAllowanceUsesTheOptionsMaxStaleness)
   prober_.CompleteEndpoint(2, FailedEndpoint(v1::PROBE_OUTCOME_TIMEOUT, clock_.Now()));
   ASSERT_EQ(r.size(), 3u);
   EXPECT_FALSE(r.at(2).stale);
+}
+
+// Defect: a request with a 150 ms deadline that started the probe of a slow
+// host ended the probe at its deadline; the timeout was cached and served to
+// the next caller, whose deadline was long. The probe has its own bound.
+TEST_F(ObservationCacheTest, AProbeRunsToItsOwnBoundWhoeverStartedOrJoinedIt) {
+  ObservationCacheOptions options = Options();
+  options.probe_timeout = absl::Seconds(5);
+  ObservationCache cache(prober_, options);
+  const absl::Time start = clock_.Now();
+  Result first, second;
+  Observe(cache, first);   // its caller would give up after 150 ms
+  Observe(cache, second);  // joins the flight
+  ASSERT_EQ(prober_.endpoint_calls(), 1);
+  EXPECT_EQ(prober_.endpoint_deadline(0), start + absl::Seconds(5));
+  EXPECT_EQ(prober_.txt_deadline(0), start + absl::Seconds(5));
+  // The host answers after 600 ms: long after the first caller's deadline,
+  // well within the probe's own bound.
+  clock_.Advance(absl::Milliseconds(600));
+  prober_.CompleteEndpoint(0, GoodEndpoint("leaf", clock_.Now()));
+  prober_.CompleteTxt(0, GoodTxt(clock_.Now()));
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second.at(0).fingerprint.tls().outcome(), v1::PROBE_OUTCOME_OK);
+  // And what is cached is the good result.
+  Result third;
+  Observe(cache, third, /*max_staleness=*/absl::ZeroDuration());
+  ASSERT_EQ(third.size(), 1u);
+  EXPECT_EQ(prober_.endpoint_calls(), 1);
+  EXPECT_EQ(third.at(0).fingerprint.tls().outcome(), v1::PROBE_OUTCOME_OK);
+}
+
+probe::EndpointObservation BigEndpoint(const std::string& leaf, absl::Time at, size_t bytes) {
+  probe::EndpointObservation o = GoodEndpoint(leaf, at);
+  o.tls.set_issuer(std::string(bytes, 'x'));
+  return o;
+}
+
+// An app chooses how big its certificate is: the cache is bounded by what
+// its results really hold, not only by how many there are.
+TEST_F(ObservationCacheTest, KeptResultsAreBoundedInBytes) {
+  ObservationCacheOptions options = Options();
+  options.max_bytes = 1 << 20;  // 1 MiB per kind
+  ObservationCache cache(prober_, options);
+  constexpr int kHosts = 40;
+  for (int i = 0; i < kHosts; ++i) {
+    Result r;
+    Observe(cache, r, kStaleOk, absl::StrCat("host-", i, ".example.com"));
+    prober_.CompleteEndpoint(i, BigEndpoint("leaf", clock_.Now(), 100 << 10));  // 100 KiB
+    if (i == 0) prober_.CompleteTxt(0, GoodTxt(clock_.Now()));
+    ASSERT_EQ(r.size(), 1u) << i;  // answered whether kept or not
+  }
+  const ObservationCacheStats stats = cache.stats();
+  EXPECT_LE(stats.endpoint.bytes, size_t{1} << 20);
+  EXPECT_GE(stats.endpoint.bytes, size_t{800} << 10) << "accounts what a result holds";
+  EXPECT_LT(stats.endpoint.entries, 11u);
+  EXPECT_GT(stats.endpoint.evictions, 29u);
+  // The most recent host is still served from memory; the first was evicted.
+  Result recent, first;
+  Observe(cache, recent, kStaleOk, absl::StrCat("host-", kHosts - 1, ".example.com"));
+  EXPECT_EQ(recent.size(), 1u);
+  Observe(cache, first, kStaleOk, "host-0.example.com");
+  EXPECT_EQ(first.size(), 0u);
+  EXPECT_EQ(prober_.endpoint_calls(), kHosts + 1);
+}
+
+TEST_F(ObservationCacheTest, AResultLargerThanTheBoundIsAnsweredButNotKept) {
+  ObservationCacheOptions options = Options();
+  options.max_bytes = 64 << 10;
+  ObservationCache cache(prober_, options);
+  Result small, huge;
+  Observe(cache, small, kStaleOk, "small.example.com");
+  prober_.CompleteEndpoint(0, GoodEndpoint("leaf", clock_.Now()));
+  prober_.CompleteTxt(0, GoodTxt(clock_.Now()));
+  Observe(cache, huge, kStaleOk, "huge.example.com");
+  prober_.CompleteEndpoint(1, BigEndpoint("leaf", clock_.Now(), 100 << 10));
+  ASSERT_EQ(huge.size(), 1u);
+  EXPECT_EQ(huge.at(0).fingerprint.tls().issuer().size(), size_t{100} << 10);
+  EXPECT_LE(cache.stats().endpoint.bytes, size_t{64} << 10);
+  // The small one was not pushed out by a result that could never fit.
+  Result again;
+  Observe(cache, again, kStaleOk, "small.example.com");
+  EXPECT_EQ(again.size(), 1u);
+  EXPECT_EQ(prober_.endpoint_calls(), 2);
 }
 
 }  // namespace

@@ -49,8 +49,9 @@ absl::Status WithField(absl::string_view field, const absl::Status& status) {
   return absl::Status(status.code(), absl::StrCat(field, ": ", status.message()));
 }
 
-// A probe that ended because the caller's deadline (not the probe timeout)
-// passed: the caller is gone, so the answer is DEADLINE_EXCEEDED.
+// The caller's deadline passed while the observation ran (to its own bound,
+// see ObservationCache): gRPC has already ended the call, so nothing is
+// decided or written for it.
 bool CallerDeadlinePassed(absl::Time caller_deadline, absl::Time now) {
   return now >= caller_deadline;
 }
@@ -98,10 +99,6 @@ void Decider::Record(DecisionRpc rpc, DecisionVerdict verdict, v1::Reason reason
   }
 }
 
-absl::Time Decider::ProbeDeadline(absl::Time caller_deadline) const {
-  return std::min(caller_deadline, options_.clock() + options_.probe_timeout);
-}
-
 void Decider::Inspect(const v1::InspectRequest& request, absl::Time deadline,
                       Callback<v1::InspectResponse> done) {
   const absl::Time started = options_.clock();
@@ -116,10 +113,10 @@ void Decider::Inspect(const v1::InspectRequest& request, absl::Time deadline,
   const config::EffectivePolicy policy = config::ResolvePolicy(options_.policy, "");
   // A preview describes the site as it is: no stale stand-in for a failure.
   cache_.Observe(
-      *target, request.client_id(), policy.txt_key, ProbeDeadline(deadline), absl::ZeroDuration(),
+      *target, request.client_id(), policy.txt_key, absl::ZeroDuration(),
       [this, request, policy, deadline, finish = std::move(finish)](cache::Observation seen) {
         const absl::Time now = options_.clock();
-        if (policy::ProbeFailed(seen.fingerprint) && CallerDeadlinePassed(deadline, now)) {
+        if (CallerDeadlinePassed(deadline, now)) {
           return finish(absl::DeadlineExceededError("deadline passed while probing"));
         }
         v1::InspectResponse response;
@@ -152,13 +149,13 @@ void Decider::Enroll(const v1::EnrollRequest& request, absl::Time deadline,
   // The patient approves what the site shows now: a failed probe is not
   // replaced by an older observation.
   cache_.Observe(
-      *target, request.client_id(), policy.txt_key, ProbeDeadline(deadline), absl::ZeroDuration(),
+      *target, request.client_id(), policy.txt_key, absl::ZeroDuration(),
       [this, request, policy, deadline, finish = std::move(finish)](cache::Observation seen) {
         const absl::Time now = options_.clock();
+        if (CallerDeadlinePassed(deadline, now)) {
+          return finish(absl::DeadlineExceededError("deadline passed while probing"));
+        }
         if (policy::ProbeFailed(seen.fingerprint)) {
-          if (CallerDeadlinePassed(deadline, now)) {
-            return finish(absl::DeadlineExceededError("deadline passed while probing"));
-          }
           // Without a definitive observation there is nothing to compare
           // later refreshes with; the gateway may retry.
           return finish(
@@ -257,10 +254,16 @@ void Decider::ReadAndDecide(std::shared_ptr<RefreshCall> call) {
           *response.mutable_observed_at() = g.suspension().suspended_at();
           return call->done(std::move(response));
         }
-        const v1::Persona persona = call->request.persona() != v1::PERSONA_UNSPECIFIED
-                                        ? call->request.persona()
-                                        : g.persona();
-        if (!config::InScope(call->policy, persona)) {
+        // The persona the patient approved the app under decides scope: a
+        // refresh cannot talk its way out of the check by naming another.
+        if (call->request.persona() != v1::PERSONA_UNSPECIFIED &&
+            call->request.persona() != g.persona()) {
+          return call->done(absl::InvalidArgumentError(
+              absl::StrCat("persona: ", v1::Persona_Name(call->request.persona()),
+                           " differs from the persona the grant was enrolled with (",
+                           v1::Persona_Name(g.persona()), "); send it unset or the same")));
+        }
+        if (!config::InScope(call->policy, g.persona())) {
           v1::CheckRefreshResponse response;
           response.set_verdict(v1::VERDICT_ALLOW);
           response.set_enforced(true);
@@ -283,11 +286,10 @@ void Decider::ReadAndDecide(std::shared_ptr<RefreshCall> call) {
               absl::StrCat("stored redirect_uri does not parse: ", target.status().message())));
         }
         cache_.Observe(
-            *target, g.client_id(), call->policy.txt_key, ProbeDeadline(call->deadline),
-            config::StaleAllowance(call->policy), [this, call](cache::Observation seen) {
+            *target, g.client_id(), call->policy.txt_key, config::StaleAllowance(call->policy),
+            [this, call](cache::Observation seen) {
               const absl::Time now = options_.clock();
-              if (policy::ProbeFailed(seen.fingerprint) &&
-                  CallerDeadlinePassed(call->deadline, now)) {
+              if (CallerDeadlinePassed(call->deadline, now)) {
                 return call->done(absl::DeadlineExceededError("deadline passed while probing"));
               }
               std::vector<v1::Finding> findings = policy::Evaluate(
@@ -310,15 +312,16 @@ void Decider::Suspend(std::shared_ptr<RefreshCall> call, std::vector<v1::Finding
                       absl::Time observed_at) {
   const v1::Finding* primary = FirstSuspending(findings);
   if (call->policy.enforcement == v1::ENFORCEMENT_SHADOW) {
+    // Logged before the findings are moved into the answer.
+    logging::Info("would suspend (shadow mode)")
+        .Field("tenant_id", call->request.tenant_id())
+        .Field("grant_id", call->request.grant_id())
+        .Field("reason", policy::ReasonSlug(primary->reason()));
     v1::CheckRefreshResponse response;
     response.set_verdict(v1::VERDICT_ALLOW);
     response.set_enforced(false);
     for (v1::Finding& f : findings) *response.add_findings() = std::move(f);
     *response.mutable_observed_at() = ToProto(observed_at);
-    logging::Info("would suspend (shadow mode)")
-        .Field("tenant_id", call->request.tenant_id())
-        .Field("grant_id", call->request.grant_id())
-        .Field("reason", policy::ReasonSlug(primary->reason()));
     return call->done(std::move(response));
   }
   const v1::Grant& g = call->grant;

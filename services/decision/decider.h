@@ -14,6 +14,15 @@
 // the refresh is decided once more on the grant read again; a second
 // conflict is ABORTED ("retry").
 //
+// Observations run to their own bound (ObservationCache's probe_timeout),
+// never to a caller's deadline: one caller's short deadline must not turn a
+// slow but healthy site into a failure served to the next patient. A caller
+// whose deadline passes while its observation runs gets DEADLINE_EXCEEDED
+// (gRPC has already ended the call) and nothing is written for it.
+//
+// The persona enrolled with the grant decides scope; a refresh naming
+// another persona is INVALID_ARGUMENT.
+//
 // Each operation calls `done` exactly once, possibly on another thread. No
 // refresh is ever allowed without the grant's state: a store failure is an
 // error (UNAVAILABLE), never ALLOW.
@@ -36,8 +45,6 @@ namespace apptrust::decision {
 
 struct DeciderOptions {
   v1::PolicyConfig policy;
-  // Upper bound of one observation, whatever the caller's deadline.
-  absl::Duration probe_timeout = absl::Seconds(5);
   std::function<absl::Time()> clock = [] { return absl::Now(); };
   // New suspension ids; the default draws 128 random bits (lower hex).
   std::function<std::string()> new_suspension_id;
@@ -62,7 +69,6 @@ class Decider {
  private:
   struct RefreshCall;
 
-  absl::Time ProbeDeadline(absl::Time caller_deadline) const;
   void Record(DecisionRpc rpc, DecisionVerdict verdict, v1::Reason reason,
               absl::Time started) const;
   // CheckRefresh from the grant read on (again after a version conflict).

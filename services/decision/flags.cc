@@ -25,6 +25,9 @@ ABSL_FLAG(absl::Duration, grant_cache_ttl, absl::ZeroDuration(),
           "store on every refresh. Above 0, a suspension, deletion or re-approval made through "
           "another replica is seen up to this late (see docs/OPERATING.md)");
 ABSL_FLAG(int64_t, cache_max_entries, 100000, "Most observations kept (least recently used go)");
+ABSL_FLAG(int64_t, cache_max_bytes, int64_t{128} << 20,
+          "Most bytes of observations kept, per kind (endpoint, TXT): what an app's certificate "
+          "and records really hold is counted, so inflated certificates cannot fill the pod");
 ABSL_FLAG(std::string, web_listen, "127.0.0.1:8080",
           "HTTP listen address of the page behind every error_uri");
 ABSL_FLAG(std::string, log_level, "info", "Minimum log level: debug, info, warning, error");

@@ -20,6 +20,7 @@ ABSL_DECLARE_FLAG(absl::Duration, probe_timeout);
 ABSL_DECLARE_FLAG(absl::Duration, cache_ttl);
 ABSL_DECLARE_FLAG(absl::Duration, grant_cache_ttl);
 ABSL_DECLARE_FLAG(int64_t, cache_max_entries);
+ABSL_DECLARE_FLAG(int64_t, cache_max_bytes);
 ABSL_DECLARE_FLAG(std::string, web_listen);
 ABSL_DECLARE_FLAG(std::string, log_level);
 ABSL_DECLARE_FLAG(absl::Duration, shutdown_grace);

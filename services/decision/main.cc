@@ -101,6 +101,12 @@ int main(int argc, char** argv) {
                           absl::InvalidArgumentError("must be at least 1"));
   }
 
+  const int64_t cache_max_bytes = absl::GetFlag(FLAGS_cache_max_bytes);
+  if (cache_max_bytes < (int64_t{1} << 20)) {
+    server::ExitIfBadFlag(kProgram, "cache_max_bytes", std::to_string(cache_max_bytes),
+                          absl::InvalidArgumentError("must be at least 1048576 (1 MiB)"));
+  }
+
   auto metrics = apptrust::metrics::MetricsServer::Start(metrics_listen, kProgram);
   server::ExitIfBadFlag(kProgram, "metrics_listen", metrics_listen, metrics.status());
   decision::DecisionMetrics decision_metrics((*metrics)->registry());
@@ -123,6 +129,9 @@ int main(int argc, char** argv) {
   apptrust::cache::ObservationCacheOptions cache_options;
   cache_options.ttl = cache_ttl;
   cache_options.max_entries = static_cast<size_t>(cache_max_entries);
+  cache_options.max_bytes = static_cast<size_t>(cache_max_bytes);
+  // Every probe runs to this bound, whoever asked for it (see ObservationCache).
+  cache_options.probe_timeout = probe_timeout;
   cache_options.max_staleness = config::kMaxStaleness;
   cache_options.on_event = [&decision_metrics](const apptrust::cache::CacheEvent& event) {
     using apptrust::cache::CacheEventKind;
@@ -160,7 +169,6 @@ int main(int argc, char** argv) {
 
   decision::DeciderOptions decider_options;
   decider_options.policy = *policy;
-  decider_options.probe_timeout = probe_timeout;
   decider_options.metrics = &decision_metrics;
   decision::Decider decider(std::move(decider_options), grant_cache, cache);
   decision::DecisionServiceImpl decision_service(decider);

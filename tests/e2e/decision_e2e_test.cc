@@ -526,6 +526,41 @@ TEST_F(DecisionE2eTest, CallerDeadlineShorterThanASilentServerEndsTheCall) {
   EXPECT_LT(elapsed, absl::Seconds(3));
 }
 
+// Defect: a refresh with a 150 ms deadline started the probe of a slow host
+// and ended it at its own deadline; the timeout was cached and served to the
+// next patient, whose deadline was long, and under PROBE_FAILURE_SUSPEND that
+// grant was suspended although the host is fine.
+TEST_F(DecisionE2eTest, AShortCallerDeadlineDoesNotSuspendTheNextPatient) {
+  const std::string policy = world_->WriteFile("suspend-on-failure-slow.textproto",
+                                               "on_probe_failure: PROBE_FAILURE_SUSPEND\n");
+  // Observations expire after 1 s, so the refresh below starts a new probe.
+  auto decision = world_->Decision({"--policy=" + policy, "--cache_ttl=1s"});
+  ASSERT_TRUE(decision.ok()) << decision.status();
+  TestApp* app = NewApp("slowhost");
+  ASSERT_NE(app, nullptr);
+  v1::EnrollResponse enrolled;
+  ASSERT_TRUE(Enroll(*decision, *app, "grant-slow-hurried", &enrolled).ok());
+  ASSERT_TRUE(Enroll(*decision, *app, "grant-slow-patient", &enrolled).ok());
+  absl::SleepFor(absl::Milliseconds(1100));
+  // Healthy, but its handshake takes 600 ms (the probe's bound is 3 s).
+  ASSERT_TRUE(app->server->SetHandshakeDelay(absl::Milliseconds(600)).ok());
+
+  CheckRefreshResponse hurried;
+  const grpc::Status gone =
+      Check(*decision, *app, "grant-slow-hurried", &hurried, absl::Milliseconds(150));
+  EXPECT_EQ(gone.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << gone.error_message();
+  // The next patient's refresh, while the first probe still runs or just
+  // after it finished: the slow host is healthy, so ALLOW.
+  CheckRefreshResponse patient;
+  const grpc::Status status =
+      Check(*decision, *app, "grant-slow-patient", &patient, absl::Seconds(15));
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ExpectAllowed(patient);
+  // And the hurried patient's own grant was not suspended either.
+  ExpectAllowed(CheckOk(*app, "grant-slow-hurried", *decision));
+  ASSERT_TRUE(app->server->SetHandshakeDelay(absl::ZeroDuration()).ok());
+}
+
 TEST_F(DecisionE2eTest, RedirectToAnotherDomainSuspends) {
   TestApp* app = NewApp("redirect");
   ASSERT_NE(app, nullptr);
@@ -642,9 +677,12 @@ TEST_F(DecisionE2eTest, ApptrustctlInspectsEnrollsChecksAndReadsGrants) {
   EXPECT_THAT(usage, HasSubstr("--client_id is required"));
 }
 
-// Runs last in this binary (gtest runs tests in declaration order): it stops
-// the shared store.
-TEST_F(DecisionE2eTest, ZStoreDownIsUnavailableNeverAllowAndRecovers) {
+// Stops its store: a suite of its own, with a world of its own (the suite
+// set-up and tear-down are per suite), so no other case depends on running
+// before it.
+class DecisionStoreDownE2eTest : public DecisionE2eTest {};
+
+TEST_F(DecisionStoreDownE2eTest, StoreDownIsUnavailableNeverAllowAndRecovers) {
   TestApp* app = NewApp("storedown");
   ASSERT_NE(app, nullptr);
   EnrollOk(*app, "grant-storedown");

@@ -65,6 +65,7 @@ int OcspCallback(SSL* ssl, void* arg) {
 struct TlsTestServer::Context {
   SSL_CTX* ctx = nullptr;
   TlsServerMode mode = TlsServerMode::kNormal;
+  absl::Duration handshake_delay;
   std::string ocsp;  // must outlive ctx (the callback's argument)
   ~Context() {
     if (ctx != nullptr) {
@@ -77,6 +78,7 @@ absl::StatusOr<std::shared_ptr<TlsTestServer::Context>> TlsTestServer::BuildCont
     const IssuedCert& cert, const TlsTestServerOptions& options, TlsServerMode mode) {
   auto context = std::make_shared<Context>();
   context->mode = mode;
+  context->handshake_delay = options.handshake_delay;
   context->ocsp = options.ocsp_response;
   context->ctx = SSL_CTX_new(TLS_server_method());
   SSL_CTX* ctx = context->ctx;
@@ -252,6 +254,18 @@ void TlsTestServer::SetMode(TlsServerMode mode) {
   context_ = *context;
 }
 
+absl::Status TlsTestServer::SetHandshakeDelay(absl::Duration delay) {
+  IssuedCert cert;
+  TlsTestServerOptions options;
+  {
+    absl::MutexLock lock(&mutex_);
+    cert = cert_;
+    options = options_;
+  }
+  options.handshake_delay = delay;
+  return SetCertificate(cert, options);
+}
+
 bool TlsTestServer::WaitForHandshakes(int n, absl::Duration timeout) const {
   absl::Time until = absl::Now() + timeout;
   while (handshakes_.load() < n) {
@@ -324,6 +338,8 @@ void TlsTestServer::Serve(int fd) {
     }
     case TlsServerMode::kNormal:
     case TlsServerMode::kTls10And11:
+      // A slow host: bounded, so the destructor's wait for this thread is too.
+      absl::SleepFor(context->handshake_delay);
       break;
   }
   timeval timeout{10, 0};

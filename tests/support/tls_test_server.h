@@ -45,6 +45,9 @@ struct TlsTestServerOptions {
   int extra_chain_copies = 0;
   // DER OCSP response to staple when the client asks (TestPki::OcspResponse).
   std::string ocsp_response;
+  // A slow but healthy host: waits this long after accepting before it
+  // answers the ClientHello (kNormal and kTls10And11).
+  absl::Duration handshake_delay = absl::ZeroDuration();
 };
 
 class TlsTestServer {
@@ -64,6 +67,8 @@ class TlsTestServer {
   absl::Status SetCertificate(const IssuedCert& cert, const TlsTestServerOptions& options);
   absl::Status SetCertificate(const IssuedCert& cert);  // keeps the current options
   void SetMode(TlsServerMode mode);
+  // Keeps the certificate and mode; sets options.handshake_delay.
+  absl::Status SetHandshakeDelay(absl::Duration delay);
 
   int accepted_connections() const { return accepted_.load(); }
   int completed_handshakes() const { return handshakes_.load(); }
