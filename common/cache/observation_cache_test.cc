@@ -18,7 +18,7 @@ namespace {
 const absl::Time kStart = absl::FromUnixSeconds(1795867200);  // 2026-11-28T12:00:00Z
 const absl::Duration kStaleOk = absl::Hours(12);
 
-using probe::testing::FakeProber;
+using apptrust::testing::FakeProber;
 
 // A clock the test moves by hand.
 class FakeClock {

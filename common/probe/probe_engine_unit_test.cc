@@ -5,16 +5,19 @@
 
 #include "absl/synchronization/notification.h"
 #include "common/net/redirect_uri.h"
-#include "common/probe/observe_blocking.h"
 #include "common/probe/probe_engine.h"
+#include "common/probe/testing/observe_blocking.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace apptrust::probe {
 namespace {
 
+using apptrust::testing::ObserveBlocking;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+
+constexpr char kTxtKey[] = "cerner-client-id";
 
 std::unique_ptr<ProbeEngine> OfflineEngine() {
   ProbeEngineOptions options;
@@ -53,7 +56,7 @@ TEST(ProbeEngineUnitTest, IpLiteralFingerprintHasNoTxt) {
   auto target = net::ParseRedirectUri("https://192.168.1.1/cb");
   ASSERT_TRUE(target.ok());
   v1::Fingerprint fp =
-      ObserveBlocking(*engine, *target, "client", kDefaultTxtKey, absl::Now() + absl::Seconds(5));
+      ObserveBlocking(*engine, *target, "client", kTxtKey, absl::Now() + absl::Seconds(5));
   EXPECT_TRUE(fp.host_is_ip_literal());
   EXPECT_EQ(fp.dns().txt_outcome(), v1::PROBE_OUTCOME_NOT_APPLICABLE);
   EXPECT_EQ(fp.dns().address_outcome(), v1::PROBE_OUTCOME_ADDRESS_NOT_ALLOWED);
@@ -65,12 +68,11 @@ TEST(ProbeEngineUnitTest, PastDeadlineStillCallsBackOnce) {
   auto engine = OfflineEngine();
   absl::Notification done;
   int calls = 0;
-  engine->ObserveTxt("1.2.3.4", kDefaultTxtKey, absl::Now() - absl::Seconds(1),
-                     [&](TxtObservation o) {
-                       ++calls;
-                       EXPECT_EQ(o.outcome, v1::PROBE_OUTCOME_NOT_APPLICABLE);
-                       done.Notify();
-                     });
+  engine->ObserveTxt("1.2.3.4", kTxtKey, absl::Now() - absl::Seconds(1), [&](TxtObservation o) {
+    ++calls;
+    EXPECT_EQ(o.outcome, v1::PROBE_OUTCOME_NOT_APPLICABLE);
+    done.Notify();
+  });
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
   engine.reset();
   EXPECT_EQ(calls, 1);

@@ -26,9 +26,9 @@
 namespace apptrust::decision {
 namespace {
 
-using probe::testing::FakeProber;
+using apptrust::testing::FakeProber;
+using apptrust::testing::FakeStoreClient;
 using ::testing::Contains;
-using testing::FakeStoreClient;
 using ::testing::HasSubstr;
 
 const absl::Time kNow =

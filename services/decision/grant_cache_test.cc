@@ -14,7 +14,7 @@ namespace {
 
 using v1::Grant;
 
-using FakeStore = testing::FakeStoreClient;
+using FakeStore = apptrust::testing::FakeStoreClient;
 
 Grant NewGrant(const std::string& id) {
   Grant grant;

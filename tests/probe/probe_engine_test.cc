@@ -19,7 +19,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/net/address_policy.h"
 #include "common/net/redirect_uri.h"
-#include "common/probe/observe_blocking.h"
+#include "common/probe/testing/observe_blocking.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/dnsmasq.h"
@@ -35,6 +35,7 @@ using ::apptrust::testing::DnsRecords;
 using ::apptrust::testing::IssuedCert;
 using ::apptrust::testing::KeyType;
 using ::apptrust::testing::LeafOptions;
+using ::apptrust::testing::ObserveBlocking;
 using ::apptrust::testing::SilentDnsServer;
 using ::apptrust::testing::TestPki;
 using ::apptrust::testing::TlsServerMode;

@@ -22,26 +22,27 @@
 #include "absl/time/time.h"
 #include "common/probe/prober.h"
 
-namespace apptrust::probe::testing {
+namespace apptrust::testing {
 
-class FakeProber : public Prober {
+class FakeProber : public probe::Prober {
  public:
   FakeProber() = default;
   explicit FakeProber(std::function<absl::Time()> clock) : clock_(std::move(clock)) {}
 
   // Later probes complete at once with these answers (until cleared with
   // std::nullopt); without one, a probe waits for Complete*.
-  void AnswerEndpointsWith(std::optional<EndpointObservation> answer) {
+  void AnswerEndpointsWith(std::optional<probe::EndpointObservation> answer) {
     absl::MutexLock lock(&mu_);
     endpoint_answer_ = std::move(answer);
   }
-  void AnswerTxtWith(std::optional<TxtObservation> answer) {
+  void AnswerTxtWith(std::optional<probe::TxtObservation> answer) {
     absl::MutexLock lock(&mu_);
     txt_answer_ = std::move(answer);
   }
 
-  void ObserveEndpoint(const Target& target, absl::Time deadline, EndpointCallback done) override {
-    std::optional<EndpointObservation> answer;
+  void ObserveEndpoint(const probe::Target& target, absl::Time deadline,
+                       EndpointCallback done) override {
+    std::optional<probe::EndpointObservation> answer;
     int index;
     {
       absl::MutexLock lock(&mu_);
@@ -54,7 +55,7 @@ class FakeProber : public Prober {
 
   void ObserveTxt(const std::string& domain, const std::string& txt_key, absl::Time deadline,
                   TxtCallback done) override {
-    std::optional<TxtObservation> answer;
+    std::optional<probe::TxtObservation> answer;
     int index;
     {
       absl::MutexLock lock(&mu_);
@@ -88,7 +89,7 @@ class FakeProber : public Prober {
 
   // Completes the i-th endpoint / TXT probe (each exactly once) with `o`, or
   // with TIMEOUT if its deadline has passed by the fake's clock.
-  void CompleteEndpoint(int i, EndpointObservation o) {
+  void CompleteEndpoint(int i, probe::EndpointObservation o) {
     EndpointCallback done;
     absl::Time deadline;
     {
@@ -102,7 +103,7 @@ class FakeProber : public Prober {
     }
     done(std::move(o));
   }
-  void CompleteTxt(int i, TxtObservation o) {
+  void CompleteTxt(int i, probe::TxtObservation o) {
     TxtCallback done;
     absl::Time deadline;
     {
@@ -132,10 +133,10 @@ class FakeProber : public Prober {
   mutable absl::Mutex mu_;
   std::vector<Call<EndpointCallback>> endpoints_ ABSL_GUARDED_BY(mu_);
   std::vector<Call<TxtCallback>> txts_ ABSL_GUARDED_BY(mu_);
-  std::optional<EndpointObservation> endpoint_answer_ ABSL_GUARDED_BY(mu_);
-  std::optional<TxtObservation> txt_answer_ ABSL_GUARDED_BY(mu_);
+  std::optional<probe::EndpointObservation> endpoint_answer_ ABSL_GUARDED_BY(mu_);
+  std::optional<probe::TxtObservation> txt_answer_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace apptrust::probe::testing
+}  // namespace apptrust::testing
 
 #endif  // APPTRUST_COMMON_PROBE_TESTING_FAKE_PROBER_H_

@@ -25,9 +25,9 @@
 #include "absl/synchronization/mutex.h"
 #include "services/decision/store_client.h"
 
-namespace apptrust::decision::testing {
+namespace apptrust::testing {
 
-class FakeStoreClient : public StoreClient {
+class FakeStoreClient : public decision::StoreClient {
  public:
   void GetGrant(const std::string& tenant_id, const std::string& grant_id, absl::Time,
                 GrantCallback done) override {
@@ -208,6 +208,6 @@ class FakeStoreClient : public StoreClient {
   int suspend_calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-}  // namespace apptrust::decision::testing
+}  // namespace apptrust::testing
 
 #endif  // APPTRUST_SERVICES_DECISION_TESTING_FAKE_STORE_CLIENT_H_

@@ -1,25 +1,26 @@
-#include "common/probe/observe_blocking.h"
+#include "common/probe/testing/observe_blocking.h"
 
 #include <string>
 
 #include "absl/synchronization/blocking_counter.h"
 #include "common/probe/fingerprint_builder.h"
 
-namespace apptrust::probe {
+namespace apptrust::testing {
 
-v1::Fingerprint ObserveBlocking(Prober& prober, const Target& target, absl::string_view client_id,
-                                absl::string_view txt_key, absl::Time deadline) {
-  EndpointObservation endpoint;
-  TxtObservation txt;
+v1::Fingerprint ObserveBlocking(probe::Prober& prober, const probe::Target& target,
+                                absl::string_view client_id, absl::string_view txt_key,
+                                absl::Time deadline) {
+  probe::EndpointObservation endpoint;
+  probe::TxtObservation txt;
   const bool lookup_txt = !target.host_is_ip_literal;
   absl::BlockingCounter pending(lookup_txt ? 2 : 1);
-  prober.ObserveEndpoint(target, deadline, [&](EndpointObservation observation) {
+  prober.ObserveEndpoint(target, deadline, [&](probe::EndpointObservation observation) {
     endpoint = std::move(observation);
     pending.DecrementCount();
   });
   if (lookup_txt) {
     prober.ObserveTxt(target.domain, std::string(txt_key), deadline,
-                      [&](TxtObservation observation) {
+                      [&](probe::TxtObservation observation) {
                         txt = std::move(observation);
                         pending.DecrementCount();
                       });
@@ -31,4 +32,4 @@ v1::Fingerprint ObserveBlocking(Prober& prober, const Target& target, absl::stri
   return BuildFingerprint(target, endpoint, txt, client_id, txt_key);
 }
 
-}  // namespace apptrust::probe
+}  // namespace apptrust::testing
