@@ -3,14 +3,13 @@
 #include <algorithm>
 #include <string>
 
+#include "common/time/proto_time.h"
 #include "google/protobuf/duration.pb.h"
 
 namespace apptrust::config {
 namespace {
 
-absl::Duration FromProto(const google::protobuf::Duration& d) {
-  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-}
+using timeconv::FromProto;
 
 std::string WithoutTrailingSlashes(std::string url) {
   while (!url.empty() && url.back() == '/') {

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/time/proto_time.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/io/tokenizer.h"
@@ -83,9 +84,7 @@ struct Problem {
   int column = -1;  // 0-based
 };
 
-absl::Duration FromProto(const google::protobuf::Duration& d) {
-  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-}
+using timeconv::FromProto;
 
 bool IsErrorUriChar(char c) {
   // RFC 6749 §4.1.2.1: error_uri is %x21 / %x23-5B / %x5D-7E.

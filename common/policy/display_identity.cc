@@ -4,13 +4,12 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
+#include "common/time/proto_time.h"
 
 namespace apptrust::policy {
 namespace {
 
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
+using timeconv::FromProto;
 
 v1::DisplayIdentity Identity(const v1::Fingerprint& observed, absl::string_view application_name,
                              bool validated, bool organization_shown) {

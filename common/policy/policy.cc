@@ -8,9 +8,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/time/civil_time.h"
 #include "common/policy/display_identity.h"
 #include "common/policy/probe_outcome.h"
+#include "common/time/proto_time.h"
+#include "common/time/time_format.h"
 
 namespace apptrust::policy {
 namespace {
@@ -19,22 +20,7 @@ using config::EffectivePolicy;
 
 constexpr char kArrow[] = " \xE2\x86\x92 ";  // " → " in details, never in messages
 
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
-// "1 November 2026" (UTC): how a patient reads a date.
-std::string HumanDate(absl::Time t) {
-  static constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
-                                            "May",       "June",     "July",     "August",
-                                            "September", "October",  "November", "December"};
-  absl::CivilDay day = absl::ToCivilDay(t, absl::UTCTimeZone());
-  return absl::StrCat(day.day(), " ", kMonths[day.month() - 1], " ", day.year());
-}
-
-std::string Iso(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
+using timeconv::FromProto;
 
 std::string OutcomeName(v1::ProbeOutcome outcome) {
   std::string name = v1::ProbeOutcome_Name(outcome);
@@ -195,15 +181,15 @@ void CheckCertificate(const v1::Fingerprint& observed, absl::Time now,
   if (tls.has_not_after()) {
     absl::Time not_after = FromProto(tls.not_after());
     if (not_after < now) {
-      findings.Add(
-          v1::REASON_TLS_CERT_EXPIRED,
-          absl::StrCat("The website's security certificate expired on ", HumanDate(not_after), "."),
-          absl::StrCat("not_after: ", Iso(not_after)));
+      findings.Add(v1::REASON_TLS_CERT_EXPIRED,
+                   absl::StrCat("The website's security certificate expired on ",
+                                timeconv::FormatHumanDate(not_after), "."),
+                   absl::StrCat("not_after: ", timeconv::FormatRfc3339(not_after)));
     } else if (not_after - now <= policy.expiring_soon) {
-      findings.Add(
-          v1::REASON_CERT_EXPIRING_SOON,
-          absl::StrCat("The website's security certificate expires on ", HumanDate(not_after), "."),
-          absl::StrCat("not_after: ", Iso(not_after)));
+      findings.Add(v1::REASON_CERT_EXPIRING_SOON,
+                   absl::StrCat("The website's security certificate expires on ",
+                                timeconv::FormatHumanDate(not_after), "."),
+                   absl::StrCat("not_after: ", timeconv::FormatRfc3339(not_after)));
     }
   }
   if (tls.has_not_before()) {
@@ -211,8 +197,8 @@ void CheckCertificate(const v1::Fingerprint& observed, absl::Time now,
     if (now < not_before) {
       findings.Add(v1::REASON_TLS_CERT_NOT_YET_VALID,
                    absl::StrCat("The website's security certificate is not valid until ",
-                                HumanDate(not_before), "."),
-                   absl::StrCat("not_before: ", Iso(not_before)));
+                                timeconv::FormatHumanDate(not_before), "."),
+                   absl::StrCat("not_before: ", timeconv::FormatRfc3339(not_before)));
     }
   }
   if (!tls.chain_trusted()) {

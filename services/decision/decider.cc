@@ -15,21 +15,14 @@
 #include "common/policy/error_uri.h"
 #include "common/policy/policy.h"
 #include "common/policy/probe_outcome.h"
-#include "google/protobuf/util/time_util.h"
+#include "common/time/proto_time.h"
 #include "services/decision/request_validation.h"
 
 namespace apptrust::decision {
 namespace {
 
-using google::protobuf::util::TimeUtil;
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
-
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
-}
+using timeconv::FromProto;
+using timeconv::ToProto;
 
 std::string RandomSuspensionId() {
   unsigned char bytes[16];

@@ -26,6 +26,7 @@
 #include "apptrust/v1/decision.grpc.pb.h"
 #include "apptrust/v1/store.grpc.pb.h"
 #include "common/policy/display_identity.h"
+#include "common/time/proto_time.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -48,7 +49,6 @@ ABSL_FLAG(bool, validated, false, "The app passed the formal validation program"
 namespace {
 
 namespace v1 = apptrust::v1;
-using google::protobuf::util::TimeUtil;
 
 constexpr char kUsage[] =
     "apptrustctl COMMAND [flags]\n"
@@ -87,9 +87,8 @@ void PrintJson(const google::protobuf::Message& message) {
 }
 
 std::string Date(const google::protobuf::Timestamp& t) {
-  if (t.seconds() == 0 && t.nanos() == 0) return "-";
-  return absl::FormatTime("%Y-%m-%d %H:%M UTC", absl::FromUnixSeconds(t.seconds()),
-                          absl::UTCTimeZone());
+  if (apptrust::timeconv::IsUnset(t)) return "-";
+  return absl::FormatTime("%Y-%m-%d %H:%M UTC", apptrust::timeconv::FromProto(t), absl::UTCTimeZone());
 }
 
 std::string LabelOrDash(v1::Label label) {

@@ -9,6 +9,8 @@
 #include "common/logging/json_log.h"
 #include "common/policy/display_identity.h"
 #include "common/policy/error_uri.h"
+#include "common/time/proto_time.h"
+#include "common/time/time_format.h"
 
 namespace apptrust::web {
 namespace {
@@ -60,9 +62,8 @@ std::string ReasonCode(v1::Reason reason) {
 }
 
 std::string Rfc3339(const google::protobuf::Timestamp& time) {
-  if (time.seconds() == 0 && time.nanos() == 0) return "";
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(time.seconds()),
-                          absl::UTCTimeZone());
+  if (timeconv::IsUnset(time)) return "";
+  return timeconv::FormatRfc3339(timeconv::FromProto(time));
 }
 
 bool IsHttpUrl(absl::string_view url) {
@@ -221,16 +222,10 @@ std::string HtmlEscape(absl::string_view text) {
 }
 
 std::string FormatPatientTime(const google::protobuf::Timestamp& time) {
-  if (time.seconds() == 0 && time.nanos() == 0) return "";
-  static constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
-                                            "May",       "June",     "July",     "August",
-                                            "September", "October",  "November", "December"};
-  const absl::CivilSecond civil =
-      absl::ToCivilSecond(absl::FromUnixSeconds(time.seconds()), absl::UTCTimeZone());
-  return absl::StrCat(
-      civil.day(), " ", kMonths[civil.month() - 1], " ", civil.year(), " at ",
-      absl::FormatTime("%H:%M", absl::FromUnixSeconds(time.seconds()), absl::UTCTimeZone()),
-      " UTC");
+  if (timeconv::IsUnset(time)) return "";
+  const absl::Time t = timeconv::FromProto(time);
+  return absl::StrCat(timeconv::FormatHumanDate(t), " at ",
+                      absl::FormatTime("%H:%M", t, absl::UTCTimeZone()), " UTC");
 }
 
 std::string RenderExplanationHtml(const v1::Suspension& suspension, const TenantContact& contact) {
