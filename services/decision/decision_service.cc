@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "common/server/grpc_status.h"
+
 namespace apptrust::decision {
 namespace {
 
@@ -12,16 +14,12 @@ absl::Time CallDeadline(grpc::CallbackServerContext* context) {
   return std::min(deadline, cap);
 }
 
-grpc::Status ToGrpc(const absl::Status& status) {
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
-}
-
 template <typename Response>
 std::function<void(absl::StatusOr<Response>)> Finisher(grpc::ServerUnaryReactor* reactor,
                                                        Response* response) {
   return [reactor, response](absl::StatusOr<Response> result) {
     if (!result.ok()) {
-      reactor->Finish(ToGrpc(result.status()));
+      reactor->Finish(server::ToGrpcStatus(result.status()));
       return;
     }
     *response = *std::move(result);

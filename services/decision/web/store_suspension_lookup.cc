@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "apptrust/v1/store.grpc.pb.h"
+#include "common/server/grpc_status.h"
 #include "grpcpp/client_context.h"
 
 namespace apptrust::web {
@@ -21,8 +22,7 @@ SuspensionLookup MakeStoreSuspensionLookup(std::shared_ptr<grpc::Channel> channe
     v1::Suspension suspension;
     const grpc::Status status = stub->GetSuspension(&context, request, &suspension);
     if (!status.ok()) {
-      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                          status.error_message());
+      return server::FromGrpcStatus(status);
     }
     return suspension;
   };
