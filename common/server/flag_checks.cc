@@ -42,6 +42,23 @@ void ExitIfBadFlag(absl::string_view program, absl::string_view flag, absl::stri
   std::exit(2);
 }
 
+absl::Status FlagError(absl::string_view flag, absl::string_view value,
+                       const absl::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("--", flag, "=", value, ": ", status.message()));
+}
+
+absl::Status CheckAddress(absl::string_view flag, const std::string& value) {
+  return FlagError(flag, value, net::ParseHostPort(value).status());
+}
+
+void ExitIfBadFlags(absl::string_view program, const absl::Status& status) {
+  if (status.ok()) return;
+  std::fprintf(stderr, "%s: invalid %s\n", std::string(program).c_str(),
+               std::string(status.message()).c_str());
+  std::exit(2);
+}
+
 void CheckAddressFlag(absl::string_view program, absl::string_view flag, const std::string& value) {
   ExitIfBadFlag(program, flag, value, net::ParseHostPort(value).status());
 }

@@ -20,6 +20,17 @@ void ConfigureUsage(absl::string_view program, absl::string_view summary,
 void ExitIfBadFlag(absl::string_view program, absl::string_view flag, absl::string_view value,
                    const absl::Status& status);
 
+// INVALID_ARGUMENT "--flag=value: why" when `status` is not OK; OK otherwise.
+// The form flag readers return, so main() prints and exits in one place.
+absl::Status FlagError(absl::string_view flag, absl::string_view value, const absl::Status& status);
+
+// OK when `value` parses as host:port; otherwise FlagError.
+absl::Status CheckAddress(absl::string_view flag, const std::string& value);
+
+// Prints "program: invalid --flag=value: why" and exits with status 2 when
+// `status` (from FlagError) is not OK.
+void ExitIfBadFlags(absl::string_view program, const absl::Status& status);
+
 // Exits with status 2 unless `value` parses as host:port.
 void CheckAddressFlag(absl::string_view program, absl::string_view flag, const std::string& value);
 

@@ -1,6 +1,12 @@
 #include "services/decision/flags.h"
 
+#include <string>
+
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
+#include "common/config/policy_config.h"
+#include "common/server/flag_checks.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "gRPC listen address host:port (port 0 picks an ephemeral port, printed on start)");
@@ -33,3 +39,91 @@ ABSL_FLAG(std::string, web_listen, "127.0.0.1:8080",
 ABSL_FLAG(std::string, log_level, "info", "Minimum log level: debug, info, warning, error");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM/SIGINT, how long in-flight RPCs may take before they are cancelled");
+
+namespace apptrust::decision {
+namespace {
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  // "a:53, b:53" is two servers, not "a:53" and " b:53".
+  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    out.emplace_back(absl::StripAsciiWhitespace(item));
+  }
+  return out;
+}
+
+absl::Status CheckDuration(absl::string_view flag, absl::Duration value, absl::Duration minimum,
+                           absl::string_view rule) {
+  if (value >= minimum) return absl::OkStatus();
+  return server::FlagError(flag, absl::FormatDuration(value), absl::InvalidArgumentError(rule));
+}
+
+absl::Status CheckAtLeast(absl::string_view flag, int64_t value, int64_t minimum,
+                          absl::string_view rule) {
+  if (value >= minimum) return absl::OkStatus();
+  return server::FlagError(flag, std::to_string(value), absl::InvalidArgumentError(rule));
+}
+
+}  // namespace
+
+absl::StatusOr<DecisionFlags> ReadDecisionFlags() {
+  DecisionFlags flags;
+  flags.listen = absl::GetFlag(FLAGS_listen);
+  flags.store = absl::GetFlag(FLAGS_store);
+  flags.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  flags.web_listen = absl::GetFlag(FLAGS_web_listen);
+  for (const auto& [flag, value] :
+       {std::pair<const char*, const std::string&>{"listen", flags.listen},
+        {"metrics_listen", flags.metrics_listen},
+        {"web_listen", flags.web_listen},
+        {"store", flags.store}}) {
+    if (absl::Status s = server::CheckAddress(flag, value); !s.ok()) return s;
+  }
+  flags.dns_servers = SplitList(absl::GetFlag(FLAGS_dns_servers));
+  for (const std::string& dns_server : flags.dns_servers) {
+    if (absl::Status s = server::CheckAddress("dns_servers", dns_server); !s.ok()) return s;
+  }
+
+  const std::string log_level = absl::GetFlag(FLAGS_log_level);
+  auto level = logging::ParseLevel(log_level);
+  if (!level.ok()) return server::FlagError("log_level", log_level, level.status());
+  flags.log_level = *level;
+
+  flags.policy_path = absl::GetFlag(FLAGS_policy);
+  auto policy = config::LoadPolicyConfig(flags.policy_path);
+  if (!policy.ok()) return server::FlagError("policy", flags.policy_path, policy.status());
+  flags.policy = *std::move(policy);
+
+  flags.trust_store = absl::GetFlag(FLAGS_trust_store);
+  const std::string allow_cidrs = absl::GetFlag(FLAGS_probe_allow_cidrs);
+  auto cidrs = net::ParseCidrList(allow_cidrs);
+  if (!cidrs.ok()) return server::FlagError("probe_allow_cidrs", allow_cidrs, cidrs.status());
+  flags.probe_allow_cidrs = *std::move(cidrs);
+
+  flags.probe_timeout = absl::GetFlag(FLAGS_probe_timeout);
+  flags.cache_ttl = absl::GetFlag(FLAGS_cache_ttl);
+  flags.grant_cache_ttl = absl::GetFlag(FLAGS_grant_cache_ttl);
+  flags.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  const int64_t max_entries = absl::GetFlag(FLAGS_cache_max_entries);
+  const int64_t max_bytes = absl::GetFlag(FLAGS_cache_max_bytes);
+  for (absl::Status s : {
+           CheckDuration("probe_timeout", flags.probe_timeout, absl::Nanoseconds(1),
+                         "must be positive"),
+           CheckDuration("cache_ttl", flags.cache_ttl, absl::ZeroDuration(),
+                         "must not be negative"),
+           CheckDuration("grant_cache_ttl", flags.grant_cache_ttl, absl::ZeroDuration(),
+                         "must not be negative"),
+           CheckDuration("shutdown_grace", flags.shutdown_grace, absl::ZeroDuration(),
+                         "must not be negative"),
+           CheckAtLeast("cache_max_entries", max_entries, 1, "must be at least 1"),
+           CheckAtLeast("cache_max_bytes", max_bytes, int64_t{1} << 20,
+                        "must be at least 1048576 (1 MiB)"),
+       }) {
+    if (!s.ok()) return s;
+  }
+  flags.cache_max_entries = static_cast<size_t>(max_entries);
+  flags.cache_max_bytes = static_cast<size_t>(max_bytes);
+  return flags;
+}
+
+}  // namespace apptrust::decision

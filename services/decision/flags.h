@@ -3,11 +3,17 @@
 #ifndef APPTRUST_SERVICES_DECISION_FLAGS_H_
 #define APPTRUST_SERVICES_DECISION_FLAGS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/flags/declare.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "apptrust/v1/policy.pb.h"
+#include "common/logging/json_log.h"
+#include "common/net/address_policy.h"
 
 ABSL_DECLARE_FLAG(std::string, listen);
 ABSL_DECLARE_FLAG(std::string, store);
@@ -24,5 +30,34 @@ ABSL_DECLARE_FLAG(int64_t, cache_max_bytes);
 ABSL_DECLARE_FLAG(std::string, web_listen);
 ABSL_DECLARE_FLAG(std::string, log_level);
 ABSL_DECLARE_FLAG(absl::Duration, shutdown_grace);
+
+namespace apptrust::decision {
+
+// The flags, read and checked: everything main() needs to start.
+struct DecisionFlags {
+  std::string listen;
+  std::string store;
+  std::string metrics_listen;
+  std::string web_listen;
+  std::string policy_path;  // empty: the defaults
+  v1::PolicyConfig policy;
+  std::vector<std::string> dns_servers;
+  std::string trust_store;
+  std::vector<net::Cidr> probe_allow_cidrs;
+  absl::Duration probe_timeout;
+  absl::Duration cache_ttl;
+  absl::Duration grant_cache_ttl;
+  size_t cache_max_entries = 0;
+  size_t cache_max_bytes = 0;
+  logging::Level log_level = logging::Level::kInfo;
+  absl::Duration shutdown_grace;
+};
+
+// Reads every flag (after absl::ParseCommandLine) and checks it, loading the
+// policy file. The first unusable value is INVALID_ARGUMENT
+// "--flag=value: why" (server::FlagError).
+absl::StatusOr<DecisionFlags> ReadDecisionFlags();
+
+}  // namespace apptrust::decision
 
 #endif  // APPTRUST_SERVICES_DECISION_FLAGS_H_

@@ -8,7 +8,6 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/strings/str_split.h"
 #include "common/cache/observation_cache.h"
 #include "common/config/policy_config.h"
 #include "common/logging/json_log.h"
@@ -38,14 +37,6 @@ namespace decision = apptrust::decision;
 namespace logging = apptrust::logging;
 namespace server = apptrust::server;
 
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> out;
-  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
-    out.emplace_back(item);
-  }
-  return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -55,68 +46,21 @@ int main(int argc, char** argv) {
                          "approved",
                          "services/decision/");
   absl::ParseCommandLine(argc, argv);
-
-  const std::string listen = absl::GetFlag(FLAGS_listen);
-  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
-  const std::string store = absl::GetFlag(FLAGS_store);
-  const std::string log_level = absl::GetFlag(FLAGS_log_level);
-  server::CheckAddressFlag(kProgram, "listen", listen);
-  server::CheckAddressFlag(kProgram, "metrics_listen", metrics_listen);
-  server::CheckAddressFlag(kProgram, "web_listen", absl::GetFlag(FLAGS_web_listen));
-  server::CheckAddressFlag(kProgram, "store", store);
-  const std::string dns_servers = absl::GetFlag(FLAGS_dns_servers);
-  for (const std::string& dns_server : SplitList(dns_servers)) {
-    server::CheckAddressFlag(kProgram, "dns_servers", dns_server);
-  }
-  auto level = logging::ParseLevel(log_level);
-  server::ExitIfBadFlag(kProgram, "log_level", log_level, level.status());
-  logging::SetMinLevel(*level);
-
-  const std::string policy_path = absl::GetFlag(FLAGS_policy);
-  auto policy = config::LoadPolicyConfig(policy_path);
-  server::ExitIfBadFlag(kProgram, "policy", policy_path, policy.status());
-
-  const std::string allow_cidrs_text = absl::GetFlag(FLAGS_probe_allow_cidrs);
-  auto allow_cidrs = apptrust::net::ParseCidrList(allow_cidrs_text);
-  server::ExitIfBadFlag(kProgram, "probe_allow_cidrs", allow_cidrs_text, allow_cidrs.status());
-
-  const absl::Duration probe_timeout = absl::GetFlag(FLAGS_probe_timeout);
-  if (probe_timeout <= absl::ZeroDuration()) {
-    server::ExitIfBadFlag(kProgram, "probe_timeout", absl::FormatDuration(probe_timeout),
-                          absl::InvalidArgumentError("must be positive"));
-  }
-  const absl::Duration cache_ttl = absl::GetFlag(FLAGS_cache_ttl);
-  if (cache_ttl < absl::ZeroDuration()) {
-    server::ExitIfBadFlag(kProgram, "cache_ttl", absl::FormatDuration(cache_ttl),
-                          absl::InvalidArgumentError("must not be negative"));
-  }
-  const absl::Duration grant_cache_ttl = absl::GetFlag(FLAGS_grant_cache_ttl);
-  if (grant_cache_ttl < absl::ZeroDuration()) {
-    server::ExitIfBadFlag(kProgram, "grant_cache_ttl", absl::FormatDuration(grant_cache_ttl),
-                          absl::InvalidArgumentError("must not be negative"));
-  }
-  const int64_t cache_max_entries = absl::GetFlag(FLAGS_cache_max_entries);
-  if (cache_max_entries < 1) {
-    server::ExitIfBadFlag(kProgram, "cache_max_entries", std::to_string(cache_max_entries),
-                          absl::InvalidArgumentError("must be at least 1"));
-  }
-
-  const int64_t cache_max_bytes = absl::GetFlag(FLAGS_cache_max_bytes);
-  if (cache_max_bytes < (int64_t{1} << 20)) {
-    server::ExitIfBadFlag(kProgram, "cache_max_bytes", std::to_string(cache_max_bytes),
-                          absl::InvalidArgumentError("must be at least 1048576 (1 MiB)"));
-  }
+  auto flags = decision::ReadDecisionFlags();
+  server::ExitIfBadFlags(kProgram, flags.status());
+  logging::SetMinLevel(flags->log_level);
+  const std::string& metrics_listen = flags->metrics_listen;
 
   auto metrics = apptrust::metrics::MetricsServer::Start(metrics_listen, kProgram);
   server::ExitIfBadFlag(kProgram, "metrics_listen", metrics_listen, metrics.status());
   decision::DecisionMetrics decision_metrics((*metrics)->registry());
 
   apptrust::probe::ProbeEngineOptions engine_options;
-  engine_options.dns_servers = SplitList(dns_servers);
-  engine_options.trust_store_path = absl::GetFlag(FLAGS_trust_store);
-  engine_options.allow_cidrs = *allow_cidrs;
-  engine_options.connect_timeout = probe_timeout;
-  engine_options.dns_timeout = probe_timeout;
+  engine_options.dns_servers = flags->dns_servers;
+  engine_options.trust_store_path = flags->trust_store;
+  engine_options.allow_cidrs = flags->probe_allow_cidrs;
+  engine_options.connect_timeout = flags->probe_timeout;
+  engine_options.dns_timeout = flags->probe_timeout;
   auto engine = apptrust::probe::ProbeEngine::Create(std::move(engine_options));
   if (!engine.ok()) {
     std::fprintf(stderr,
@@ -127,11 +71,11 @@ int main(int argc, char** argv) {
   }
 
   apptrust::cache::ObservationCacheOptions cache_options;
-  cache_options.ttl = cache_ttl;
-  cache_options.max_entries = static_cast<size_t>(cache_max_entries);
-  cache_options.max_bytes = static_cast<size_t>(cache_max_bytes);
+  cache_options.ttl = flags->cache_ttl;
+  cache_options.max_entries = flags->cache_max_entries;
+  cache_options.max_bytes = flags->cache_max_bytes;
   // Every probe runs to this bound, whoever asked for it (see ObservationCache).
-  cache_options.probe_timeout = probe_timeout;
+  cache_options.probe_timeout = flags->probe_timeout;
   cache_options.max_staleness = config::kMaxStaleness;
   cache_options.on_event = [&decision_metrics](const apptrust::cache::CacheEvent& event) {
     using apptrust::cache::CacheEventKind;
@@ -152,37 +96,37 @@ int main(int argc, char** argv) {
   decision::MeteredProber metered_prober(engine->get(), &decision_metrics);
   apptrust::cache::ObservationCache cache(metered_prober, cache_options);
 
-  auto store_channel = decision::GrpcStoreClient::MakeChannel(store);
+  auto store_channel = decision::GrpcStoreClient::MakeChannel(flags->store);
   decision::GrpcStoreClient store_client(
-      store_channel, store,
+      store_channel, flags->store,
       [&decision_metrics](const char* method, int code, absl::Duration latency) {
         decision_metrics.RecordStoreCall(method, static_cast<grpc::StatusCode>(code), latency);
       });
 
   decision::GrantCacheOptions grant_cache_options;
-  grant_cache_options.ttl = grant_cache_ttl;
-  grant_cache_options.max_entries = static_cast<size_t>(cache_max_entries);
+  grant_cache_options.ttl = flags->grant_cache_ttl;
+  grant_cache_options.max_entries = flags->cache_max_entries;
   grant_cache_options.on_lookup = [&decision_metrics](bool hit) {
     decision_metrics.RecordGrantCacheLookup(hit);
   };
   decision::CachingStoreClient grant_cache(store_client, std::move(grant_cache_options));
 
   decision::DeciderOptions decider_options;
-  decider_options.policy = *policy;
+  decider_options.policy = flags->policy;
   decider_options.metrics = &decision_metrics;
   decision::Decider decider(std::move(decider_options), grant_cache, cache);
   decision::DecisionServiceImpl decision_service(decider);
 
   // The page behind every error_uri: suspensions from the store, each
   // tenant's support contact and manage URL from the policy.
-  const std::string web_listen = absl::GetFlag(FLAGS_web_listen);
+  const std::string& web_listen = flags->web_listen;
   auto web_server = apptrust::web::ExplanationServer::Start(
       web_listen, apptrust::web::MakeStoreSuspensionLookup(store_channel),
-      apptrust::web::TenantContactsFromPolicy(*policy));
+      apptrust::web::TenantContactsFromPolicy(flags->policy));
   server::ExitIfBadFlag(kProgram, "web_listen", web_listen, web_server.status());
 
-  auto grpc_server = server::GrpcServer::Start(listen, {&decision_service});
-  server::ExitIfBadFlag(kProgram, "listen", listen, grpc_server.status());
+  auto grpc_server = server::GrpcServer::Start(flags->listen, {&decision_service});
+  server::ExitIfBadFlag(kProgram, "listen", flags->listen, grpc_server.status());
   server::GrpcServer& grpc = **grpc_server;
   // Not ready until the store answers: no refresh can be decided without it.
   grpc.SetServing(false);
@@ -201,13 +145,13 @@ int main(int argc, char** argv) {
       .Field("service", kProgram)
       .Field("grpc", grpc.address())
       .Field("metrics", (*metrics)->address())
-      .Field("store", store)
-      .Field("policy", policy_path.empty() ? "(defaults)" : policy_path);
+      .Field("store", flags->store)
+      .Field("policy", flags->policy_path.empty() ? "(defaults)" : flags->policy_path);
 
   const int signal_number = server::GrpcServer::WaitForTermination();
   logging::Info("stopping").Field("signal", signal_number);
   store_watch.reset();
-  grpc.Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  grpc.Shutdown(flags->shutdown_grace);
   logging::Info("stopped");
   return 0;
 }
