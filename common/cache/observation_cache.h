@@ -13,6 +13,9 @@
 //   result for that key is not older than the caller's `max_staleness`, the
 //   caller gets the last good result marked stale. The last good result is
 //   kept whatever the ttl, so this works with ttl = 0.
+// - A local failure (LOCAL_ERROR: this process lacked a descriptor, memory
+//   or a port) goes to the waiters of its probe only: it is not stored, not
+//   replaced by the last good result, and the next request probes again.
 // - At most `max_entries` keys of each kind are kept; the least recently
 //   used key without a probe in flight is evicted first.
 //
