@@ -20,6 +20,14 @@ bool Failed(const probe::EndpointObservation& o) {
   return policy::IsProbeFailure(o.address_outcome) || policy::IsProbeFailure(o.tls.outcome());
 }
 bool Failed(const probe::TxtObservation& o) { return policy::IsProbeFailure(o.outcome); }
+// A local failure (this process lacked a descriptor, memory, a port) is not
+// evidence about the app: it is never stored and never answered with the
+// last good result, so an attacker exhausting our resources cannot make an
+// old observation stand in for the app now.
+bool FailedLocally(const probe::EndpointObservation& o) {
+  return policy::IsLocalFailure(o.address_outcome) || policy::IsLocalFailure(o.tls.outcome());
+}
+bool FailedLocally(const probe::TxtObservation& o) { return policy::IsLocalFailure(o.outcome); }
 
 size_t StringBytes(const std::string& s) { return sizeof(s) + s.capacity(); }
 size_t StringBytes(const std::vector<std::string>& v) {
@@ -220,8 +228,8 @@ class PartCache {
   Served<Obs> ServeLocked(const Entry& entry, const std::shared_ptr<const Obs>& result,
                           absl::Time now, absl::Duration max_staleness, bool from_cache) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (Failed(*result) && entry.last_good != nullptr && max_staleness > absl::ZeroDuration() &&
-        now - entry.last_good_at <= max_staleness) {
+    if (Failed(*result) && !FailedLocally(*result) && entry.last_good != nullptr &&
+        max_staleness > absl::ZeroDuration() && now - entry.last_good_at <= max_staleness) {
       return {entry.last_good, /*from_cache=*/true, /*stale=*/true};
     }
     return {result, from_cache, /*stale=*/false};
@@ -238,12 +246,15 @@ class PartCache {
       if (entry.flight == flight) {
         entry.flight = nullptr;
       }
-      const bool failed = Failed(*result);
-      const absl::Duration ttl = std::max(absl::ZeroDuration(), options_.ttl);
-      entry.expires_at = now + (failed ? std::min(ttl, options_.failure_ttl) : ttl);
-      if (!failed) {
-        entry.last_good = result;
-        entry.last_good_at = now;
+      if (!FailedLocally(*result)) {
+        const bool failed = Failed(*result);
+        const absl::Duration ttl = std::max(absl::ZeroDuration(), options_.ttl);
+        entry.expires_at = now + (failed ? std::min(ttl, options_.failure_ttl) : ttl);
+        if (!failed) {
+          entry.last_good = result;
+          entry.last_good_at = now;
+        }
+        entry.last = result;
       }
       entry.last = result;
       for (Waiter& w : flight->waiters) {

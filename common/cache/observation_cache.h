@@ -22,6 +22,9 @@
 //   it starts nor the one it joins. Its caller simply stops waiting (gRPC
 //   ends the call), and the result, failed or not, is one the site earned:
 //   safe to cache and to share with a caller whose deadline is long.
+// - A local failure (LOCAL_ERROR: this process lacked a descriptor, memory
+//   or a port) goes to the waiters of its probe only: it is not stored, not
+//   replaced by the last good result, and the next request probes again.
 //
 // Thread-safe. `done` is called exactly once, never while the cache holds
 // its lock, on whichever thread completes it: the prober's thread for a

@@ -310,6 +310,37 @@ TEST_F(ObservationCacheTest, FailuresAreCachedForTheShorterFailureTtl) {
   EXPECT_EQ(prober_.txt_calls(), 2);
 }
 
+// Out of descriptors here (an attacker's idle connections) is no evidence
+// about the app: not answered with the last good result, not cached.
+TEST_F(ObservationCacheTest, LocalFailureIsNeitherStaleServedNorCached) {
+  ObservationCache cache(prober_, Options());
+  Result r;
+  Observe(cache, r);
+  prober_.CompleteEndpoint(0, GoodEndpoint("leaf-good", clock_.Now()));
+  prober_.CompleteTxt(0, GoodTxt(clock_.Now()));
+
+  clock_.Advance(absl::Minutes(6));  // past the ttl: the next request probes
+  Observe(cache, r);
+  prober_.CompleteEndpoint(1, FailedEndpoint(v1::PROBE_OUTCOME_LOCAL_ERROR, clock_.Now()));
+  probe::TxtObservation txt_local = FailedTxt(clock_.Now());
+  txt_local.outcome = v1::PROBE_OUTCOME_LOCAL_ERROR;
+  prober_.CompleteTxt(1, txt_local);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_FALSE(r.at(1).stale);
+  EXPECT_EQ(r.at(1).fingerprint.tls().outcome(), v1::PROBE_OUTCOME_LOCAL_ERROR);
+  EXPECT_EQ(r.at(1).fingerprint.dns().txt_outcome(), v1::PROBE_OUTCOME_LOCAL_ERROR);
+  EXPECT_EQ(cache.stats().endpoint.stale, 0u);
+
+  // At once (well within failure_ttl) the next request probes again.
+  Observe(cache, r);
+  EXPECT_EQ(prober_.endpoint_calls(), 3);
+  EXPECT_EQ(prober_.txt_calls(), 3);
+  prober_.CompleteEndpoint(2, GoodEndpoint("leaf-good", clock_.Now()));
+  prober_.CompleteTxt(2, GoodTxt(clock_.Now()));
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r.at(2).fingerprint.tls().outcome(), v1::PROBE_OUTCOME_OK);
+}
+
 TEST_F(ObservationCacheTest, LeastRecentlyUsedKeyIsEvicted) {
   ObservationCacheOptions options = Options();
   options.max_entries = 2;

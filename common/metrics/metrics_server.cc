@@ -1,9 +1,13 @@
 #include "common/metrics/metrics_server.h"
 
 #include <exception>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/net/host_port.h"
+#include "common/server/civetweb_limits.h"
 #include "prometheus/gauge.h"
 
 namespace apptrust::metrics {
@@ -20,7 +24,13 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
   out->registry_ = std::make_shared<prometheus::Registry>();
   try {
     // civetweb wants IPv6 literals in brackets, as ToString() writes them.
-    out->exposer_ = std::make_unique<prometheus::Exposer>(host_port->ToString(), 2);
+    // The same worker, timeout and connection limits as the page: idle
+    // sockets must not blind monitoring (civetweb_limits.h).
+    std::vector<std::string> options = {"listening_ports", host_port->ToString()};
+    for (std::string& value : server::CivetwebLimitOptions(server::CivetwebLimits{})) {
+      options.push_back(std::move(value));
+    }
+    out->exposer_ = std::make_unique<prometheus::Exposer>(std::move(options));
   } catch (const std::exception& e) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", host_port->ToString(), ": ", e.what()));

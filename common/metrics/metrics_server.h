@@ -1,5 +1,7 @@
 // The Prometheus endpoint of a service: GET /metrics on --metrics_listen, in
 // the Prometheus text format, served by prometheus-cpp's embedded civetweb.
+// It runs with the civetweb limits of common/server/civetweb_limits.h, so
+// idle sockets cannot keep Prometheus from scraping.
 // The registry is shared by everything in the process that records metrics;
 // every service exports apptrust_build_info{service,version}.
 #ifndef APPTRUST_COMMON_METRICS_METRICS_SERVER_H_

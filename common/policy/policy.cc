@@ -242,10 +242,34 @@ void CheckCertificate(const v1::Fingerprint& observed, absl::Time now,
   }
 }
 
+// The one finding for an observation this process could not make for lack of
+// a local resource (probe_outcome.h): nothing else is judged, not even the
+// parts that were observed, because a partial observation would be judged
+// as if the missing part had answered.
+std::vector<v1::Finding> LocalFailureOnly(const v1::Fingerprint& observed,
+                                          const EffectivePolicy& policy) {
+  Findings findings(policy, /*describe_only=*/true);
+  auto add = [&findings](absl::string_view part, v1::ProbeOutcome outcome,
+                         absl::string_view error) {
+    if (!IsLocalFailure(outcome)) return;
+    std::string detail = absl::StrCat(part, ": ", OutcomeName(outcome));
+    if (!error.empty()) absl::StrAppend(&detail, " (", error, ")");
+    findings.Add(v1::REASON_PROBE_LOCAL_ERROR,
+                 "The app's website could not be checked just now; please try again.", detail);
+  };
+  add("addresses", observed.dns().address_outcome(), observed.dns().error());
+  add("tls", observed.tls().outcome(), observed.tls().error());
+  add("txt", observed.dns().txt_outcome(), observed.dns().error());
+  return findings.Sorted();
+}
+
 // Everything judged on the observation alone, plus the comparisons with
 // `enrolled` when there is one.
 std::vector<v1::Finding> Collect(const Enrolled* enrolled, const v1::Fingerprint& observed,
                                  absl::Time now, const EffectivePolicy& policy) {
+  if (ProbeFailedLocally(observed)) {
+    return LocalFailureOnly(observed, policy);
+  }
   Findings findings(policy, /*describe_only=*/enrolled == nullptr);
   const v1::Fingerprint* before = enrolled ? &enrolled->fingerprint : nullptr;
   const bool https = observed.scheme() != "http";
@@ -453,6 +477,8 @@ bool ReasonSuspends(v1::Reason reason, const EffectivePolicy& policy) {
       return policy.profile == v1::PROFILE_STRICT;
     case v1::REASON_PROBE_FAILED:
       return policy.on_probe_failure == v1::PROBE_FAILURE_SUSPEND;
+    case v1::REASON_PROBE_LOCAL_ERROR:
+      return false;  // no evidence either way: no verdict at all
     default:
       return false;  // informational
   }

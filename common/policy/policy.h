@@ -30,6 +30,11 @@
 //   TXT entry, a handshake timeout not an unavailable TLS.
 // - Never: CERT_EXPIRING_SOON, NON_STANDARD_PORT, DV_CERTIFICATE,
 //   TXT_RECORD_ABSENT, NO_TLS, ADDRESSES_CHANGED (informational).
+// - No verdict: when any part failed for lack of a local resource
+//   (PROBE_OUTCOME_LOCAL_ERROR: this process had no descriptor, memory or
+//   port to probe with), the only finding is PROBE_LOCAL_ERROR, never
+//   suspending, whatever on_probe_failure says; the decision service answers
+//   UNAVAILABLE for it (probe_outcome.h).
 //
 // Findings that explain one another are not repeated: an expired or
 // untrusted certificate that still names the same organization is not an

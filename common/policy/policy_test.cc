@@ -152,6 +152,7 @@ constexpr R kDv = v1::REASON_DV_CERTIFICATE;
 constexpr R kTxtAbsent = v1::REASON_TXT_RECORD_ABSENT;
 constexpr R kNoTls = v1::REASON_NO_TLS;
 constexpr R kAddresses = v1::REASON_ADDRESSES_CHANGED;
+constexpr R kLocalError = v1::REASON_PROBE_LOCAL_ERROR;
 
 const std::vector<Row>& Rows() {
   static const auto* rows =
@@ -478,6 +479,38 @@ const std::vector<Row>& Rows() {
            .strict = {S(kExpired), I(kProbeFailed)},
            .security = {S(kExpired), I(kProbeFailed)}},
 
+          // ---- Local failures (no descriptor, memory or port here): no
+          // evidence about the app, so no verdict whatever on_probe_failure
+          // says, and nothing else is judged (the service answers UNAVAILABLE).
+          {.name = "TLS socket could not be opened (EMFILE), SUSPEND",
+           .on_probe_failure = v1::PROBE_FAILURE_SUSPEND,
+           .change = [](v1::Fingerprint& fp) { ClearTls(fp, v1::PROBE_OUTCOME_LOCAL_ERROR); },
+           .displayed = {I(kLocalError)},
+           .strict = {I(kLocalError)},
+           .security = {I(kLocalError)}},
+          {.name = "address lookup failed locally, STALE_OK",
+           .change =
+               [](v1::Fingerprint& fp) {
+                 fp.mutable_dns()->clear_addresses();
+                 fp.mutable_dns()->set_address_outcome(v1::PROBE_OUTCOME_LOCAL_ERROR);
+                 ClearTls(fp, v1::PROBE_OUTCOME_LOCAL_ERROR);
+               },
+           .displayed = {I(kLocalError)},
+           .strict = {I(kLocalError)},
+           .security = {I(kLocalError)}},
+          {.name = "TXT lookup failed locally: even an expired certificate is not judged",
+           .on_probe_failure = v1::PROBE_FAILURE_SUSPEND,
+           .change =
+               [](v1::Fingerprint& fp) {
+                 *fp.mutable_tls()->mutable_not_after() = Ts(kNow - absl::Hours(1));
+                 fp.mutable_dns()->set_txt_outcome(v1::PROBE_OUTCOME_LOCAL_ERROR);
+                 fp.mutable_dns()->clear_txt_values();
+                 fp.mutable_dns()->set_client_id_txt_present(false);
+               },
+           .displayed = {I(kLocalError)},
+           .strict = {I(kLocalError)},
+           .security = {I(kLocalError)}},
+
           // ---- Informational: what the app lacked at approval and still lacks.
           {.name = "served on port 8443",
            .enrolled_change = [](v1::Fingerprint& fp) { fp.set_port(8443); },
@@ -706,6 +739,23 @@ TEST(PolicyTest, ProbeFailedHelper) {
   EXPECT_FALSE(ProbeFailed(fp));
   fp.mutable_dns()->set_address_outcome(v1::PROBE_OUTCOME_TIMEOUT);
   EXPECT_TRUE(ProbeFailed(fp));
+  EXPECT_FALSE(ProbeFailedLocally(fp));
+  fp.mutable_dns()->set_txt_outcome(v1::PROBE_OUTCOME_LOCAL_ERROR);
+  EXPECT_TRUE(ProbeFailed(fp));
+  EXPECT_TRUE(ProbeFailedLocally(fp));
+}
+
+// DescribeApp (Enroll, Inspect) reports a local failure the same way: the one
+// finding the decision service turns into UNAVAILABLE.
+TEST(PolicyTest, LocalFailureIsTheOnlyFindingOfADescription) {
+  v1::Fingerprint fp = Baseline();
+  ClearTls(fp, v1::PROBE_OUTCOME_LOCAL_ERROR);
+  fp.mutable_tls()->set_error("socket: Too many open files");
+  std::vector<v1::Finding> findings = DescribeApp(fp, kNow, EffectivePolicy());
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].reason(), v1::REASON_PROBE_LOCAL_ERROR);
+  EXPECT_FALSE(findings[0].suspends());
+  EXPECT_EQ(findings[0].detail(), "tls: LOCAL_ERROR (socket: Too many open files)");
 }
 
 TEST(PolicyTest, AnySuspendsAndSortFindings) {

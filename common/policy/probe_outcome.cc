@@ -9,16 +9,25 @@ bool IsProbeFailure(v1::ProbeOutcome outcome) {
     case v1::PROBE_OUTCOME_CONNECTION_REFUSED:
     case v1::PROBE_OUTCOME_CONNECTION_RESET:
     case v1::PROBE_OUTCOME_ERROR:
+    case v1::PROBE_OUTCOME_LOCAL_ERROR:
       return true;
     default:
       return false;
   }
 }
 
+bool IsLocalFailure(v1::ProbeOutcome outcome) { return outcome == v1::PROBE_OUTCOME_LOCAL_ERROR; }
+
 bool ProbeFailed(const v1::Fingerprint& fingerprint) {
   return IsProbeFailure(fingerprint.dns().address_outcome()) ||
          IsProbeFailure(fingerprint.tls().outcome()) ||
          IsProbeFailure(fingerprint.dns().txt_outcome());
+}
+
+bool ProbeFailedLocally(const v1::Fingerprint& fingerprint) {
+  return IsLocalFailure(fingerprint.dns().address_outcome()) ||
+         IsLocalFailure(fingerprint.tls().outcome()) ||
+         IsLocalFailure(fingerprint.dns().txt_outcome());
 }
 
 }  // namespace apptrust::policy

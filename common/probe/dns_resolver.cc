@@ -11,6 +11,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/policy/probe_outcome.h"
+#include "common/probe/local_resource_error.h"
 
 namespace apptrust::probe {
 namespace {
@@ -91,6 +93,16 @@ void OnQueryDone(void* arg, int status, int /*timeouts*/, unsigned char* abuf, i
                        : query->type == DnsResolver::Type::kAaaa ? "AAAA"
                                                                  : "TXT";
     answer.error = absl::StrCat(kind, " ", query->name, ": ", ares_strerror(status));
+    // c-ares turns a socket it could not open into "server unreachable";
+    // when this process is out of descriptors or memory, that is our
+    // failure, not the name server's.
+    int shortage = 0;
+    if (policy::IsProbeFailure(answer.outcome) && answer.outcome != v1::PROBE_OUTCOME_TIMEOUT &&
+        !CanOpenSocket(&shortage)) {
+      answer.outcome = v1::PROBE_OUTCOME_LOCAL_ERROR;
+      absl::StrAppend(&answer.error,
+                      " (this process cannot open a socket: ", std::strerror(shortage), ")");
+    }
   } else {
     ParseAnswer(*query, abuf, alen, &answer);
   }
@@ -115,6 +127,8 @@ v1::ProbeOutcome OutcomeForAresStatus(int status) {
       return v1::PROBE_OUTCOME_SERVFAIL;
     case ARES_ETIMEOUT:
       return v1::PROBE_OUTCOME_TIMEOUT;
+    case ARES_ENOMEM:
+      return v1::PROBE_OUTCOME_LOCAL_ERROR;
     default:
       return v1::PROBE_OUTCOME_ERROR;
   }

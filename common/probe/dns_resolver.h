@@ -10,8 +10,9 @@
 //
 // Results are classified into the ProbeOutcome values the policy cares about:
 // NXDOMAIN, NO_DATA, SERVFAIL (also REFUSED and unreachable servers),
-// TIMEOUT, ERROR. Callbacks run on the loop thread; a query whose caller has
-// given up still completes, and its callback must then ignore the result.
+// TIMEOUT, ERROR, LOCAL_ERROR (c-ares out of memory, or a failed query while
+// this process cannot open a socket: local_resource_error.h). Callbacks run on the loop thread; a
+// query whose caller has given up still completes, and its callback must then ignore the result.
 #ifndef APPTRUST_COMMON_PROBE_DNS_RESOLVER_H_
 #define APPTRUST_COMMON_PROBE_DNS_RESOLVER_H_
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
+#include "common/policy/probe_outcome.h"
 #include "common/probe/certificate_facts.h"
 #include "common/probe/dns_resolver.h"
 #include "common/probe/event_loop.h"
@@ -19,11 +20,6 @@ namespace apptrust::probe {
 namespace {
 
 constexpr char kShutDown[] = "probe engine shut down";
-
-bool IsFailure(v1::ProbeOutcome outcome) {
-  return outcome == v1::PROBE_OUTCOME_SERVFAIL || outcome == v1::PROBE_OUTCOME_TIMEOUT ||
-         outcome == v1::PROBE_OUTCOME_ERROR;
-}
 
 // IPv4 first, then IPv6; textual order within a family.
 bool ContactOrder(const net::IpAddress& a, const net::IpAddress& b) {
@@ -194,7 +190,10 @@ class ProbeEngine::Impl {
       if (answer.outcome == v1::PROBE_OUTCOME_NXDOMAIN) {
         nxdomain = true;
       }
-      if (IsFailure(answer.outcome) && failure == v1::PROBE_OUTCOME_UNSPECIFIED) {
+      // The first failure names the outcome, except that a local one wins:
+      // a lookup we could not make must not pass for the name server's.
+      if (policy::IsProbeFailure(answer.outcome) &&
+          (failure == v1::PROBE_OUTCOME_UNSPECIFIED || policy::IsLocalFailure(answer.outcome))) {
         failure = answer.outcome;
       }
       if (!answer.error.empty()) {

@@ -15,17 +15,21 @@
 //   address is refused, address_outcome and tls.outcome are
 //   ADDRESS_NOT_ALLOWED and no connection is made.
 // - EndpointObservation.address_outcome: OK, NXDOMAIN, NO_DATA, SERVFAIL
-//   (also REFUSED), TIMEOUT, ERROR, ADDRESS_NOT_ALLOWED; NOT_APPLICABLE for an
-//   IP-literal host (no DNS; the literal is the address). A and AAAA are
-//   combined: any addresses → OK; else NXDOMAIN if either said so; else a
-//   failure (SERVFAIL/TIMEOUT/ERROR) if either failed; else NO_DATA.
+//   (also REFUSED), TIMEOUT, ERROR, LOCAL_ERROR, ADDRESS_NOT_ALLOWED;
+//   NOT_APPLICABLE for an IP-literal host (no DNS; the literal is the
+//   address). A and AAAA are combined: any addresses → OK; else NXDOMAIN if
+//   either said so; else a failure (policy::IsProbeFailure; LOCAL_ERROR
+//   before the others) if either failed; else NO_DATA.
 // - tls.outcome: as tls_probe.h says when a handshake was attempted;
 //   NOT_APPLICABLE for http:// (no connection is made at all); otherwise,
 //   when no address could be contacted, the address outcome (NXDOMAIN,
 //   TIMEOUT, ADDRESS_NOT_ALLOWED, ...) with `error` saying why.
 // - TxtObservation.outcome: OK, NXDOMAIN, NO_DATA, SERVFAIL, TIMEOUT, ERROR
-//   (TXT bigger than max_txt_bytes), NOT_APPLICABLE (the domain is an IP
-//   literal). OK with no entries means TXT records exist but none for the key.
+//   (TXT bigger than max_txt_bytes), LOCAL_ERROR, NOT_APPLICABLE (the domain
+//   is an IP literal).
+// - LOCAL_ERROR anywhere means this process lacked a descriptor, memory or
+//   a local port (local_resource_error.h): nothing was learned about the app. OK with no entries
+//   means TXT records exist but none for the key.
 // - observed_at is the injected clock's time when the observation completed.
 // - Certificate trust is computed at the injected clock, ignoring validity
 //   dates (certificate_facts.h).

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "common/probe/certificate_facts.h"
+#include "common/probe/local_resource_error.h"
 #include "common/probe/ocsp_staple.h"
 
 namespace apptrust::probe {
@@ -164,7 +165,9 @@ void TlsProbe::Begin(const net::IpAddress& address, uint16_t port, absl::Time de
   }
   fd_ = socket(target.is_v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) {
-    Finish(v1::PROBE_OUTCOME_ERROR, absl::StrCat("socket: ", std::strerror(errno)));
+    const int error = errno;
+    Finish(OutcomeForErrno(error, v1::PROBE_OUTCOME_ERROR),
+           absl::StrCat("socket: ", std::strerror(error)));
     return;
   }
   int rc = connect(fd_, reinterpret_cast<sockaddr*>(&storage), length);
@@ -174,7 +177,8 @@ void TlsProbe::Begin(const net::IpAddress& address, uint16_t port, absl::Time de
   }
   if (errno != EINPROGRESS) {
     int error = errno;
-    Finish(error == ECONNREFUSED ? v1::PROBE_OUTCOME_CONNECTION_REFUSED : v1::PROBE_OUTCOME_ERROR,
+    Finish(error == ECONNREFUSED ? v1::PROBE_OUTCOME_CONNECTION_REFUSED
+                                 : OutcomeForErrno(error, v1::PROBE_OUTCOME_ERROR),
            absl::StrCat("connect: ", std::strerror(error)));
     return;
   }
@@ -196,7 +200,7 @@ void TlsProbe::OnConnectReady() {
     return;
   }
   if (error != 0) {
-    v1::ProbeOutcome outcome = v1::PROBE_OUTCOME_ERROR;
+    v1::ProbeOutcome outcome = OutcomeForErrno(error, v1::PROBE_OUTCOME_ERROR);
     if (error == ECONNREFUSED) {
       outcome = v1::PROBE_OUTCOME_CONNECTION_REFUSED;
     }
@@ -216,7 +220,8 @@ void TlsProbe::StartHandshake() {
   connected_ = true;
   ssl_ = SSL_new(settings_.ssl_ctx);
   if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1) {
-    Finish(v1::PROBE_OUTCOME_ERROR, "SSL_new: " + LastSslError());
+    // Fails only when memory runs out: ours, not the app's.
+    Finish(v1::PROBE_OUTCOME_LOCAL_ERROR, "SSL_new: " + LastSslError());
     return;
   }
   if (!host_is_ip_literal_) {
@@ -261,7 +266,8 @@ void TlsProbe::ContinueHandshake() {
                saved_errno == 0 ? "peer closed the connection during the handshake"
                                 : absl::StrCat("handshake: ", std::strerror(saved_errno)));
       } else {
-        Finish(v1::PROBE_OUTCOME_ERROR, absl::StrCat("handshake: ", std::strerror(saved_errno)));
+        Finish(OutcomeForErrno(saved_errno, v1::PROBE_OUTCOME_ERROR),
+               absl::StrCat("handshake: ", std::strerror(saved_errno)));
       }
       return;
     default: {

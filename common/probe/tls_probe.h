@@ -14,7 +14,8 @@
 // no common version or cipher, a fatal alert); TIMEOUT (connect or handshake
 // not finished by the deadline: a silent peer costs one timer); ERROR (a cap
 // was exceeded — chain longer than max_chain_certs or larger than
-// max_chain_bytes — or a local failure; see `error`).
+// max_chain_bytes — or another failure; see `error`); LOCAL_ERROR (this
+// process lacked a descriptor, memory or a local port: local_resource_error.h).
 #ifndef APPTRUST_COMMON_PROBE_TLS_PROBE_H_
 #define APPTRUST_COMMON_PROBE_TLS_PROBE_H_
 

@@ -6,9 +6,20 @@
 //
 // Call PrepareServiceProcess() first thing in main(), before any thread is
 // created, so that the signals are delivered only to WaitForTermination().
+//
+// A listener is open to whoever can reach it, so what one peer may hold is
+// bounded (GrpcListenerLimits; docs/OPERATING.md "Limits"): a TCP connection
+// that completes no HTTP/2 handshake is closed after `handshake_timeout`, an
+// HTTP/2 connection without calls after `max_idle`, every connection after
+// `max_age` (+ `max_age_grace` for calls in flight), a dead peer is found by
+// keepalive pings, and gRPC's buffers and sync-server threads are capped by a
+// resource quota. Idle sockets then cost a descriptor each for seconds, not
+// forever, and PrepareServiceProcess() raises the descriptor limit so that
+// many of them cannot starve the probe or the other listeners.
 #ifndef APPTRUST_COMMON_SERVER_GRPC_SERVER_H_
 #define APPTRUST_COMMON_SERVER_GRPC_SERVER_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,14 +36,50 @@ namespace apptrust::server {
 // global lock graph on every contended lock, which costs the services ~4% of
 // their CPU on the refresh path for a debugging aid (thread-safety
 // annotations and the TSan build cover lock ordering).
+//
+// Also raises the soft RLIMIT_NOFILE to the hard limit: the default soft limit
+// (1,024) is what 1,100 idle connections exhausted, after which the probe
+// could not open a socket and the page and /metrics stopped answering.
 void PrepareServiceProcess();
+
+// The soft RLIMIT_NOFILE after PrepareServiceProcess() (for the start log).
+int64_t OpenFileLimit();
+
+// What one gRPC listener lets its peers hold. The defaults are the services'.
+struct GrpcListenerLimits {
+  // A connection that has not completed its HTTP/2 (and, with TLS, TLS)
+  // handshake by then is closed: an idle TCP socket costs a descriptor this
+  // long (gRPC's default is 120 s).
+  absl::Duration handshake_timeout = absl::Seconds(10);
+  // An HTTP/2 connection with no call for this long gets GOAWAY.
+  absl::Duration max_idle = absl::Minutes(5);
+  // Every connection gets GOAWAY at this age; calls in flight then have
+  // `max_age_grace` to finish (longer than any call: CheckRefresh is capped
+  // at 60 s). Clients reconnect transparently.
+  absl::Duration max_age = absl::Minutes(30);
+  absl::Duration max_age_grace = absl::Minutes(2);
+  // The server pings a peer this long silent, and closes the connection when
+  // no answer comes within keepalive_timeout: a vanished peer's connection
+  // does not stay open until max_idle.
+  absl::Duration keepalive_time = absl::Minutes(1);
+  absl::Duration keepalive_timeout = absl::Seconds(20);
+  // Clients may ping this often without data (the decision service's store
+  // channel pings every 30 s); faster pingers are sent GOAWAY.
+  absl::Duration min_client_ping_interval = absl::Seconds(10);
+  // gRPC's buffers for all connections of the listener (under pressure gRPC
+  // shrinks buffers and closes connections), and its sync-server threads
+  // (reflection).
+  int64_t memory_bytes = int64_t{128} << 20;
+  int max_threads = 64;
+};
 
 class GrpcServer {
  public:
   // `services` must outlive the server. Fails with a message naming the
   // address when it cannot be bound.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const std::string& listen,
-                                                           std::vector<grpc::Service*> services);
+                                                           std::vector<grpc::Service*> services,
+                                                           const GrpcListenerLimits& limits = {});
   ~GrpcServer();
 
   // The address actually bound, with the ephemeral port resolved.

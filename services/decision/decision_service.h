@@ -1,6 +1,8 @@
 // apptrust.v1.DecisionService over gRPC's callback API: each RPC hands the
 // request and the caller's deadline to the Decider and finishes the reactor
 // when the Decider answers, so a call waiting on a probe holds no thread.
+// An answer whose observation failed for lack of a local resource (finding
+// PROBE_LOCAL_ERROR) becomes UNAVAILABLE: no verdict without evidence.
 #ifndef APPTRUST_SERVICES_DECISION_DECISION_SERVICE_H_
 #define APPTRUST_SERVICES_DECISION_DECISION_SERVICE_H_
 

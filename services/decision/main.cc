@@ -146,7 +146,8 @@ int main(int argc, char** argv) {
       .Field("grpc", grpc.address())
       .Field("metrics", (*metrics)->address())
       .Field("store", flags->store)
-      .Field("policy", flags->policy_path.empty() ? "(defaults)" : flags->policy_path);
+      .Field("policy", flags->policy_path.empty() ? "(defaults)" : flags->policy_path)
+      .Field("open_files_limit", server::OpenFileLimit());
 
   const int signal_number = server::GrpcServer::WaitForTermination();
   logging::Info("stopping").Field("signal", signal_number);

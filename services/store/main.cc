@@ -83,7 +83,8 @@ int main(int argc, char** argv) {
       .Field("service", kProgram)
       .Field("grpc", (*grpc_server)->address())
       .Field("metrics", (*metrics)->address())
-      .Field("db", db);
+      .Field("db", db)
+      .Field("open_files_limit", server::OpenFileLimit());
 
   const int signal_number = server::GrpcServer::WaitForTermination();
   logging::Info("stopping").Field("signal", signal_number);

@@ -4,10 +4,13 @@
 #include "common/probe/probe_engine.h"
 
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <memory>
 #include <string>
 #include <vector>
@@ -449,6 +452,53 @@ TEST_F(ProbeEngineTest, ClosedPortAndImmediateCloseAreProbeFailures) {
   auto server = Serve(Issue(testing::ExampleHealthOv()), options);
   obs = Endpoint(*engine, TargetFor(kHost, server->port()));
   EXPECT_EQ(obs.tls.outcome(), v1::PROBE_OUTCOME_CONNECTION_RESET) << obs.tls.error();
+}
+
+// Holds every descriptor this process may open (what 1,100 idle connections
+// to a service's gRPC port did to it) until destroyed.
+class DescriptorExhaustion {
+ public:
+  DescriptorExhaustion() {
+    getrlimit(RLIMIT_NOFILE, &saved_);
+    // A low soft limit keeps the test cheap; the hard limit is untouched.
+    rlimit low = saved_;
+    low.rlim_cur = std::min<rlim_t>(saved_.rlim_cur, 2048);
+    setrlimit(RLIMIT_NOFILE, &low);
+    for (int fd = dup(0); fd >= 0; fd = dup(0)) held_.push_back(fd);
+    error_ = errno;
+  }
+  ~DescriptorExhaustion() {
+    for (int fd : held_) close(fd);
+    setrlimit(RLIMIT_NOFILE, &saved_);
+  }
+  int error() const { return error_; }
+
+ private:
+  rlimit saved_{};
+  std::vector<int> held_;
+  int error_ = 0;
+};
+
+TEST_F(ProbeEngineTest, OutOfDescriptorsIsALocalErrorNotTheApps) {
+  auto server = Serve(Issue(testing::ExampleHealthOv()));
+  auto engine = Engine();
+  // Created before the exhaustion; its resolver opens its socket on first use.
+  auto fresh_resolver = Engine();
+  EndpointObservation obs;
+  TxtObservation txt;
+  {
+    DescriptorExhaustion exhausted;
+    ASSERT_EQ(exhausted.error(), EMFILE);
+    obs = Endpoint(*engine, TargetFor("127.0.0.1", server->port()));
+    txt = Txt(*fresh_resolver, kDomain);
+  }
+  EXPECT_EQ(obs.tls.outcome(), v1::PROBE_OUTCOME_LOCAL_ERROR) << obs.tls.error();
+  EXPECT_THAT(obs.tls.error(), HasSubstr("Too many open files"));
+  EXPECT_EQ(txt.outcome, v1::PROBE_OUTCOME_LOCAL_ERROR) << txt.error;
+  // With descriptors back, the same probes observe the app.
+  EXPECT_EQ(Endpoint(*engine, TargetFor("127.0.0.1", server->port())).tls.outcome(),
+            v1::PROBE_OUTCOME_OK);
+  EXPECT_EQ(Txt(*fresh_resolver, kDomain).outcome, v1::PROBE_OUTCOME_OK);
 }
 
 // ---- addresses and SSRF ----------------------------------------------------

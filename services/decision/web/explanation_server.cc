@@ -183,34 +183,27 @@ absl::StatusOr<std::unique_ptr<ExplanationServer>> ExplanationServer::Start(
 
   mg_init_library(0);
   const std::string ports = host_port->ToString();
-  const std::string threads = absl::StrCat(options.worker_threads < 1 ? 1 : options.worker_threads);
   // Headers for the responses civetweb writes itself (400 on a malformed
   // request line, 413/431 on oversized requests); civetweb adds its own
   // "Cache-Control: no-cache, no-store, ..." to those.
   const std::string additional_header =
       absl::StrCat("Content-Security-Policy: ", kContentSecurityPolicy,
                    "\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer");
-  const char* civet_options[] = {"listening_ports",
-                                 ports.c_str(),
-                                 "num_threads",
-                                 threads.c_str(),
-                                 "max_request_size",
-                                 "8192",
-                                 "request_timeout_ms",
-                                 "10000",
-                                 "enable_keep_alive",
-                                 "no",
-                                 "decode_url",
-                                 "no",
-                                 "additional_header",
-                                 additional_header.c_str(),
-                                 nullptr};
+  std::vector<std::string> option_values = {
+      "listening_ports", ports, "max_request_size",  "8192",
+      "decode_url",      "no",  "additional_header", additional_header};
+  for (std::string& value : server::CivetwebLimitOptions(options.limits)) {
+    option_values.push_back(std::move(value));
+  }
+  std::vector<const char*> civet_options;
+  for (const std::string& value : option_values) civet_options.push_back(value.c_str());
+  civet_options.push_back(nullptr);
   mg_callbacks callbacks{};
   callbacks.log_message = &LogCivetweb;
   mg_init_data init{};
   init.callbacks = &callbacks;
   init.user_data = server.get();
-  init.configuration_options = civet_options;
+  init.configuration_options = civet_options.data();
   char error_text[256] = {0};
   mg_error_data error{};
   error.text = error_text;

@@ -9,8 +9,9 @@
 //
 // Every response carries kContentSecurityPolicy (no scripts, nothing loaded),
 // X-Content-Type-Options: nosniff, Referrer-Policy: no-referrer and
-// Cache-Control: no-store. Civetweb serves it with a few worker threads,
-// small request limits, no files from disk.
+// Cache-Control: no-store. Civetweb serves it with small request limits, no
+// files from disk, and the worker and timeout limits of civetweb_limits.h so
+// that idle sockets (slowloris) cannot keep a patient from the page.
 #ifndef APPTRUST_SERVICES_DECISION_WEB_EXPLANATION_SERVER_H_
 #define APPTRUST_SERVICES_DECISION_WEB_EXPLANATION_SERVER_H_
 
@@ -20,6 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "apptrust/v1/types.pb.h"
+#include "common/server/civetweb_limits.h"
 #include "services/decision/web/explanation_page.h"
 
 struct mg_context;
@@ -39,8 +41,9 @@ using SuspensionLookup = std::function<absl::StatusOr<v1::Suspension>(
 using TenantContactLookup = std::function<TenantContact(const std::string& tenant_id)>;
 
 struct ExplanationServerOptions {
-  // Civetweb worker threads: concurrent requests (each may wait on the store).
-  int worker_threads = 4;
+  // Workers (each request may wait on the store), request timeout and
+  // connection bounds: idle sockets must not starve the page.
+  server::CivetwebLimits limits;
 };
 
 class ExplanationServer {
