@@ -65,6 +65,16 @@ std::string ProbeFailureText(const v1::Fingerprint& fp) {
   return absl::StrJoin(parts, "; ");
 }
 
+// An observation this process could not make for lack of its own resources
+// (descriptors, memory, ports: common/policy/probe_outcome.h) is no evidence
+// about the app either way: no verdict and no description rests on it, and
+// the gateway retries.
+absl::Status NoEvidence(const v1::Fingerprint& fp) {
+  return absl::UnavailableError(
+      absl::StrCat("the app could not be observed for lack of a local resource (",
+                   ProbeFailureText(fp), "); retry"));
+}
+
 }  // namespace
 
 struct Decider::RefreshCall {
@@ -112,6 +122,8 @@ void Decider::Inspect(const v1::InspectRequest& request, absl::Time deadline,
         if (CallerDeadlinePassed(deadline, now)) {
           return finish(absl::DeadlineExceededError("deadline passed while probing"));
         }
+        if (policy::ProbeFailedLocally(seen.fingerprint))
+          return finish(NoEvidence(seen.fingerprint));
         v1::InspectResponse response;
         *response.mutable_identity() = policy::ComputeIdentity(
             seen.fingerprint, request.application_name(), /*validated=*/false, now);
@@ -284,6 +296,9 @@ void Decider::ReadAndDecide(std::shared_ptr<RefreshCall> call) {
               const absl::Time now = options_.clock();
               if (CallerDeadlinePassed(call->deadline, now)) {
                 return call->done(absl::DeadlineExceededError("deadline passed while probing"));
+              }
+              if (policy::ProbeFailedLocally(seen.fingerprint)) {
+                return call->done(NoEvidence(seen.fingerprint));
               }
               std::vector<v1::Finding> findings = policy::Evaluate(
                   policy::EnrolledFromGrant(call->grant), seen.fingerprint, now, call->policy);

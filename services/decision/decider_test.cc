@@ -373,6 +373,18 @@ const Row kRows[] = {
      .verdict = v1::VERDICT_SUSPEND,
      .reason = v1::REASON_PROBE_FAILED,
      .state_after = v1::GRANT_STATE_SUSPENDED},
+    {.name = "a probe this process could not make is UNAVAILABLE, never judged on a stale one",
+     // Default STALE_OK, with a good observation seconds old: an attacker who
+     // exhausts our descriptors must not get a hijacked app judged on it.
+     .arrange =
+         [](World& w, v1::CheckRefreshRequest&) {
+           probe::EndpointObservation no_fd = ExpiredEndpoint(kNow);
+           no_fd.tls.Clear();
+           no_fd.tls.set_outcome(v1::PROBE_OUTCOME_LOCAL_ERROR);
+           no_fd.tls.set_error("socket: Too many open files");
+           w.prober.AnswerEndpointsWith(no_fd);
+         },
+     .code = absl::StatusCode::kUnavailable},
     {.name = "the caller's deadline passing while probing is DEADLINE_EXCEEDED",
      .arrange =
          [](World& w, v1::CheckRefreshRequest& r) {

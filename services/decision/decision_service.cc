@@ -1,9 +1,7 @@
 #include "services/decision/decision_service.h"
 
-#include <type_traits>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
 #include "common/server/grpc_status.h"
 
 namespace apptrust::decision {
@@ -16,32 +14,10 @@ absl::Time CallDeadline(grpc::CallbackServerContext* context) {
   return std::min(deadline, cap);
 }
 
-// An answer built on an observation this process could not make (the
-// policy's PROBE_LOCAL_ERROR: no descriptor, memory or port to probe with)
-// is no answer about the app: UNAVAILABLE, which the gateway retries, instead
-// of a verdict or a description (common/policy/probe_outcome.h). A SUSPEND
-// never rests on such a finding (it never suspends); it is passed through.
-template <typename Response>
-absl::StatusOr<Response> NoAnswerWithoutEvidence(absl::StatusOr<Response> result) {
-  if (!result.ok()) return result;
-  if constexpr (std::is_same_v<Response, v1::CheckRefreshResponse>) {
-    if (result->verdict() == v1::VERDICT_SUSPEND) return result;
-  }
-  for (const v1::Finding& finding : result->findings()) {
-    if (finding.reason() == v1::REASON_PROBE_LOCAL_ERROR) {
-      return absl::UnavailableError(
-          absl::StrCat("the app could not be observed for lack of a local resource (",
-                       finding.detail(), "); retry"));
-    }
-  }
-  return result;
-}
-
 template <typename Response>
 std::function<void(absl::StatusOr<Response>)> Finisher(grpc::ServerUnaryReactor* reactor,
                                                        Response* response) {
-  return [reactor, response](absl::StatusOr<Response> decided) {
-    absl::StatusOr<Response> result = NoAnswerWithoutEvidence(std::move(decided));
+  return [reactor, response](absl::StatusOr<Response> result) {
     if (!result.ok()) {
       reactor->Finish(server::ToGrpcStatus(result.status()));
       return;
