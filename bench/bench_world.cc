@@ -369,7 +369,7 @@ int main(int argc, char** argv) {
     std::atomic<int> probes_ok{0};
     const absl::Duration probe_time =
         RunProbes(probe_hosts, concurrency, probes_ok, [&](int i, std::function<void(bool)>& done) {
-          probe::Target target;
+          apptrust::net::Target target;
           target.scheme = "https";
           target.host = ProbeHost(i);
           target.port = static_cast<uint16_t>(port);

@@ -9,10 +9,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/net/etld.h"
+#include "common/net/percent_encoding.h"
 
 namespace apptrust::net {
 namespace {
@@ -20,9 +22,9 @@ namespace {
 constexpr size_t kMaxHostBytes = 253;
 constexpr size_t kMaxLabelBytes = 63;
 
-absl::Status Invalid(absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat("redirect_uri: ", what));
-}
+// Messages name the problem, not the field: the caller knows which field it
+// parsed ("redirect_uri", "grant.redirect_uri") and prefixes it once.
+absl::Status Invalid(absl::string_view what) { return absl::InvalidArgumentError(what); }
 
 std::string Range(const UriTextRangeA& range) {
   if (range.first == nullptr || range.afterLast == nullptr) {
@@ -31,59 +33,52 @@ std::string Range(const UriTextRangeA& range) {
   return std::string(range.first, range.afterLast);
 }
 
-bool HasControlCharacters(absl::string_view text) {
-  for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7f) {
-      return true;
-    }
+// Length of the UTF-8 sequence starting at text[i] (RFC 3629: no overlong
+// forms, no surrogates, nothing above U+10FFFF), or 0 when it is not one.
+// Sets `code_point`.
+size_t Utf8SequenceLength(absl::string_view text, size_t i, uint32_t* code_point) {
+  const unsigned char lead = static_cast<unsigned char>(text[i]);
+  size_t length = 0;
+  uint32_t cp = 0;
+  uint32_t min = 0;
+  if (lead < 0x80) {
+    *code_point = lead;
+    return 1;
+  } else if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2, cp = lead & 0x1F, min = 0x80;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3, cp = lead & 0x0F, min = 0x800;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4, cp = lead & 0x07, min = 0x10000;
+  } else {
+    return 0;
   }
-  return false;
+  if (i + length > text.size()) return 0;
+  for (size_t k = 1; k < length; ++k) {
+    const unsigned char next = static_cast<unsigned char>(text[i + k]);
+    if ((next & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (next & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  *code_point = cp;
+  return length;
 }
 
-// RFC 3986 admits only ASCII; an IRI-style redirect URI with a UTF-8 host is
-// made parseable by percent-encoding its non-ASCII bytes (decoded again for
-// the host before IDNA).
-std::string PercentEncodeNonAscii(absl::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (c < 0x80) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
+// An IRI (RFC 3987) is UTF-8 text without controls: C0, DEL and the C1
+// range U+0080-U+009F (RFC 3987 §2.2 excludes them from ucschar).
+absl::Status CheckIriCharacters(absl::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    uint32_t cp = 0;
+    const size_t length = Utf8SequenceLength(text, i, &cp);
+    if (length == 0) {
+      return Invalid(absl::StrCat("is not valid UTF-8 (at byte ", i, ")"));
     }
+    if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) {
+      return Invalid(absl::StrCat("contains a control character (at byte ", i, ")"));
+    }
+    i += length;
   }
-  return out;
-}
-
-absl::StatusOr<std::string> PercentDecode(absl::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out.push_back(text[i]);
-      continue;
-    }
-    int value = 0;
-    if (i + 2 >= text.size()) {
-      return Invalid("host has a truncated percent-encoding");
-    }
-    for (int k = 1; k <= 2; ++k) {
-      char h = text[i + k];
-      int v = absl::ascii_isdigit(h)   ? h - '0'
-              : (h >= 'a' && h <= 'f') ? h - 'a' + 10
-              : (h >= 'A' && h <= 'F') ? h - 'A' + 10
-                                       : -1;
-      if (v < 0) {
-        return Invalid("host has a malformed percent-encoding");
-      }
-      value = value * 16 + v;
-    }
-    out.push_back(static_cast<char>(value));
-    i += 2;
-  }
-  return out;
+  return absl::OkStatus();
 }
 
 bool IsAscii(absl::string_view text) {
@@ -136,8 +131,8 @@ absl::StatusOr<std::string> NormalizeHost(absl::string_view raw_host) {
   if (raw_host.empty()) {
     return Invalid("host is empty");
   }
-  if (HasControlCharacters(raw_host)) {
-    return Invalid("host contains control characters");
+  if (absl::Status characters = CheckIriCharacters(raw_host); !characters.ok()) {
+    return Invalid(absl::StrCat("host ", characters.message()));
   }
   std::string host(raw_host);
   if (host.front() == '[' && host.back() == ']') {
@@ -161,8 +156,8 @@ absl::StatusOr<std::string> NormalizeHost(absl::string_view raw_host) {
   if (host.empty()) {
     return Invalid("host is empty");
   }
-  if (!IsAscii(host) || host.find("xn--") != std::string::npos ||
-      host.find("XN--") != std::string::npos) {
+  // A-labels are checked too (a bad "xn--" label is not a name), in any case.
+  if (!IsAscii(host) || absl::StrContains(absl::AsciiStrToLower(host), "xn--")) {
     if (host.size() > 4 * kMaxHostBytes) {
       return Invalid("host is too long");
     }
@@ -187,13 +182,30 @@ absl::StatusOr<std::string> NormalizeHost(absl::string_view raw_host) {
   return host;
 }
 
-absl::StatusOr<probe::Target> ParseRedirectUri(absl::string_view uri) {
+std::string HostForDisplay(absl::string_view host) {
+  const std::string text(host);
+  if (!absl::StrContains(text, "xn--")) return text;
+  char* unicode = nullptr;
+  if (idn2_to_unicode_8z8z(text.c_str(), &unicode, 0) != IDN2_OK || unicode == nullptr) {
+    return text;
+  }
+  std::string out = unicode;
+  idn2_free(unicode);
+  return out;
+}
+
+absl::StatusOr<Target> ParseRedirectUri(absl::string_view uri) {
   if (uri.empty()) {
     return Invalid("is empty");
   }
-  if (HasControlCharacters(uri)) {
-    return Invalid("contains control characters");
+  if (absl::Status characters = CheckIriCharacters(uri); !characters.ok()) {
+    return characters;
   }
+  // RFC 3987 §3.1: an IRI becomes a URI by percent-encoding its non-ASCII
+  // bytes, which is what lets uriparser (RFC 3986, ASCII only) read it. The
+  // host is decoded again below and mapped to A-labels; non-ASCII in the path
+  // or query needs nothing more, as only the host, port and scheme matter
+  // here.
   std::string text = PercentEncodeNonAscii(uri);
 
   UriUriA parsed;
@@ -207,7 +219,7 @@ absl::StatusOr<probe::Target> ParseRedirectUri(absl::string_view uri) {
     ~Freer() { uriFreeUriMembersA(uri); }
   } freer{&parsed};
 
-  probe::Target target;
+  Target target;
   target.scheme = absl::AsciiStrToLower(Range(parsed.scheme));
   if (target.scheme.empty()) {
     return Invalid("has no scheme (expected https://)");
@@ -230,7 +242,7 @@ absl::StatusOr<probe::Target> ParseRedirectUri(absl::string_view uri) {
   }
   absl::StatusOr<std::string> decoded = PercentDecode(raw_host);
   if (!decoded.ok()) {
-    return decoded.status();
+    return Invalid(absl::StrCat("host has a ", decoded.status().message()));
   }
   absl::StatusOr<std::string> host = NormalizeHost(*decoded);
   if (!host.ok()) {

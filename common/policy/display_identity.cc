@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
+#include "common/net/redirect_uri.h"
 #include "common/time/proto_time.h"
 
 namespace apptrust::policy {
@@ -15,6 +16,7 @@ v1::DisplayIdentity Identity(const v1::Fingerprint& observed, absl::string_view 
                              bool validated, bool organization_shown) {
   v1::DisplayIdentity identity;
   identity.set_domain(observed.domain());
+  identity.set_domain_unicode(net::HostForDisplay(observed.domain()));
   if (organization_shown) {
     identity.set_application_name(std::string(application_name));
     identity.set_organization_name(observed.tls().subject_organization());

@@ -42,6 +42,20 @@ TEST(DisplayIdentityTest, TrustedOvWithTxtIsIdentified) {
   EXPECT_EQ(id.label(), v1::LABEL_IDENTIFIED);
 }
 
+// The domain stays in A-labels (compared, unspoofable); the U-label form is
+// added for people to read.
+TEST(DisplayIdentityTest, InternationalDomainIsShownInBothForms) {
+  v1::Fingerprint fp = TrustedOv();
+  fp.set_host("app.xn--bcher-klinik-dlb.example");
+  fp.set_domain("xn--bcher-klinik-dlb.example");
+  v1::DisplayIdentity id = ComputeIdentity(fp, "Example App", false, kNow);
+  EXPECT_EQ(id.domain(), "xn--bcher-klinik-dlb.example");
+  EXPECT_EQ(id.domain_unicode(),
+            "b\xc3\xbc"
+            "cher-klinik.example");
+  EXPECT_EQ(ComputeIdentity(TrustedOv(), "", false, kNow).domain_unicode(), "example.com");
+}
+
 TEST(DisplayIdentityTest, EvCountsLikeOv) {
   v1::Fingerprint fp = TrustedOv();
   fp.mutable_tls()->set_validation_level(v1::VALIDATION_LEVEL_EV);

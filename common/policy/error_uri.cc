@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "common/net/percent_encoding.h"
 #include "google/protobuf/descriptor.h"
 
 namespace apptrust::policy {
@@ -16,62 +17,6 @@ namespace {
 
 constexpr absl::string_view kUrnPrefix = "urn:apptrust:error:refresh-suspended:";
 constexpr size_t kMaxDescriptionFindings = 3;
-
-bool IsUnreserved(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
-         c == '~';
-}
-
-// Percent-encodes every byte except unreserved ones and `keep`.
-std::string PercentEncode(absl::string_view text, absl::string_view keep) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : text) {
-    if (IsUnreserved(c) || keep.find(c) != absl::string_view::npos) {
-      out.push_back(c);
-    } else {
-      unsigned char u = static_cast<unsigned char>(c);
-      out.push_back('%');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 0xF]);
-    }
-  }
-  return out;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-absl::StatusOr<std::string> PercentDecode(absl::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out.push_back(text[i]);
-      continue;
-    }
-    if (i + 2 >= text.size()) {
-      return absl::InvalidArgumentError("truncated percent-encoding");
-    }
-    int hi = HexValue(text[i + 1]);
-    int lo = HexValue(text[i + 2]);
-    if (hi < 0 || lo < 0) {
-      return absl::InvalidArgumentError("bad percent-encoding");
-    }
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return out;
-}
 
 // ASCII replacements for the non-ASCII characters likely in certificate
 // subjects and in our own texts. Anything not listed is dropped.
@@ -201,9 +146,10 @@ std::string BuildErrorUri(absl::string_view base, v1::Reason reason,
   while (!base.empty() && base.back() == '/') {
     base.remove_suffix(1);
   }
-  return absl::StrCat(base, "/errors/", PercentEncode(ErrorUrn(reason), ":"), "/instances/",
-                      PercentEncode(suspension_id, ""), "?client=", PercentEncode(client_id, ""),
-                      "&tenant=", PercentEncode(tenant_id, ""));
+  return absl::StrCat(base, "/errors/", net::PercentEncode(ErrorUrn(reason), ":"), "/instances/",
+                      net::PercentEncode(suspension_id, ""),
+                      "?client=", net::PercentEncode(client_id, ""),
+                      "&tenant=", net::PercentEncode(tenant_id, ""));
 }
 
 absl::StatusOr<ErrorPath> ParseErrorPath(absl::string_view path) {
@@ -221,7 +167,7 @@ absl::StatusOr<ErrorPath> ParseErrorPath(absl::string_view path) {
     return absl::InvalidArgumentError(
         "not an error path: expected /errors/{urn}/instances/{suspension_id}");
   }
-  absl::StatusOr<std::string> urn = PercentDecode(segments[0]);
+  absl::StatusOr<std::string> urn = net::PercentDecode(segments[0]);
   if (!urn.ok()) {
     return urn.status();
   }
@@ -233,7 +179,7 @@ absl::StatusOr<ErrorPath> ParseErrorPath(absl::string_view path) {
   if (!reason.ok()) {
     return absl::InvalidArgumentError(reason.status().message());
   }
-  absl::StatusOr<std::string> id = PercentDecode(segments[2]);
+  absl::StatusOr<std::string> id = net::PercentDecode(segments[2]);
   if (!id.ok()) {
     return id.status();
   }

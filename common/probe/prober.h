@@ -18,17 +18,14 @@
 
 #include "absl/time/time.h"
 #include "apptrust/v1/types.pb.h"
+#include "common/net/target.h"
 
 namespace apptrust::probe {
 
-// What to observe, derived from a redirect URI (see common/net/redirect_uri.h).
-struct Target {
-  std::string scheme;  // "https" or "http"
-  std::string host;    // normalised: lower case, A-labels, no trailing dot
-  uint16_t port = 443;
-  std::string domain;  // eTLD+1 of host; the host itself for IP literals
-  bool host_is_ip_literal = false;
-};
+// What to observe (common/net/target.h). The alias keeps `probe::Target`
+// meaning the same type for the observation cache and the engine's own
+// files, which are being reworked in parallel; new code names net::Target.
+using Target = net::Target;
 
 // Addresses of the host and the TLS handshake with the first address the
 // probe is allowed to contact (host:port).
@@ -66,7 +63,7 @@ class Prober {
   // Resolves target.host (A and AAAA), applies the address policy, and for
   // https connects to the first allowed address and completes a TLS handshake
   // with SNI = target.host. Connects only to addresses it resolved itself.
-  virtual void ObserveEndpoint(const Target& target, absl::Time deadline,
+  virtual void ObserveEndpoint(const net::Target& target, absl::Time deadline,
                                EndpointCallback done) = 0;
 
   // Looks up TXT records at `domain` and extracts the `txt_key` entries.

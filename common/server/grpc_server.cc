@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/logging/json_log.h"
 #include "common/net/host_port.h"
+#include "common/server/unparsable_request_interceptor.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
@@ -112,6 +113,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const std::string&
   builder.AddListeningPort(host_port->ToString(), grpc::InsecureServerCredentials(), &out->port_);
   ApplyLimits(limits, builder);
   for (grpc::Service* service : services) builder.RegisterService(service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<UnparsableRequestInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   out->server_ = builder.BuildAndStart();
   if (out->server_ == nullptr || out->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", host_port->ToString(),

@@ -2,7 +2,9 @@
 // told (port 0 picks an ephemeral port, reported back), serves
 // grpc.health.v1.Health and server reflection, and stops gracefully on
 // SIGTERM or SIGINT: stop accepting, let in-flight RPCs finish within the
-// grace period, then cancel what is left.
+// grace period, then cancel what is left. A request that is not a valid
+// protobuf message is answered INVALID_ARGUMENT
+// (unparsable_request_interceptor.h).
 //
 // Call PrepareServiceProcess() first thing in main(), before any thread is
 // created, so that the signals are delivered only to WaitForTermination().

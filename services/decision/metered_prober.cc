@@ -17,7 +17,7 @@ v1::ProbeOutcome EndpointOutcome(const probe::EndpointObservation& observation) 
   return applies(tls) ? tls : v1::PROBE_OUTCOME_OK;
 }
 
-void MeteredProber::ObserveEndpoint(const probe::Target& target, absl::Time deadline,
+void MeteredProber::ObserveEndpoint(const net::Target& target, absl::Time deadline,
                                     EndpointCallback done) {
   // std::function needs a copyable callable: the guard rides in a shared_ptr.
   auto in_flight = std::make_shared<InFlightProbe>(metrics_);

@@ -23,7 +23,7 @@ class MeteredProber : public probe::Prober {
   MeteredProber(probe::Prober* inner, DecisionMetrics* metrics)
       : inner_(inner), metrics_(metrics) {}
 
-  void ObserveEndpoint(const probe::Target& target, absl::Time deadline,
+  void ObserveEndpoint(const net::Target& target, absl::Time deadline,
                        EndpointCallback done) override;
   void ObserveTxt(const std::string& domain, const std::string& txt_key, absl::Time deadline,
                   TxtCallback done) override;

@@ -12,7 +12,7 @@ namespace {
 // Holds the callbacks so the test decides when each probe finishes.
 class HeldProber : public probe::Prober {
  public:
-  void ObserveEndpoint(const probe::Target&, absl::Time, EndpointCallback done) override {
+  void ObserveEndpoint(const net::Target&, absl::Time, EndpointCallback done) override {
     endpoint_callbacks.push_back(std::move(done));
   }
   void ObserveTxt(const std::string&, const std::string&, absl::Time, TxtCallback done) override {

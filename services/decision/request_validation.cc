@@ -1,11 +1,13 @@
 #include "services/decision/request_validation.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/ids/id_format.h"
 
 namespace apptrust::decision {
 namespace {
 
-constexpr size_t kMaxIdBytes = 256;
+using ids::ValidateId;
+
 constexpr size_t kMaxUriBytes = 2048;
 constexpr size_t kMaxNameBytes = 256;
 
@@ -13,17 +15,12 @@ absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
 }
 
-bool Printable(absl::string_view value) {
-  for (const char c : value) {
-    if (c < 0x20 || c > 0x7e) return false;
-  }
-  return true;
-}
-
+// Presence and size only: redirect URIs are IRIs (UTF-8 hosts included), and
+// their characters, syntax and host are net::ParseRedirectUri's to judge, which
+// the Decider runs next on every non-empty one.
 absl::Status ValidateUri(absl::string_view field, absl::string_view value, bool required) {
   if (value.empty()) return required ? Invalid(field, "must not be empty") : absl::OkStatus();
   if (value.size() > kMaxUriBytes) return Invalid(field, "longer than 2048 bytes");
-  if (!Printable(value)) return Invalid(field, "contains control or non-ASCII characters");
   return absl::OkStatus();
 }
 
@@ -41,13 +38,6 @@ absl::Status ValidateName(absl::string_view field, absl::string_view value) {
 }
 
 }  // namespace
-
-absl::Status ValidateId(absl::string_view field, absl::string_view value) {
-  if (value.empty()) return Invalid(field, "must not be empty");
-  if (value.size() > kMaxIdBytes) return Invalid(field, "longer than 256 bytes");
-  if (!Printable(value)) return Invalid(field, "must be printable ASCII");
-  return absl::OkStatus();
-}
 
 absl::Status ValidateEnroll(const v1::EnrollRequest& request) {
   for (const auto& [field, value] :

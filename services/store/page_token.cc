@@ -5,7 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "services/store/validation.h"
+#include "common/ids/id_format.h"
 
 namespace apptrust::store {
 namespace {
@@ -41,7 +41,7 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::strin
   if (parts[1] != tenant_id || parts[2] != client_id) {
     return BadToken("belongs to another query (tenant_id and client_id must not change)");
   }
-  if (!ValidateId("page_token", parts[3]).ok()) {
+  if (!ids::ValidateId("page_token", parts[3]).ok()) {
     return BadToken("not a token returned by ListGrants");
   }
   return std::string(parts[3]);

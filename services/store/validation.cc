@@ -2,9 +2,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "apptrust/v1/types.pb.h"
+#include "common/ids/id_format.h"
+#include "common/net/redirect_uri.h"
 
 namespace apptrust::store {
 namespace {
+
+using ids::ValidateId;
 
 absl::Status Invalid(absl::string_view field, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
@@ -23,22 +27,6 @@ absl::Status ValidateTenantAndGrant(absl::string_view tenant_id, absl::string_vi
 
 }  // namespace
 
-absl::Status ValidateId(absl::string_view field, absl::string_view value) {
-  if (value.empty()) return Invalid(field, "must not be empty");
-  if (value.size() > kMaxIdBytes) {
-    return Invalid(field,
-                   absl::StrCat("must be at most ", kMaxIdBytes, " bytes, got ", value.size()));
-  }
-  for (size_t i = 0; i < value.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(value[i]);
-    if (c < 0x20 || c > 0x7e) {
-      return Invalid(field, absl::StrCat("must be printable ASCII; byte ", i, " is 0x",
-                                         absl::Hex(c, absl::kZeroPad2)));
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::Status ValidatePutGrant(const apptrust::v1::PutGrantRequest& request) {
   if (!request.has_grant()) return Invalid("grant", "must be set");
   const apptrust::v1::Grant& grant = request.grant();
@@ -50,6 +38,13 @@ absl::Status ValidatePutGrant(const apptrust::v1::PutGrantRequest& request) {
   }
   if (!apptrust::v1::Persona_IsValid(grant.persona())) {
     return Invalid("grant.persona", absl::StrCat("unknown value ", grant.persona()));
+  }
+  // The decision service probes what this URI names on every refresh: one
+  // that does not parse now would fail every later CheckRefresh instead.
+  if (absl::StatusOr<net::Target> target = net::ParseRedirectUri(grant.redirect_uri());
+      !target.ok()) {
+    return absl::Status(target.status().code(),
+                        absl::StrCat("grant.redirect_uri: ", target.status().message()));
   }
   return absl::OkStatus();
 }
@@ -83,10 +78,14 @@ absl::Status ValidateSuspendGrant(const apptrust::v1::SuspendGrantRequest& reque
                                 request.expected_version()));
   }
   const apptrust::v1::Suspension& suspension = request.suspension();
-  if (absl::Status status =
-          ValidateOptionalId("suspension.suspension_id", suspension.suspension_id());
-      !status.ok()) {
-    return status;
+  // Empty: the store assigns one. Otherwise it becomes a path segment of the
+  // public error_uri, so it must be one the explanation page can serve.
+  if (!suspension.suspension_id().empty()) {
+    if (absl::Status status =
+            ids::ValidateSuspensionId("suspension.suspension_id", suspension.suspension_id());
+        !status.ok()) {
+      return status;
+    }
   }
   if (!suspension.tenant_id().empty() && suspension.tenant_id() != request.tenant_id()) {
     return Invalid("suspension.tenant_id", "must be empty or equal tenant_id");

@@ -2,10 +2,12 @@
 //
 // Every check returns INVALID_ARGUMENT with a message that starts with the
 // field's path in the request, e.g. "grant.tenant_id: must not be empty", so a
-// caller can tell which field to fix without reading server logs. Ids
-// (tenant, grant, client, suspension) are 1 to 256 bytes of printable ASCII
-// (0x20-0x7E): they appear in URLs, logs and SQL keys, and a byte-wise order
-// of them is the ListGrants order.
+// caller can tell which field to fix without reading server logs. The id
+// formats are common/ids/id_format.h's: printable ASCII for tenant, grant and
+// client ids; URL-safe characters for the suspension ids a caller chooses
+// (reads by suspension id accept any printable id, so rows written before
+// the rule still answer). A grant's redirect_uri must parse as
+// net::ParseRedirectUri parses it.
 #ifndef APPTRUST_SERVICES_STORE_VALIDATION_H_
 #define APPTRUST_SERVICES_STORE_VALIDATION_H_
 
@@ -15,12 +17,8 @@
 
 namespace apptrust::store {
 
-inline constexpr size_t kMaxIdBytes = 256;
 inline constexpr int kDefaultPageSize = 100;
 inline constexpr int kMaxPageSize = 1000;
-
-// Checks one id; `field` is its path in the request.
-absl::Status ValidateId(absl::string_view field, absl::string_view value);
 
 absl::Status ValidatePutGrant(const apptrust::v1::PutGrantRequest& request);
 absl::Status ValidateGetGrant(const apptrust::v1::GetGrantRequest& request);
@@ -28,7 +26,8 @@ absl::Status ValidateGetGrant(const apptrust::v1::GetGrantRequest& request);
 inline constexpr int kMaxBatchGetGrants = 1000;
 absl::Status ValidateBatchGetGrants(const apptrust::v1::BatchGetGrantsRequest& request);
 // expected_version must be at least 1 (versions start at 1). The suspension's
-// suspension_id may be empty (the store assigns one); its tenant_id and
+// suspension_id may be empty (the store assigns one) or a valid suspension id
+// (ids::ValidateSuspensionId); its tenant_id and
 // grant_id, when set, must equal the request's.
 absl::Status ValidateSuspendGrant(const apptrust::v1::SuspendGrantRequest& request);
 absl::Status ValidateGetSuspension(const apptrust::v1::GetSuspensionRequest& request);

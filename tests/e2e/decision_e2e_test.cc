@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_world.h"
 #include "tests/store/metrics_scrape.h"
+#include "tests/support/raw_grpc_call.h"
 
 namespace apptrust::testing {
 namespace {
@@ -20,6 +21,7 @@ namespace {
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::StartsWith;
 using v1::CheckRefreshResponse;
 
 class DecisionE2eTest : public ::testing::Test {
@@ -572,6 +574,56 @@ TEST_F(DecisionE2eTest, RedirectToAnotherDomainSuspends) {
   ExpectSuspended(response, v1::REASON_REDIRECT_DOMAIN_CHANGED);
 }
 
+// Issue 12: an app registered with an IRI (a U-label host) is enrolled and
+// checked like its A-label twin. DNS and the certificate name the A-label,
+// which was computed with libidn2 (idn2_lookup_u8, IDNA2008 with the UTS #46
+// non-transitional mapping) outside the code under test.
+TEST_F(DecisionE2eTest, InternationalisedRedirectUriIsEnrolledAndAllowedByItsALabels) {
+  const std::string a_label_domain = "xn--bcher-klinik-dlb.example";
+  const std::string a_label_host = "app." + a_label_domain;
+  const std::string u_label_domain =
+      "b\xc3\xbc"
+      "cher-klinik.example";
+  auto added = world_->AddAppAt("idn", a_label_host, a_label_domain, "app." + u_label_domain,
+                                ExampleHealthOv({a_label_host}));
+  ASSERT_TRUE(added.ok()) << added.status();
+  const TestApp& app = **added;
+  ASSERT_THAT(app.redirect_uri, HasSubstr("app.b\xc3\xbc"
+                                          "cher-klinik.example:"));
+
+  v1::InspectRequest inspect;
+  inspect.set_redirect_uri(app.redirect_uri);
+  inspect.set_client_id(app.client_id);
+  v1::InspectResponse inspected;
+  grpc::ClientContext inspect_context;
+  inspect_context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  const grpc::Status inspect_status =
+      Stub(decision_)->Inspect(&inspect_context, inspect, &inspected);
+  ASSERT_TRUE(inspect_status.ok()) << inspect_status.error_message();
+  // The patient reads the U-labels; what is compared and stored is A-labels.
+  EXPECT_EQ(inspected.identity().domain(), a_label_domain);
+  EXPECT_EQ(inspected.identity().domain_unicode(), u_label_domain);
+  EXPECT_EQ(inspected.fingerprint().host(), a_label_host);
+
+  v1::EnrollResponse enrolled;
+  EnrollOk(app, "grant-idn", &enrolled);
+  EXPECT_EQ(enrolled.identity().domain(), a_label_domain);
+  EXPECT_EQ(enrolled.identity().label(), v1::LABEL_IDENTIFIED);
+  EXPECT_TRUE(enrolled.fingerprint().tls().hostname_matches());
+  EXPECT_TRUE(enrolled.fingerprint().dns().client_id_txt_present());
+
+  CheckRefreshResponse by_u_label;
+  ASSERT_TRUE(
+      Check(decision_, app, "grant-idn", &by_u_label, absl::Seconds(20), app.redirect_uri).ok());
+  ExpectAllowed(by_u_label);
+  // The same host spelled in A-labels is the same redirect domain.
+  CheckRefreshResponse by_a_label;
+  ASSERT_TRUE(Check(decision_, app, "grant-idn", &by_a_label, absl::Seconds(20),
+                    absl::StrCat("https://", a_label_host, ":", app.server->port(), "/callback"))
+                  .ok());
+  ExpectAllowed(by_a_label);
+}
+
 TEST_F(DecisionE2eTest, BadRequestsNameTheField) {
   auto stub = Stub(decision_);
   struct Case {
@@ -599,7 +651,10 @@ TEST_F(DecisionE2eTest, BadRequestsNameTheField) {
     CheckRefreshResponse response;
     const grpc::Status status = stub->CheckRefresh(&context, c.request, &response);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.field;
-    EXPECT_THAT(status.error_message(), HasSubstr(c.field));
+    EXPECT_THAT(status.error_message(), StartsWith(c.field + ": "));
+    // Named exactly once (it used to read "redirect_uri: redirect_uri: ...").
+    EXPECT_EQ(status.error_message().find(c.field, c.field.size()), std::string::npos)
+        << status.error_message();
   }
   v1::EnrollRequest enroll;
   enroll.set_tenant_id("t");
@@ -610,7 +665,35 @@ TEST_F(DecisionE2eTest, BadRequestsNameTheField) {
   v1::EnrollResponse response;
   const grpc::Status status = stub->Enroll(&context, enroll, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(status.error_message(), HasSubstr("redirect_uri"));
+  EXPECT_THAT(status.error_message(), StartsWith("redirect_uri: "));
+  EXPECT_EQ(status.error_message().find("redirect_uri", 1), std::string::npos)
+      << status.error_message();
+}
+
+// Bytes that are not an EnrollRequest: gRPC parses before our code runs, and
+// answered UNIMPLEMENTED (callback service) with an empty message.
+TEST_F(DecisionE2eTest, UnparsableRequestBytesAreInvalidArgument) {
+  const std::string garbage("\xff\xff\xff\xff\x0f garbage", 13);
+  v1::EnrollRequest not_utf8;
+  not_utf8.set_tenant_id("t");
+  std::string not_utf8_bytes = not_utf8.SerializeAsString();
+  not_utf8_bytes.back() = '\xff';  // the tenant id "t" becomes a lone 0xFF byte
+  for (const std::string& bytes : {garbage, not_utf8_bytes}) {
+    for (const char* method :
+         {"/apptrust.v1.DecisionService/Enroll", "/apptrust.v1.DecisionService/CheckRefresh",
+          "/apptrust.v1.DecisionService/Inspect"}) {
+      const grpc::Status status = RawUnaryCall(decision_->channel, method, bytes);
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+          << method << ": " << status.error_code() << " " << status.error_message();
+      EXPECT_THAT(status.error_message(), StartsWith("request: ")) << method;
+      EXPECT_THAT(status.error_message(), HasSubstr(method));
+    }
+  }
+  // A message that parses reaches the service, whose own answer is kept.
+  const grpc::Status empty =
+      RawUnaryCall(decision_->channel, "/apptrust.v1.DecisionService/CheckRefresh", "");
+  EXPECT_EQ(empty.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(empty.error_message(), StartsWith("tenant_id: "));
 }
 
 TEST_F(DecisionE2eTest, UnknownGrantIsNotFound) {

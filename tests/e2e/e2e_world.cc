@@ -26,18 +26,26 @@ absl::Status E2eWorld::PublishDns() { return dns_->Restart(records_); }
 
 absl::StatusOr<TestApp*> E2eWorld::AddApp(const std::string& name, LeafOptions leaf,
                                           bool keep_names) {
+  const std::string domain = absl::StrCat(name, ".test");
+  const std::string host = absl::StrCat("app.", domain);
+  if (!keep_names) leaf.dns_names = {host};
+  return AddAppAt(name, host, domain, host, std::move(leaf));
+}
+
+absl::StatusOr<TestApp*> E2eWorld::AddAppAt(const std::string& name, const std::string& host,
+                                            const std::string& domain, const std::string& uri_host,
+                                            LeafOptions leaf) {
   auto app = std::make_unique<TestApp>();
   app->name = name;
-  app->domain = absl::StrCat(name, ".test");
-  app->host = absl::StrCat("app.", app->domain);
+  app->domain = domain;
+  app->host = host;
   app->client_id = absl::StrCat("client-", name);
-  if (!keep_names) leaf.dns_names = {app->host};
   auto cert = pki_->Issue(leaf);
   if (!cert.ok()) return cert.status();
   auto server = TlsTestServer::Start(*cert);
   if (!server.ok()) return server.status();
   app->server = std::move(*server);
-  app->redirect_uri = absl::StrCat("https://", app->host, ":", app->server->port(), "/callback");
+  app->redirect_uri = absl::StrCat("https://", uri_host, ":", app->server->port(), "/callback");
   records_.AddHost(app->host, {"127.0.0.1"});
   records_.AddTxt(app->domain, {absl::StrCat("cerner-client-id=", app->client_id)});
   if (absl::Status s = PublishDns(); !s.ok()) return s;

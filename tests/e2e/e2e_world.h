@@ -45,6 +45,12 @@ class E2eWorld {
   // the TXT entry "cerner-client-id=<client_id>" at its domain.
   absl::StatusOr<TestApp*> AddApp(const std::string& name, LeafOptions leaf,
                                   bool keep_names = false);
+  // Like AddApp for an app whose host name in DNS and in its certificate is
+  // `host` (A-labels) on `domain`, spelled `uri_host` in its redirect URI
+  // (e.g. the same name in U-labels).
+  absl::StatusOr<TestApp*> AddAppAt(const std::string& name, const std::string& host,
+                                    const std::string& domain, const std::string& uri_host,
+                                    LeafOptions leaf);
   // Issues a new certificate for the app from `leaf` and serves it.
   absl::Status ServeCertificate(TestApp& app, LeafOptions leaf, bool keep_names = false);
 

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "tests/store/grant_fixtures.h"
 #include "tests/store/metrics_scrape.h"
+#include "tests/support/raw_grpc_call.h"
 #include "tests/support/services.h"
 
 namespace apptrust::testing {
@@ -411,6 +412,77 @@ TEST_F(StoreRpcTest, InvalidRequestsNameTheField) {
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.what;
     EXPECT_THAT(status.error_message(), StartsWith(c.field)) << c.what;
   }
+}
+
+// Issue 13 item 8: a grant whose redirect_uri does not parse used to be
+// stored, and every later CheckRefresh of it answered INTERNAL.
+TEST_F(StoreRpcTest, PutGrantRefusesARedirectUriThatDoesNotParse) {
+  for (const std::string& uri : {std::string(), std::string("no scheme here"),
+                                 std::string("https://user:pw@app.example.com/cb"),
+                                 std::string("https://-bad-.example.com/cb")}) {
+    Grant grant = MakeGrant(tenant_, "grant-bad-uri");
+    grant.set_redirect_uri(uri);
+    const grpc::Status status = Put(*stub_, grant, nullptr);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << uri;
+    EXPECT_THAT(status.error_message(), StartsWith("grant.redirect_uri: ")) << uri;
+  }
+  EXPECT_EQ(Get(*stub_, tenant_, "grant-bad-uri", nullptr).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  Grant idn = MakeGrant(tenant_, "grant-idn-uri");
+  idn.set_redirect_uri(
+      "https://app.b\xc3\xbc"
+      "cher-klinik.example/cb");
+  Grant stored;
+  ASSERT_TRUE(Put(*stub_, idn, &stored).ok());
+  EXPECT_EQ(stored.redirect_uri(), idn.redirect_uri());  // kept as the app registered it
+}
+
+// Issue 13 item 8: the id becomes a path segment of the public error_uri; one
+// the explanation page cannot serve must not be stored.
+TEST_F(StoreRpcTest, SuspendGrantRefusesSuspensionIdsThePageCannotServe) {
+  Grant created;
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "grant-1"), &created).ok());
+  for (const std::string& id : {std::string("has space"), std::string("a/b"), std::string("a%2Fb"),
+                                std::string(".."), std::string(129, 'x')}) {
+    const grpc::Status status =
+        Suspend(*stub_, tenant_, "grant-1", created.version(), MakeSuspension(id), nullptr);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << id;
+    EXPECT_THAT(status.error_message(), StartsWith("suspension.suspension_id: ")) << id;
+  }
+  Grant got;
+  ASSERT_TRUE(Get(*stub_, tenant_, "grant-1", &got).ok());
+  EXPECT_EQ(got.state(), v1::GRANT_STATE_ACTIVE);
+  Grant suspended;
+  ASSERT_TRUE(Suspend(*stub_, tenant_, "grant-1", created.version(),
+                      MakeSuspension("sus_Safe-id.1~x"), &suspended)
+                  .ok());
+  EXPECT_EQ(suspended.suspension().suspension_id(), "sus_Safe-id.1~x");
+}
+
+// Issue 13 item 8: bytes that are not a request message are the caller's
+// error. gRPC parses them before the service runs and answered INTERNAL.
+TEST_F(StoreRpcTest, UnparsableRequestBytesAreInvalidArgument) {
+  v1::GetGrantRequest not_utf8;
+  not_utf8.set_tenant_id("t");
+  std::string not_utf8_bytes = not_utf8.SerializeAsString();
+  not_utf8_bytes.back() = '\xff';
+  for (const std::string& bytes :
+       {std::string("\xff\xff\xff\xff\x0f garbage", 13), not_utf8_bytes}) {
+    for (const char* method :
+         {"/apptrust.v1.FingerprintStore/PutGrant", "/apptrust.v1.FingerprintStore/GetGrant",
+          "/apptrust.v1.FingerprintStore/SuspendGrant",
+          "/apptrust.v1.FingerprintStore/ListGrants"}) {
+      const grpc::Status status = RawUnaryCall(store_->channel, method, bytes);
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+          << method << ": " << Describe(status);
+      EXPECT_THAT(status.error_message(), StartsWith("request: ")) << method;
+    }
+  }
+  // The service's own answers are kept: an empty GetGrantRequest parses.
+  const grpc::Status empty =
+      RawUnaryCall(store_->channel, "/apptrust.v1.FingerprintStore/GetGrant", "");
+  EXPECT_EQ(empty.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(empty.error_message(), StartsWith("tenant_id: "));
 }
 
 TEST_F(StoreRpcTest, TenantsCannotReachEachOthersGrants) {

@@ -7,8 +7,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "civetweb.h"
+#include "common/ids/id_format.h"
 #include "common/logging/json_log.h"
 #include "common/net/host_port.h"
+#include "common/net/percent_encoding.h"
 #include "common/policy/error_uri.h"
 
 namespace apptrust::web {
@@ -16,46 +18,13 @@ namespace {
 
 constexpr char kHtml[] = "text/html; charset=utf-8";
 constexpr char kJson[] = "application/json; charset=utf-8";
-constexpr size_t kMaxIdLength = 128;
-
-// Ids are opaque but never need more than URL-safe characters; anything else
-// is not one of ours and is answered without asking the store.
-bool IsWellFormedId(absl::string_view id) {
-  if (id.empty() || id.size() > kMaxIdLength) return false;
-  for (const char c : id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' &&
-        c != '~') {
-      return false;
-    }
-  }
-  return true;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // application/x-www-form-urlencoded decoding of one query component; false on
 // a broken escape.
 bool FormDecode(absl::string_view text, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out->push_back(' ');
-    } else if (text[i] == '%') {
-      if (i + 2 >= text.size()) return false;
-      const int high = HexValue(text[i + 1]);
-      const int low = HexValue(text[i + 2]);
-      if (high < 0 || low < 0) return false;
-      out->push_back(static_cast<char>(high * 16 + low));
-      i += 2;
-    } else {
-      out->push_back(text[i]);
-    }
-  }
+  absl::StatusOr<std::string> decoded = net::PercentDecode(text, net::PlusDecoding::kSpace);
+  if (!decoded.ok()) return false;
+  *out = *std::move(decoded);
   return true;
 }
 
@@ -141,7 +110,8 @@ ExplanationResponse RespondToExplanationRequest(const std::string& method, const
 
   auto error_path = policy::ParseErrorPath(path);
   ErrorQuery params;
-  if (!error_path.ok() || !IsWellFormedId(error_path->suspension_id) ||
+  // An id the store would never have accepted is answered without asking it.
+  if (!error_path.ok() || !ids::IsValidSuspensionId(error_path->suspension_id) ||
       !ParseQuery(query, &params) || params.tenant.empty()) {
     return Respond(404, json);
   }
