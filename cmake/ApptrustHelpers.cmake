@@ -17,18 +17,31 @@ function(apptrust_library name)
   apptrust_warnings(${name})
 endfunction()
 
-# apptrust_test(NAME SOURCES ... [LIBS ...] [LABELS ...] [TIMEOUT s])
-# One CTest test per GoogleTest binary; labels select suites
-# (ctest -L unit, ctest -L integration).
+include(GoogleTest)
+
+# apptrust_test(NAME SOURCES ... [LIBS ...] [LABELS ...] [TIMEOUT s] [SERIAL])
+# Every GoogleTest case is its own CTest test, named "NAME.Suite.Case", so one
+# case can be run and seen alone (ctest -R 'decider_test.*Shadow'); labels
+# select suites (ctest -L unit, ctest -L integration). Cases are listed when
+# ctest runs (PRE_TEST), so building does not run the test binaries. SERIAL
+# runs each case alone (RUN_SERIAL). TIMEOUT is per case (default 300 s).
 function(apptrust_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "SERIAL" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gmock GTest::gtest GTest::gtest_main)
   apptrust_warnings(${name})
-  add_test(NAME ${name} COMMAND ${name} --gtest_color=no)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
-  set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+  set(properties LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+  if(ARG_SERIAL)
+    list(APPEND properties RUN_SERIAL TRUE)
+  endif()
+  gtest_discover_tests(${name}
+    TEST_PREFIX "${name}."
+    EXTRA_ARGS --gtest_color=no
+    DISCOVERY_MODE PRE_TEST
+    DISCOVERY_TIMEOUT 60
+    PROPERTIES ${properties})
 endfunction()
