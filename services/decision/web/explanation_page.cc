@@ -124,7 +124,7 @@ std::string TxtRecordName(const v1::Suspension& suspension) {
 }
 
 std::string TxtRecordValue(const v1::Suspension& suspension, const TenantContact& contact) {
-  return absl::StrCat(contact.txt_key.empty() ? "cerner-client-id" : contact.txt_key, "=",
+  return absl::StrCat(contact.txt_key.empty() ? config::kDefaultTxtKey : contact.txt_key, "=",
                       suspension.client_id());
 }
 

@@ -16,6 +16,7 @@
 
 #include "absl/strings/string_view.h"
 #include "apptrust/v1/types.pb.h"
+#include "common/config/effective_policy.h"
 
 namespace apptrust::web {
 
@@ -31,7 +32,7 @@ struct TenantContact {
   std::string manage_url;
   // The DNS TXT key apps publish at their eTLD+1 (`<txt_key>=<client id>`),
   // the policy's txt_key; shown in the developer section.
-  std::string txt_key = "cerner-client-id";
+  std::string txt_key = config::kDefaultTxtKey;
 };
 
 // Sent with every response of the explanation server: the pages need nothing
