@@ -22,6 +22,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "openssl/err.h"
 #include "openssl/ssl.h"
+#include "tests/support/http_client.h"
 
 namespace apptrust::testing {
 namespace {
@@ -39,23 +40,6 @@ std::string UrlEncode(const std::string& text) {
     }
   }
   return out;
-}
-
-int ConnectLoopback(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  timeval timeout{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 std::string OpenSslError() {
@@ -96,27 +80,14 @@ absl::StatusOr<int> PickFreeLoopbackPort() {
 }
 
 absl::StatusOr<std::string> HttpGet(int port, const std::string& path_and_query) {
-  const int fd = ConnectLoopback(port);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot connect to port ", port));
-  const std::string request =
-      absl::StrCat("GET ", path_and_query, " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
-  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
-      static_cast<ssize_t>(request.size())) {
-    close(fd);
-    return absl::UnavailableError("send failed");
+  absl::StatusOr<HttpResponse> response =
+      HttpRequest(absl::StrCat("127.0.0.1:", port), "GET", path_and_query);
+  if (!response.ok()) return response.status();
+  if (response->status != 200) {
+    return absl::UnavailableError(
+        absl::StrCat("HTTP ", response->status, ": ", response->body.substr(0, 500)));
   }
-  std::string response;
-  char buffer[8192];
-  ssize_t n;
-  while ((n = recv(fd, buffer, sizeof(buffer), 0)) > 0) response.append(buffer, n);
-  close(fd);
-  const size_t body = response.find("\r\n\r\n");
-  if (body == std::string::npos) return absl::UnavailableError("no HTTP answer");
-  const std::string status_line = response.substr(0, response.find("\r\n"));
-  if (!absl::StrContains(status_line, " 200 ")) {
-    return absl::UnavailableError(absl::StrCat(status_line, ": ", response.substr(body + 4, 500)));
-  }
-  return response.substr(body + 4);
+  return response->body;
 }
 
 absl::StatusOr<std::unique_ptr<PrometheusServer>> PrometheusServer::Start(

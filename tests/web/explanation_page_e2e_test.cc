@@ -9,7 +9,7 @@
 #include "gtest/gtest.h"
 #include "services/decision/web/explanation_page.h"
 #include "tests/e2e/e2e_world.h"
-#include "tests/web/http_client.h"
+#include "tests/support/http_client.h"
 
 namespace apptrust::testing {
 namespace {

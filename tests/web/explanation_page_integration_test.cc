@@ -15,7 +15,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "tests/web/http_client.h"
+#include "tests/support/http_client.h"
 #include "tests/web/suspended_grant_fixture.h"
 
 namespace apptrust::testing {

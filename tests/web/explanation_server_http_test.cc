@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/decision/web/explanation_server.h"
-#include "tests/web/http_client.h"
+#include "tests/support/http_client.h"
 
 namespace apptrust::testing {
 namespace {

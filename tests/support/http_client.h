@@ -1,9 +1,10 @@
-// A tiny blocking HTTP/1.1 client for tests: one request per connection
+// The tests' one HTTP/1.1 client: blocking, one request per connection
 // (Connection: close) to a loopback address, the whole response read until
 // the server closes. Enough to check status, headers and body of the
-// explanation page exactly as a browser would receive them.
-#ifndef APPTRUST_TESTS_WEB_HTTP_CLIENT_H_
-#define APPTRUST_TESTS_WEB_HTTP_CLIENT_H_
+// explanation page exactly as a browser would receive them, to scrape
+// /metrics, and to query a test Prometheus.
+#ifndef APPTRUST_TESTS_SUPPORT_HTTP_CLIENT_H_
+#define APPTRUST_TESTS_SUPPORT_HTTP_CLIENT_H_
 
 #include <map>
 #include <string>
@@ -46,4 +47,4 @@ absl::StatusOr<std::pair<std::string, std::string>> SplitHttpUrl(absl::string_vi
 
 }  // namespace apptrust::testing
 
-#endif  // APPTRUST_TESTS_WEB_HTTP_CLIENT_H_
+#endif  // APPTRUST_TESTS_SUPPORT_HTTP_CLIENT_H_
