@@ -143,6 +143,12 @@ grpc::Status HealthCheckOnANewConnection(const std::string& address) {
 class IdleConnectionsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    // This process holds up to 1,100 sockets itself: use the hard limit, as
+    // the services do (a CI job's soft limit may be 1,024).
+    rlimit limit{};
+    getrlimit(RLIMIT_NOFILE, &limit);
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
     auto world = E2eWorld::Create();
     ASSERT_TRUE(world.ok()) << world.status();
     world_ = world->release();
