@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -61,7 +62,7 @@ class FakeBackend : public GrantBackend {
     GrantPage page;
     for (int i = 0; i < query.limit; ++i) {
       page.grants.emplace_back();
-      page.grants.back().set_grant_id("g" + std::to_string(i));
+      page.grants.back().set_grant_id(absl::StrCat("g", i));
     }
     page.more = true;
     return page;
