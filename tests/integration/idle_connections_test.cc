@@ -35,7 +35,7 @@
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_world.h"
-#include "tests/web/http_client.h"
+#include "tests/support/http_client.h"
 
 namespace apptrust::testing {
 namespace {
