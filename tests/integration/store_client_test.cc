@@ -2,8 +2,6 @@
 // reads of concurrent refreshes that queue behind a read in flight go out as
 // one BatchGetGrants call and each still gets its own grant (or NOT_FOUND);
 // against a store without BatchGetGrants they fall back to single calls.
-#include "services/decision/store_client.h"
-
 #include <signal.h>
 
 #include <atomic>
@@ -17,6 +15,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
+#include "services/decision/grpc_store_client.h"
 #include "tests/store/grant_fixtures.h"
 #include "tests/store/metrics_scrape.h"
 #include "tests/support/services.h"

@@ -1,4 +1,4 @@
-#include "services/decision/store_client.h"
+#include "services/decision/grpc_store_client.h"
 
 #include <algorithm>
 #include <iterator>
