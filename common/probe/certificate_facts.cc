@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/text/utf8.h"
 
 namespace apptrust::probe {
 namespace {
@@ -46,6 +47,13 @@ std::string SpkiDerOf(X509* cert) {
   return out;
 }
 
+// Subject attributes come in several ASN.1 string types (UTF8String,
+// PrintableString, BMPString, UniversalString, T61String, ...):
+// ASN1_STRING_to_UTF8 converts each to UTF-8, but what it returns is still
+// the peer's bytes (a UTF8String may hold invalid UTF-8, a BMPString lone
+// surrogates), so it is validated too. A string that cannot be converted is
+// kept as its escaped raw bytes: never empty, so it still differs from the
+// value the patient was shown.
 std::string NameEntry(X509_NAME* name, int nid) {
   int index = X509_NAME_get_index_by_NID(name, nid, -1);
   if (index < 0) {
@@ -56,9 +64,11 @@ std::string NameEntry(X509_NAME* name, int nid) {
   unsigned char* utf8 = nullptr;
   int len = ASN1_STRING_to_UTF8(&utf8, data);
   if (len < 0) {
-    return "";
+    ERR_clear_error();
+    return text::ToValidUtf8(absl::string_view(
+        reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)), ASN1_STRING_length(data)));
   }
-  std::string out(reinterpret_cast<char*>(utf8), len);
+  std::string out = text::ToValidUtf8(absl::string_view(reinterpret_cast<char*>(utf8), len));
   OPENSSL_free(utf8);
   return out;
 }
@@ -79,7 +89,9 @@ std::string NameRfc2253(X509_NAME* name) {
   data = reinterpret_cast<const uint8_t*>(ptr);
   len = n > 0 ? static_cast<size_t>(n) : 0;
 #endif
-  std::string out(reinterpret_cast<const char*>(data), len);
+  // Escaped by XN_FLAG_RFC2253 already, unless the name holds bytes the
+  // printer passes through; validated like every other peer string.
+  std::string out = text::ToValidUtf8(absl::string_view(reinterpret_cast<const char*>(data), len));
   BIO_free(bio);
   return out;
 }
@@ -177,8 +189,10 @@ void AddDnsSans(X509* cert, v1::TlsFingerprint* out) {
       continue;
     }
     const ASN1_STRING* dns = name->d.dNSName;
-    out->add_subject_alt_names(std::string(
-        reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)), ASN1_STRING_length(dns)));
+    // An IA5String by definition, but nothing stops a peer from sending
+    // any bytes in it.
+    out->add_subject_alt_names(text::ToValidUtf8(absl::string_view(
+        reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)), ASN1_STRING_length(dns))));
   }
   GENERAL_NAMES_free(names);
 }
@@ -346,7 +360,7 @@ void DescribeCertificateChain(STACK_OF(X509) * chain, X509_STORE* trust,
   sk_X509_free(untrusted);  // does not own the certificates
   X509_STORE_CTX_free(verify);
   out->set_chain_trusted(trusted);
-  out->set_verify_error(error);
+  out->set_verify_error(text::ToValidUtf8(error));
 }
 
 }  // namespace apptrust::probe

@@ -103,5 +103,38 @@ TEST(FingerprintBuilderTest, UnsetTimesAreIgnored) {
   EXPECT_FALSE(none.has_captured_at());
 }
 
+// Bytes that are not UTF-8 never reach a proto string: a fingerprint with
+// one would not parse at the store, and the grant could never be suspended.
+TEST(FingerprintBuilderTest, EveryStringIsValidUtf8AndTheClientIsMatchedOnRawBytes) {
+  EndpointObservation endpoint;
+  endpoint.observed_at = absl::FromUnixSeconds(5);
+  endpoint.tls.set_subject_organization("Acme\xFF\xFE");
+  endpoint.tls.add_subject_alt_names("x\xFF.example.test");
+  endpoint.address_error = "A x\xC3: no answer";
+  TxtObservation txt;
+  txt.outcome = v1::PROBE_OUTCOME_OK;
+  txt.entries = {
+      "cerner-client-id=\xFF\xFE"
+      "abc",
+      "cerner-client-id=ok"};
+  txt.observed_at = absl::FromUnixSeconds(5);
+
+  v1::Fingerprint fp = BuildFingerprint(AppTarget(), endpoint, txt, "ok", "cerner-client-id");
+  EXPECT_THAT(fp.dns().txt_values(),
+              ElementsAre("cerner-client-id=\\xFF\\xFEabc", "cerner-client-id=ok"));
+  EXPECT_TRUE(fp.dns().client_id_txt_present());
+  EXPECT_EQ(fp.tls().subject_organization(), "Acme\\xFF\\xFE");
+  EXPECT_THAT(fp.tls().subject_alt_names(), ElementsAre("x\\xFF.example.test"));
+  EXPECT_EQ(fp.dns().error(), "A x\\xC3: no answer");
+  v1::Fingerprint parsed;
+  ASSERT_TRUE(parsed.ParseFromString(fp.SerializeAsString()));
+
+  // The escaped text of an entry is not the raw entry: "\xFFabc" published
+  // as bytes does not count as the client "\\xFFabc" written out.
+  EXPECT_FALSE(BuildFingerprint(AppTarget(), endpoint, txt, "\\xFF\\xFEabc", "cerner-client-id")
+                   .dns()
+                   .client_id_txt_present());
+}
+
 }  // namespace
 }  // namespace apptrust::probe

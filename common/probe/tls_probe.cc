@@ -18,6 +18,7 @@
 #include "absl/types/span.h"
 #include "common/probe/certificate_facts.h"
 #include "common/probe/ocsp_staple.h"
+#include "common/text/utf8.h"
 
 namespace apptrust::probe {
 namespace {
@@ -118,7 +119,8 @@ void TlsProbe::Finish(v1::ProbeOutcome outcome, std::string error) {
   finished_ = true;
   v1::TlsFingerprint tls;
   tls.set_outcome(outcome);
-  tls.set_error(std::move(error));
+  // OpenSSL's error texts can quote what the peer sent.
+  tls.set_error(text::ToValidUtf8(error));
   tls.set_peer_address(peer_address_);
   Close();
   Done done = std::move(done_);
