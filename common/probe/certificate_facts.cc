@@ -12,10 +12,12 @@
 #include <sys/stat.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/probe/fingerprint_limits.h"
 #include "common/text/utf8.h"
 
 namespace apptrust::probe {
@@ -182,6 +184,7 @@ void AddDnsSans(X509* cert, v1::TlsFingerprint* out) {
   if (names == nullptr) {
     return;
   }
+  std::vector<std::string> raw;
   const int count = static_cast<int>(sk_GENERAL_NAME_num(names));
   for (int i = 0; i < count; ++i) {
     GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
@@ -189,12 +192,18 @@ void AddDnsSans(X509* cert, v1::TlsFingerprint* out) {
       continue;
     }
     const ASN1_STRING* dns = name->d.dNSName;
-    // An IA5String by definition, but nothing stops a peer from sending
-    // any bytes in it.
-    out->add_subject_alt_names(text::ToValidUtf8(absl::string_view(
-        reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)), ASN1_STRING_length(dns))));
+    raw.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
+                     ASN1_STRING_length(dns));
   }
   GENERAL_NAMES_free(names);
+  // An IA5String by definition, but nothing stops a peer from sending any
+  // bytes, or thousands of names: kept bounded and valid UTF-8.
+  KeptValues kept = KeepBounded(raw);
+  for (std::string& name : kept.kept) {
+    out->add_subject_alt_names(std::move(name));
+  }
+  out->set_subject_alt_names_count(kept.count);
+  out->set_subject_alt_names_sha256(std::move(kept.sha256));
 }
 
 std::string KeyTypeOf(X509* cert) {
@@ -310,13 +319,16 @@ void DescribeCertificateChain(STACK_OF(X509) * chain, X509_STORE* trust,
   out->set_leaf_sha256(Sha256Hex(DerOf(leaf)));
   out->set_spki_sha256(Sha256Hex(SpkiDerOf(leaf)));
   X509_NAME* subject = X509_get_subject_name(leaf);
-  out->set_subject_organization(NameEntry(subject, NID_organizationName));
-  out->set_subject_locality(NameEntry(subject, NID_localityName));
-  out->set_subject_state(NameEntry(subject, NID_stateOrProvinceName));
-  out->set_subject_country(NameEntry(subject, NID_countryName));
-  out->set_subject_common_name(NameEntry(subject, NID_commonName));
+  auto attribute = [&](int nid) {
+    return text::TruncateUtf8(NameEntry(subject, nid), kMaxAttributeBytes);
+  };
+  out->set_subject_organization(attribute(NID_organizationName));
+  out->set_subject_locality(attribute(NID_localityName));
+  out->set_subject_state(attribute(NID_stateOrProvinceName));
+  out->set_subject_country(attribute(NID_countryName));
+  out->set_subject_common_name(attribute(NID_commonName));
   AddDnsSans(leaf, out);
-  out->set_issuer(NameRfc2253(X509_get_issuer_name(leaf)));
+  out->set_issuer(text::TruncateUtf8(NameRfc2253(X509_get_issuer_name(leaf)), kMaxNameBytes));
   out->set_serial(SerialHex(leaf));
   int64_t seconds = 0;
   if (UnixSeconds(X509_get0_notBefore(leaf), &seconds)) {

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/probe/fingerprint_limits.h"
 #include "common/text/utf8.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
@@ -78,29 +79,37 @@ v1::Fingerprint BuildFingerprint(const Target& target, const EndpointObservation
   *fp.mutable_tls() = endpoint.tls;
 
   v1::DnsFingerprint* dns = fp.mutable_dns();
+  // Every list bounded (fingerprint_limits.h): a host with thousands of
+  // addresses or TXT entries costs no more than one with a hundred.
   std::vector<std::string> addresses = endpoint.addresses;
   std::sort(addresses.begin(), addresses.end());
-  for (const std::string& a : addresses) {
-    dns->add_addresses(a);
+  KeptValues kept_addresses = KeepBounded(addresses);
+  for (std::string& a : kept_addresses.kept) {
+    dns->add_addresses(std::move(a));
   }
+  dns->set_addresses_count(kept_addresses.count);
   std::vector<std::string> refused = endpoint.refused_addresses;
   std::sort(refused.begin(), refused.end());
   refused.erase(std::unique(refused.begin(), refused.end()), refused.end());
-  for (const std::string& a : refused) {
-    dns->add_refused_addresses(a);
+  KeptValues kept_refused = KeepBounded(refused);
+  for (std::string& a : kept_refused.kept) {
+    dns->add_refused_addresses(std::move(a));
   }
+  dns->set_refused_addresses_count(kept_refused.count);
   dns->set_address_outcome(endpoint.address_outcome);
   dns->set_txt_outcome(txt.outcome);
-  // The client's entry is looked for in the raw bytes; what is stored is
-  // their valid-UTF-8 form (escaping can reorder or, in theory, merge values,
-  // hence sorted and de-duplicated again).
+  // The client's entry is looked for in all the raw bytes; what is stored is
+  // the bounded, valid-UTF-8 form (escaping and cutting can reorder or merge
+  // values, hence sorted and de-duplicated again), with the count and hash
+  // of the full list.
   std::vector<std::string> entries = txt.entries;
   std::sort(entries.begin(), entries.end());
   entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
   dns->set_client_id_txt_present(!client_id.empty() && HasClientEntry(entries, client_id, txt_key));
-  std::vector<std::string> values;
-  values.reserve(entries.size());
-  for (const std::string& e : entries) values.push_back(text::ToValidUtf8(e));
+  KeptValues kept_txt = KeepBounded(entries);
+  dns->set_txt_values_count(kept_txt.count);
+  dns->set_txt_values_sha256(std::move(kept_txt.sha256));
+  std::vector<std::string> values = std::move(kept_txt.kept);
   std::sort(values.begin(), values.end());
   values.erase(std::unique(values.begin(), values.end()), values.end());
   for (std::string& v : values) dns->add_txt_values(std::move(v));
