@@ -39,6 +39,13 @@ class GrpcStoreClient : public StoreClient {
   static constexpr int kMaxReadCallsInFlight = 2;
   // Must not exceed the store's limit (services/store/validation.h).
   static constexpr int kMaxReadsPerBatch = 1000;
+  // The channel's receive limit. The store bounds a batched answer by bytes
+  // (about 1 MiB plus one grant of at most 256 KiB) and may answer only the
+  // first reads of a batch; the others go out again in the next one. An
+  // answer that still exceeds this (an older store) is RESOURCE_EXHAUSTED for
+  // the batch, whose reads are then sent one per call: one grant's size never
+  // fails another grant's read.
+  static constexpr int kMaxReceiveBytes = 16 * 1024 * 1024;
 
   // A channel to `address` that reconnects quickly when the store comes back
   // (backoff capped at a few seconds) and fails calls fast while it is down.
@@ -64,9 +71,9 @@ class GrpcStoreClient : public StoreClient {
 
   template <typename Request>
   void Call(const char* method, Request request, absl::Time deadline, GrantCallback done);
-  // Sends `reads` (one: GetGrant; more: BatchGetGrants); when it finishes,
-  // sends what queued meanwhile, then answers `reads`.
-  void SendReads(std::vector<PendingRead> reads);
+  // Sends `reads` (one, or `singly`: GetGrant each; more: BatchGetGrants);
+  // when it finishes, sends what queued meanwhile, then answers `reads`.
+  void SendReads(std::vector<PendingRead> reads, bool singly = false);
   void SendBatch(std::vector<PendingRead> reads);
   // A read call finished: the next batch, if any reads are waiting.
   void ReadCallFinished();
