@@ -51,9 +51,14 @@ absl::StatusOr<ReadGate::Turn> StoreService::EnterRead(grpc::ServerContext* cont
   // has cancelled it meanwhile, which is what tells.
   if (context->IsCancelled()) return absl::CancelledError("the caller cancelled the call");
   const auto deadline = context->deadline();
-  return read_gate_.Enter(deadline == std::chrono::system_clock::time_point::max()
-                              ? absl::InfiniteFuture()
-                              : absl::FromChrono(deadline));
+  auto turn = read_gate_.Enter(deadline == std::chrono::system_clock::time_point::max()
+                                   ? absl::InfiniteFuture()
+                                   : absl::FromChrono(deadline));
+  // The caller may have given up while this read waited.
+  if (turn.ok() && context->IsCancelled()) {
+    return absl::CancelledError("the caller cancelled the call");
+  }
+  return turn;
 }
 
 absl::Status StoreService::AttachBackend(GrantBackend* backend) {

@@ -67,6 +67,9 @@ class StoreService final : public apptrust::v1::FingerprintStore::Service {
   // `metrics` may be null (no metrics). It must outlive the service.
   explicit StoreService(StoreMetrics* metrics, Clock clock = absl::Now, StoreLimits limits = {});
 
+  // Reads running and waiting (tests, metrics).
+  const ReadGate& read_gate() const { return read_gate_; }
+
   // Starts serving from `backend`, which must outlive the service, and sets
   // the grant gauges from its counts.
   absl::Status AttachBackend(GrantBackend* backend);

@@ -4,9 +4,11 @@
 #include <signal.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <fstream>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
