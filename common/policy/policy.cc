@@ -48,8 +48,22 @@ std::string LevelName(v1::ValidationLevel level) {
 
 std::string Quoted(absl::string_view s) { return absl::StrCat("'", s, "'"); }
 
-std::string List(const std::set<std::string>& values) {
-  return absl::StrCat("[", absl::StrJoin(values, ", "), "]");
+// At most this many values are spelled out in a finding's detail: a detail
+// is stored in the suspension and shown on the page, and an app's lists can
+// hold a hundred long values each.
+constexpr size_t kMaxListedValues = 10;
+
+template <typename Container>
+std::string List(const Container& values) {
+  std::vector<std::string> shown;
+  for (const auto& value : values) {
+    if (shown.size() == kMaxListedValues) break;
+    shown.emplace_back(value);
+  }
+  if (static_cast<size_t>(values.size()) > kMaxListedValues) {
+    shown.push_back(absl::StrCat("… ", values.size() - kMaxListedValues, " more"));
+  }
+  return absl::StrCat("[", absl::StrJoin(shown, ", "), "]");
 }
 
 std::set<std::string> AsSet(const google::protobuf::RepeatedPtrField<std::string>& values) {
@@ -221,8 +235,7 @@ void CheckCertificate(const v1::Fingerprint& observed, absl::Time now,
     }
     findings.Add(v1::REASON_TLS_HOSTNAME_MISMATCH,
                  "The website's security certificate was issued for a different website.",
-                 absl::StrCat("host: ", observed.host(), "; certificate names: [",
-                              absl::StrJoin(names, ", "), "]"));
+                 absl::StrCat("host: ", observed.host(), "; certificate names: ", List(names)));
   }
   if (!IsModernProtocol(tls) && !tls.protocol_version().empty()) {
     findings.Add(
@@ -375,7 +388,14 @@ std::vector<v1::Finding> Collect(const Enrolled* enrolled, const v1::Fingerprint
   if (txt_known && before != nullptr && TxtDefinitive(TxtOutcome(*before))) {
     std::set<std::string> old_values = AsSet(before->dns().txt_values());
     std::set<std::string> new_values = AsSet(observed.dns().txt_values());
-    if (old_values != new_values) {
+    // The kept values are at most the first 100 (fingerprint_limits.h); the
+    // hash covers them all. A fingerprint from before the cap has no hash:
+    // then the values, which were all kept, are what is compared.
+    const std::string& old_hash = before->dns().txt_values_sha256();
+    const std::string& new_hash = observed.dns().txt_values_sha256();
+    const bool changed =
+        !old_hash.empty() && !new_hash.empty() ? old_hash != new_hash : old_values != new_values;
+    if (changed) {
       findings.Add(v1::REASON_DNS_TXT_CHANGED,
                    "The app's registration records on the website's domain changed.",
                    absl::StrCat("txt: ", List(old_values), kArrow, List(new_values)));

@@ -655,6 +655,23 @@ TEST(PolicyTest, MessagesArePatientSentencesAndDetailsSayWhatChanged) {
   EXPECT_EQ(findings.front().reason(), v1::REASON_TLS_CERT_EXPIRED);
 }
 
+// A fingerprint keeps at most 100 TXT values (common/probe/fingerprint_limits.h);
+// a change past them shows only in the hash of the full list, and is a change.
+// Without a hash on both sides (a grant enrolled before the cap) the kept
+// values are compared, as before.
+TEST(PolicyTest, TxtChangePastTheKeptValuesIsSeenByItsHash) {
+  EffectivePolicy strict = PolicyFor(v1::PROFILE_STRICT, v1::PROBE_FAILURE_STALE_OK);
+  Enrolled enrolled = BaselineEnrolled();
+  enrolled.fingerprint.mutable_dns()->set_txt_values_sha256(std::string(64, 'a'));
+  v1::Fingerprint observed = enrolled.fingerprint;
+  EXPECT_TRUE(Evaluate(enrolled, observed, kNow, strict).empty());
+  observed.mutable_dns()->set_txt_values_sha256(std::string(64, 'b'));
+  auto findings = Evaluate(enrolled, observed, kNow, strict);
+  EXPECT_TRUE(Only(findings, v1::REASON_DNS_TXT_CHANGED).suspends());
+  observed.mutable_dns()->clear_txt_values_sha256();
+  EXPECT_TRUE(Evaluate(enrolled, observed, kNow, strict).empty());
+}
+
 TEST(PolicyTest, SameInputsSameOutput) {
   v1::Fingerprint observed = Baseline();
   NoTxtEntry(observed);

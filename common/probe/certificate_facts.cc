@@ -12,10 +12,13 @@
 #include <sys/stat.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/probe/fingerprint_limits.h"
+#include "common/text/utf8.h"
 
 namespace apptrust::probe {
 namespace {
@@ -46,6 +49,13 @@ std::string SpkiDerOf(X509* cert) {
   return out;
 }
 
+// Subject attributes come in several ASN.1 string types (UTF8String,
+// PrintableString, BMPString, UniversalString, T61String, ...):
+// ASN1_STRING_to_UTF8 converts each to UTF-8, but what it returns is still
+// the peer's bytes (a UTF8String may hold invalid UTF-8, a BMPString lone
+// surrogates), so it is validated too. A string that cannot be converted is
+// kept as its escaped raw bytes: never empty, so it still differs from the
+// value the patient was shown.
 std::string NameEntry(X509_NAME* name, int nid) {
   int index = X509_NAME_get_index_by_NID(name, nid, -1);
   if (index < 0) {
@@ -56,9 +66,11 @@ std::string NameEntry(X509_NAME* name, int nid) {
   unsigned char* utf8 = nullptr;
   int len = ASN1_STRING_to_UTF8(&utf8, data);
   if (len < 0) {
-    return "";
+    ERR_clear_error();
+    return text::ToValidUtf8(absl::string_view(
+        reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)), ASN1_STRING_length(data)));
   }
-  std::string out(reinterpret_cast<char*>(utf8), len);
+  std::string out = text::ToValidUtf8(absl::string_view(reinterpret_cast<char*>(utf8), len));
   OPENSSL_free(utf8);
   return out;
 }
@@ -79,7 +91,9 @@ std::string NameRfc2253(X509_NAME* name) {
   data = reinterpret_cast<const uint8_t*>(ptr);
   len = n > 0 ? static_cast<size_t>(n) : 0;
 #endif
-  std::string out(reinterpret_cast<const char*>(data), len);
+  // Escaped by XN_FLAG_RFC2253 already, unless the name holds bytes the
+  // printer passes through; validated like every other peer string.
+  std::string out = text::ToValidUtf8(absl::string_view(reinterpret_cast<const char*>(data), len));
   BIO_free(bio);
   return out;
 }
@@ -170,6 +184,7 @@ void AddDnsSans(X509* cert, v1::TlsFingerprint* out) {
   if (names == nullptr) {
     return;
   }
+  std::vector<std::string> raw;
   const int count = static_cast<int>(sk_GENERAL_NAME_num(names));
   for (int i = 0; i < count; ++i) {
     GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
@@ -177,10 +192,18 @@ void AddDnsSans(X509* cert, v1::TlsFingerprint* out) {
       continue;
     }
     const ASN1_STRING* dns = name->d.dNSName;
-    out->add_subject_alt_names(std::string(
-        reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)), ASN1_STRING_length(dns)));
+    raw.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
+                     ASN1_STRING_length(dns));
   }
   GENERAL_NAMES_free(names);
+  // An IA5String by definition, but nothing stops a peer from sending any
+  // bytes, or thousands of names: kept bounded and valid UTF-8.
+  KeptValues kept = KeepBounded(raw);
+  for (std::string& name : kept.kept) {
+    out->add_subject_alt_names(std::move(name));
+  }
+  out->set_subject_alt_names_count(kept.count);
+  out->set_subject_alt_names_sha256(std::move(kept.sha256));
 }
 
 std::string KeyTypeOf(X509* cert) {
@@ -296,13 +319,16 @@ void DescribeCertificateChain(STACK_OF(X509) * chain, X509_STORE* trust,
   out->set_leaf_sha256(Sha256Hex(DerOf(leaf)));
   out->set_spki_sha256(Sha256Hex(SpkiDerOf(leaf)));
   X509_NAME* subject = X509_get_subject_name(leaf);
-  out->set_subject_organization(NameEntry(subject, NID_organizationName));
-  out->set_subject_locality(NameEntry(subject, NID_localityName));
-  out->set_subject_state(NameEntry(subject, NID_stateOrProvinceName));
-  out->set_subject_country(NameEntry(subject, NID_countryName));
-  out->set_subject_common_name(NameEntry(subject, NID_commonName));
+  auto attribute = [&](int nid) {
+    return text::TruncateUtf8(NameEntry(subject, nid), kMaxAttributeBytes);
+  };
+  out->set_subject_organization(attribute(NID_organizationName));
+  out->set_subject_locality(attribute(NID_localityName));
+  out->set_subject_state(attribute(NID_stateOrProvinceName));
+  out->set_subject_country(attribute(NID_countryName));
+  out->set_subject_common_name(attribute(NID_commonName));
   AddDnsSans(leaf, out);
-  out->set_issuer(NameRfc2253(X509_get_issuer_name(leaf)));
+  out->set_issuer(text::TruncateUtf8(NameRfc2253(X509_get_issuer_name(leaf)), kMaxNameBytes));
   out->set_serial(SerialHex(leaf));
   int64_t seconds = 0;
   if (UnixSeconds(X509_get0_notBefore(leaf), &seconds)) {
@@ -346,7 +372,7 @@ void DescribeCertificateChain(STACK_OF(X509) * chain, X509_STORE* trust,
   sk_X509_free(untrusted);  // does not own the certificates
   X509_STORE_CTX_free(verify);
   out->set_chain_trusted(trusted);
-  out->set_verify_error(error);
+  out->set_verify_error(text::ToValidUtf8(error));
 }
 
 }  // namespace apptrust::probe

@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "common/policy/probe_outcome.h"
 #include "common/probe/local_resource_error.h"
+#include "common/text/utf8.h"
 
 namespace apptrust::probe {
 namespace {
@@ -106,6 +107,9 @@ void OnQueryDone(void* arg, int status, int /*timeouts*/, unsigned char* abuf, i
   } else {
     ParseAnswer(*query, abuf, alen, &answer);
   }
+  // The error text ends up in a fingerprint (a proto string); c-ares's texts
+  // are ASCII today, the name is ours, but nothing here should rely on that.
+  answer.error = text::ToValidUtf8(answer.error);
   query->callback(std::move(answer));
 }
 

@@ -16,6 +16,8 @@ namespace apptrust::probe {
 // "<txt_key>=<client_id>" is among them (never for an empty client id), error
 // = the address and TXT error texts; captured_at = the earlier of the two
 // observed_at times (an unset time, absl::UnixEpoch(), is ignored).
+// Every string in the result is valid UTF-8 (common/text/utf8.h): TXT values
+// are escaped after the client's entry was looked for in their raw bytes.
 // True when `entries` hold "<txt_key>=<client_id>": the key compared without
 // case (DNS TXT keys are conventionally case-insensitive), the client id
 // exactly.

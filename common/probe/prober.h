@@ -47,7 +47,8 @@ struct TxtObservation {
   v1::ProbeOutcome outcome = v1::PROBE_OUTCOME_UNSPECIFIED;
   // Every "<txt_key>=<value>" entry found, whether as separate records, as
   // several strings of one record, or whitespace-separated in one string;
-  // sorted and de-duplicated. Entries of other keys are dropped.
+  // sorted and de-duplicated. Entries of other keys are dropped. Raw bytes as
+  // published (possibly not UTF-8): BuildFingerprint makes them proto-safe.
   std::vector<std::string> entries;
   std::string error;
   absl::Time observed_at;

@@ -19,6 +19,7 @@
 #include "common/probe/certificate_facts.h"
 #include "common/probe/local_resource_error.h"
 #include "common/probe/ocsp_staple.h"
+#include "common/text/utf8.h"
 
 namespace apptrust::probe {
 namespace {
@@ -119,7 +120,8 @@ void TlsProbe::Finish(v1::ProbeOutcome outcome, std::string error) {
   finished_ = true;
   v1::TlsFingerprint tls;
   tls.set_outcome(outcome);
-  tls.set_error(std::move(error));
+  // OpenSSL's error texts can quote what the peer sent.
+  tls.set_error(text::ToValidUtf8(error));
   tls.set_peer_address(peer_address_);
   Close();
   Done done = std::move(done_);

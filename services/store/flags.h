@@ -3,6 +3,7 @@
 #ifndef APPTRUST_SERVICES_STORE_FLAGS_H_
 #define APPTRUST_SERVICES_STORE_FLAGS_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/flags/declare.h"
@@ -13,5 +14,7 @@ ABSL_DECLARE_FLAG(std::string, db);
 ABSL_DECLARE_FLAG(std::string, metrics_listen);
 ABSL_DECLARE_FLAG(std::string, log_level);
 ABSL_DECLARE_FLAG(absl::Duration, shutdown_grace);
+ABSL_DECLARE_FLAG(int32_t, max_running_reads);
+ABSL_DECLARE_FLAG(int32_t, max_waiting_reads);
 
 #endif  // APPTRUST_SERVICES_STORE_FLAGS_H_

@@ -50,7 +50,18 @@ int main(int argc, char** argv) {
   auto metrics = metrics::MetricsServer::Start(metrics_listen, kProgram);
   server::ExitIfBadFlag(kProgram, "metrics_listen", metrics_listen, metrics.status());
   store::StoreMetrics store_metrics((*metrics)->registry());
-  store::StoreService store_service(&store_metrics);
+  store::StoreLimits limits;
+  limits.reads.max_running = absl::GetFlag(FLAGS_max_running_reads);
+  limits.reads.max_waiting = absl::GetFlag(FLAGS_max_waiting_reads);
+  if (limits.reads.max_running < 1) {
+    server::ExitIfBadFlag(kProgram, "max_running_reads", std::to_string(limits.reads.max_running),
+                          absl::InvalidArgumentError("must be at least 1"));
+  }
+  if (limits.reads.max_waiting < 0) {
+    server::ExitIfBadFlag(kProgram, "max_waiting_reads", std::to_string(limits.reads.max_waiting),
+                          absl::InvalidArgumentError("must not be negative"));
+  }
+  store::StoreService store_service(&store_metrics, absl::Now, limits);
 
   auto grpc_server = server::GrpcServer::Start(listen, {&store_service});
   server::ExitIfBadFlag(kProgram, "listen", listen, grpc_server.status());

@@ -41,8 +41,25 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
-StoreService::StoreService(StoreMetrics* metrics, Clock clock)
-    : metrics_(metrics), clock_(std::move(clock)) {}
+StoreService::StoreService(StoreMetrics* metrics, Clock clock, StoreLimits limits)
+    : metrics_(metrics), clock_(std::move(clock)), limits_(limits), read_gate_(limits.reads) {}
+
+absl::StatusOr<ReadGate::Turn> StoreService::EnterRead(grpc::ServerContext* context) {
+  if (context == nullptr) return read_gate_.Enter(absl::InfiniteFuture());
+  // A call that sat in the kernel's buffers while the store was stalled gets
+  // its deadline counted from when the store read it; a client that gave up
+  // has cancelled it meanwhile, which is what tells.
+  if (context->IsCancelled()) return absl::CancelledError("the caller cancelled the call");
+  const auto deadline = context->deadline();
+  auto turn = read_gate_.Enter(deadline == std::chrono::system_clock::time_point::max()
+                                   ? absl::InfiniteFuture()
+                                   : absl::FromChrono(deadline));
+  // The caller may have given up while this read waited.
+  if (turn.ok() && context->IsCancelled()) {
+    return absl::CancelledError("the caller cancelled the call");
+  }
+  return turn;
+}
 
 absl::Status StoreService::AttachBackend(GrantBackend* backend) {
   auto counts = backend->CountGrants();
@@ -80,17 +97,21 @@ grpc::Status StoreService::PutGrant(grpc::ServerContext*, const v1::PutGrantRequ
   return Finish("PutGrant", start, DoPutGrant(*request, response));
 }
 
-grpc::Status StoreService::GetGrant(grpc::ServerContext*, const v1::GetGrantRequest* request,
-                                    Grant* response) {
+grpc::Status StoreService::GetGrant(grpc::ServerContext* context,
+                                    const v1::GetGrantRequest* request, Grant* response) {
   const absl::Time start = absl::Now();
+  auto turn = EnterRead(context);
+  if (!turn.ok()) return Finish("GetGrant", start, turn.status());
   return Finish("GetGrant", start, DoGetGrant(*request, response));
 }
 
-grpc::Status StoreService::BatchGetGrants(grpc::ServerContext*,
+grpc::Status StoreService::BatchGetGrants(grpc::ServerContext* context,
                                           const v1::BatchGetGrantsRequest* request,
                                           v1::BatchGetGrantsResponse* response) {
   const absl::Time start = absl::Now();
-  return Finish("BatchGetGrants", start, DoBatchGetGrants(*request, response));
+  auto turn = EnterRead(context);
+  if (!turn.ok()) return Finish("BatchGetGrants", start, turn.status());
+  return Finish("BatchGetGrants", start, DoBatchGetGrants(*request, context, response));
 }
 
 grpc::Status StoreService::SuspendGrant(grpc::ServerContext*,
@@ -99,10 +120,12 @@ grpc::Status StoreService::SuspendGrant(grpc::ServerContext*,
   return Finish("SuspendGrant", start, DoSuspendGrant(*request, response));
 }
 
-grpc::Status StoreService::GetSuspension(grpc::ServerContext*,
+grpc::Status StoreService::GetSuspension(grpc::ServerContext* context,
                                          const v1::GetSuspensionRequest* request,
                                          v1::Suspension* response) {
   const absl::Time start = absl::Now();
+  auto turn = EnterRead(context);
+  if (!turn.ok()) return Finish("GetSuspension", start, turn.status());
   return Finish("GetSuspension", start, DoGetSuspension(*request, response));
 }
 
@@ -112,9 +135,12 @@ grpc::Status StoreService::DeleteGrant(grpc::ServerContext*, const v1::DeleteGra
   return Finish("DeleteGrant", start, DoDeleteGrant(*request));
 }
 
-grpc::Status StoreService::ListGrants(grpc::ServerContext*, const v1::ListGrantsRequest* request,
+grpc::Status StoreService::ListGrants(grpc::ServerContext* context,
+                                      const v1::ListGrantsRequest* request,
                                       v1::ListGrantsResponse* response) {
   const absl::Time start = absl::Now();
+  auto turn = EnterRead(context);
+  if (!turn.ok()) return Finish("ListGrants", start, turn.status());
   return Finish("ListGrants", start, DoListGrants(*request, response));
 }
 
@@ -146,11 +172,19 @@ absl::Status StoreService::DoGetGrant(const v1::GetGrantRequest& request, Grant*
 }
 
 absl::Status StoreService::DoBatchGetGrants(const v1::BatchGetGrantsRequest& request,
+                                            grpc::ServerContext* context,
                                             v1::BatchGetGrantsResponse* response) {
   if (absl::Status status = ValidateBatchGetGrants(request); !status.ok()) return status;
   auto backend = Backend();
   if (!backend.ok()) return backend.status();
+  size_t response_bytes = 0;
   for (const v1::GetGrantRequest& one : request.requests()) {
+    // Full: the caller asks again for the rest (documented in store.proto).
+    if (response_bytes >= limits_.max_batch_response_bytes) break;
+    // Nobody is waiting for the rest of this answer.
+    if (context != nullptr && context->IsCancelled()) {
+      return absl::CancelledError("the caller cancelled the call");
+    }
     v1::GetGrantResult* result = response->add_results();
     auto grant = (*backend)->GetGrant(one.tenant_id(), one.grant_id());
     if (grant.ok()) {
@@ -162,6 +196,8 @@ absl::Status StoreService::DoBatchGetGrants(const v1::BatchGetGrantsRequest& req
       // The database failing is the call's failure, as for GetGrant.
       return grant.status();
     }
+    // A repeated message field costs its size plus a tag and a length.
+    response_bytes += result->ByteSizeLong() + 8;
   }
   return absl::OkStatus();
 }

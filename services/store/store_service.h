@@ -21,6 +21,16 @@
 //     NOT_SERVING then too; see main.cc).
 //   - Backend trouble (database busy past its timeout, I/O errors) is
 //     UNAVAILABLE; callers must not treat it as "no grant".
+//   - Reads (GetGrant, BatchGetGrants, GetSuspension, ListGrants) pass a
+//     ReadGate (read_gate.h): a read whose caller's deadline passed or that
+//     was cancelled is not run (DEADLINE_EXCEEDED / CANCELLED), and when
+//     too many wait, RESOURCE_EXHAUSTED.
+//   - PutGrant refuses a grant over kMaxGrantBytes, SuspendGrant a suspension
+//     over kMaxSuspensionBytes (INVALID_ARGUMENT, validation.h).
+//   - BatchGetGrants refuses a key named twice, and stops reading once its
+//     response holds max_batch_response_bytes: it may then answer fewer
+//     results than requests (the first ones, in order); the caller asks again
+//     for the rest. At least one result is always answered.
 #ifndef APPTRUST_SERVICES_STORE_STORE_SERVICE_H_
 #define APPTRUST_SERVICES_STORE_STORE_SERVICE_H_
 
@@ -32,6 +42,7 @@
 #include "absl/time/time.h"
 #include "apptrust/v1/store.grpc.pb.h"
 #include "services/store/grant_backend.h"
+#include "services/store/read_gate.h"
 #include "services/store/store_metrics.h"
 
 namespace apptrust::store {
@@ -40,12 +51,24 @@ namespace apptrust::store {
 // never means, becomes INTERNAL).
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
+// What one call may cost the store.
+struct StoreLimits {
+  ReadGateOptions reads;
+  // A BatchGetGrants answer stops growing past this (plus one grant, at most
+  // kMaxGrantBytes + kMaxSuspensionBytes), well under a client's 4 MiB
+  // default receive limit, and bounds the memory one call can pin.
+  size_t max_batch_response_bytes = 1024 * 1024;
+};
+
 class StoreService final : public apptrust::v1::FingerprintStore::Service {
  public:
   using Clock = std::function<absl::Time()>;
 
   // `metrics` may be null (no metrics). It must outlive the service.
-  explicit StoreService(StoreMetrics* metrics, Clock clock = absl::Now);
+  explicit StoreService(StoreMetrics* metrics, Clock clock = absl::Now, StoreLimits limits = {});
+
+  // Reads running and waiting (tests, metrics).
+  const ReadGate& read_gate() const { return read_gate_; }
 
   // Starts serving from `backend`, which must outlive the service, and sets
   // the grant gauges from its counts.
@@ -80,7 +103,10 @@ class StoreService final : public apptrust::v1::FingerprintStore::Service {
   absl::Status DoPutGrant(const apptrust::v1::PutGrantRequest& request,
                           apptrust::v1::Grant* response);
   absl::Status DoBatchGetGrants(const apptrust::v1::BatchGetGrantsRequest& request,
+                                grpc::ServerContext* context,
                                 apptrust::v1::BatchGetGrantsResponse* response);
+  // A turn to read for the call `context` (null in unit tests: no deadline).
+  absl::StatusOr<ReadGate::Turn> EnterRead(grpc::ServerContext* context);
   absl::Status DoGetGrant(const apptrust::v1::GetGrantRequest& request,
                           apptrust::v1::Grant* response);
   absl::Status DoSuspendGrant(const apptrust::v1::SuspendGrantRequest& request,
@@ -93,6 +119,8 @@ class StoreService final : public apptrust::v1::FingerprintStore::Service {
 
   StoreMetrics* const metrics_;
   const Clock clock_;
+  const StoreLimits limits_;
+  ReadGate read_gate_;
   std::atomic<GrantBackend*> backend_{nullptr};
 };
 

@@ -5,11 +5,20 @@
 // real one is exercised by sqlite_backend_test and tests/store/.
 #include "services/store/store_service.h"
 
+#include <atomic>
+#include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 
@@ -232,6 +241,68 @@ TEST_F(StoreServiceTest, GrantGaugesStartFromTheCountAndFollowWrites) {
   google::protobuf::Empty empty;
   ASSERT_TRUE(service_.DeleteGrant(nullptr, &remove, &empty).ok());  // fake: was ACTIVE
   EXPECT_EQ(GaugeValue(registry_, "active"), 1);
+}
+
+// A backend whose GetGrant holds until released: a stalled database.
+class StalledBackend : public FakeBackend {
+ public:
+  absl::StatusOr<v1::Grant> GetGrant(absl::string_view tenant_id,
+                                     absl::string_view grant_id) override {
+    ++reads;
+    release.WaitForNotificationWithTimeout(absl::Seconds(60));
+    return FakeBackend::GetGrant(tenant_id, grant_id);
+  }
+  std::atomic<int> reads{0};
+  absl::Notification release;
+};
+
+// Over real gRPC (the deadlines are the callers'): while one read is stuck in
+// the database, one more may wait; the next is refused at once with
+// RESOURCE_EXHAUSTED; the waiting one, whose caller gives up, is never run.
+TEST(StoreServiceReadGateTest, AStalledStoreQueuesBoundedAndRunsNoReadNobodyWaitsFor) {
+  StalledBackend backend;
+  StoreLimits limits;
+  limits.reads = {.max_running = 1, .max_waiting = 1};
+  StoreService service(nullptr, absl::Now, limits);
+  ASSERT_TRUE(service.AttachBackend(&backend).ok());
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  auto stub = v1::FingerprintStore::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  auto get = [&](absl::Duration deadline) {
+    v1::GetGrantRequest request;
+    request.set_tenant_id("t");
+    request.set_grant_id("g");
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+    v1::Grant grant;
+    return stub->GetGrant(&context, request, &grant).error_code();
+  };
+
+  std::thread stuck([&] { EXPECT_EQ(get(absl::Seconds(60)), grpc::StatusCode::OK); });
+  while (backend.reads.load() == 0) absl::SleepFor(absl::Milliseconds(1));
+  grpc::StatusCode waiting_code = grpc::StatusCode::OK;
+  std::thread waiting([&] { waiting_code = get(absl::Seconds(2)); });
+  while (service.read_gate().waiting() == 0) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_EQ(get(absl::Seconds(60)), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  waiting.join();  // gave up: its deadline passed while it waited
+  EXPECT_EQ(waiting_code, grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The store sees the same deadline (from its own clock) and stops waiting.
+  for (const absl::Time until = absl::Now() + absl::Seconds(30);
+       service.read_gate().waiting() > 0 && absl::Now() < until;) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_EQ(service.read_gate().waiting(), 0);
+  backend.release.Notify();
+  stuck.join();
+  EXPECT_EQ(get(absl::Seconds(60)), grpc::StatusCode::OK);
+  // The stuck read and the last one: the one whose caller gave up never ran.
+  EXPECT_EQ(backend.reads.load(), 2);
+  server->Shutdown();
 }
 
 }  // namespace

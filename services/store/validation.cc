@@ -1,5 +1,8 @@
 #include "services/store/validation.h"
 
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "apptrust/v1/types.pb.h"
 #include "common/ids/id_format.h"
@@ -46,6 +49,13 @@ absl::Status ValidatePutGrant(const apptrust::v1::PutGrantRequest& request) {
     return absl::Status(target.status().code(),
                         absl::StrCat("grant.redirect_uri: ", target.status().message()));
   }
+  if (const size_t bytes = grant.ByteSizeLong(); bytes > kMaxGrantBytes) {
+    // Name the part that is big: almost always the fingerprint.
+    const size_t fingerprint = grant.fingerprint().ByteSizeLong();
+    return Invalid(fingerprint * 2 > bytes ? "grant.fingerprint" : "grant",
+                   absl::StrCat("the grant is ", bytes, " bytes serialized (the fingerprint ",
+                                fingerprint, "); at most ", kMaxGrantBytes));
+  }
   return absl::OkStatus();
 }
 
@@ -59,9 +69,18 @@ absl::Status ValidateBatchGetGrants(const apptrust::v1::BatchGetGrantsRequest& r
     return Invalid("requests", absl::StrCat("at most ", kMaxBatchGetGrants, " per call, got ",
                                             request.requests_size()));
   }
+  absl::flat_hash_map<std::pair<absl::string_view, absl::string_view>, int> seen;
   for (int i = 0; i < request.requests_size(); ++i) {
-    if (absl::Status status = ValidateGetGrant(request.requests(i)); !status.ok()) {
+    const apptrust::v1::GetGrantRequest& one = request.requests(i);
+    if (absl::Status status = ValidateGetGrant(one); !status.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("requests[", i, "].", status.message()));
+    }
+    auto [it, inserted] = seen.try_emplace(
+        std::make_pair(absl::string_view(one.tenant_id()), absl::string_view(one.grant_id())), i);
+    if (!inserted) {
+      return Invalid(
+          absl::StrCat("requests[", i, "]"),
+          absl::StrCat("names the same grant as requests[", it->second, "]; name each grant once"));
     }
   }
   return absl::OkStatus();
@@ -92,6 +111,10 @@ absl::Status ValidateSuspendGrant(const apptrust::v1::SuspendGrantRequest& reque
   }
   if (!suspension.grant_id().empty() && suspension.grant_id() != request.grant_id()) {
     return Invalid("suspension.grant_id", "must be empty or equal grant_id");
+  }
+  if (const size_t bytes = suspension.ByteSizeLong(); bytes > kMaxSuspensionBytes) {
+    return Invalid("suspension",
+                   absl::StrCat("is ", bytes, " bytes serialized; at most ", kMaxSuspensionBytes));
   }
   return absl::OkStatus();
 }

@@ -17,12 +17,23 @@
 
 namespace apptrust::store {
 
+// The largest grant PutGrant accepts, serialized. Every grant is read on every
+// refresh, often many in one BatchGetGrants answer, so one grant's size must
+// not be able to fail other grants' reads. A fingerprint the probe builds is
+// bounded far below this (common/probe/fingerprint_limits.h).
+inline constexpr size_t kMaxGrantBytes = 256 * 1024;
+// The largest suspension SuspendGrant accepts, serialized (findings'
+// details are bounded by the policy; this is the backstop).
+inline constexpr size_t kMaxSuspensionBytes = 128 * 1024;
 inline constexpr int kDefaultPageSize = 100;
 inline constexpr int kMaxPageSize = 1000;
 
 absl::Status ValidatePutGrant(const apptrust::v1::PutGrantRequest& request);
 absl::Status ValidateGetGrant(const apptrust::v1::GetGrantRequest& request);
-// 1..kMaxBatchGetGrants requests, each valid; errors name requests[i].
+// 1..kMaxBatchGetGrants requests, each valid and each (tenant_id,
+// grant_id) once: a key named many times would be read and answered many
+// times (one 1 MB grant named 1,000 times cost the store 2 GiB). Errors name
+// requests[i].
 inline constexpr int kMaxBatchGetGrants = 1000;
 absl::Status ValidateBatchGetGrants(const apptrust::v1::BatchGetGrantsRequest& request);
 // expected_version must be at least 1 (versions start at 1). The suspension's

@@ -12,8 +12,10 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_world.h"
+#include "tests/store/grant_fixtures.h"
 #include "tests/store/metrics_scrape.h"
 #include "tests/support/raw_grpc_call.h"
+#include "tests/support/http_client.h"
 
 namespace apptrust::testing {
 namespace {
@@ -272,6 +274,106 @@ TEST_F(DecisionE2eTest, RemovedTxtEntrySuspends) {
   world_->records().AddTxt(app->domain, {"google-site-verification=abc"});
   ASSERT_TRUE(world_->PublishDns().ok());
   ExpectSuspended(CheckOk(*app, "grant-txtremoved"), v1::REASON_DNS_TXT_MISSING);
+}
+
+// Bytes that are not UTF-8, from a hostile app (or whoever took over its DNS),
+// suspend exactly like their UTF-8 twins: never INTERNAL, never a grant left
+// ACTIVE without a suspension. The suspension is readable from the store and
+// its page is served. (Subject fields cannot carry such bytes here: OpenSSL 3
+// refuses to parse a certificate whose name strings are not valid, so such a
+// server fails the handshake, TLS_UNAVAILABLE. A dNSName is an IA5String
+// that nothing validates, so it can.)
+TEST_F(DecisionE2eTest, NonUtf8BytesFromTheAppSuspendLikeTheirUtf8Twins) {
+  auto web = decision_->process->WaitForListener("web");
+  ASSERT_TRUE(web.ok()) << web.status();
+  auto store = NewStoreStub(world_->store().channel);
+  struct Case {
+    std::string name;
+    // Put before the client id in the app's TXT entry, or after the host in
+    // the certificate's only DNS name.
+    std::string txt_prefix;
+    std::string san_suffix;
+    v1::Reason reason;
+  };
+  const std::vector<Case> cases = {
+      {"txttwin", "XX", "", v1::REASON_DNS_TXT_MISSING},
+      {"txtbytes", "\xff\xfe", "", v1::REASON_DNS_TXT_MISSING},
+      {"santwin", "", "XX", v1::REASON_TLS_HOSTNAME_MISMATCH},
+      {"sanbytes", "", "\xff\xfe", v1::REASON_TLS_HOSTNAME_MISMATCH},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    TestApp* app = NewApp(c.name);
+    ASSERT_NE(app, nullptr);
+    const std::string grant = "grant-" + c.name;
+    EnrollOk(*app, grant);
+    if (!c.txt_prefix.empty()) {
+      auto& txt = world_->records().txt;
+      txt.erase(std::remove_if(txt.begin(), txt.end(),
+                               [&](const DnsRecords::Txt& t) { return t.name == app->domain; }),
+                txt.end());
+      world_->records().AddTxt(app->domain,
+                               {absl::StrCat("cerner-client-id=", c.txt_prefix, app->client_id)});
+      ASSERT_TRUE(world_->PublishDns().ok());
+    } else {
+      ASSERT_TRUE(world_
+                      ->ServeCertificate(*app, ExampleHealthOv({app->host + c.san_suffix}),
+                                         /*keep_names=*/true)
+                      .ok());
+    }
+    const CheckRefreshResponse response = CheckOk(*app, grant);
+    ExpectSuspended(response, c.reason);
+
+    v1::GetSuspensionRequest request;
+    request.set_suspension_id(response.suspension_id());
+    v1::Suspension suspension;
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    const grpc::Status read = store->GetSuspension(&context, request, &suspension);
+    ASSERT_TRUE(read.ok()) << read.error_message();
+    EXPECT_EQ(suspension.reason(), c.reason);
+    if (c.san_suffix == "\xff\xfe") {
+      // Visible, escaped: the detail shows what was served.
+      bool escaped = false;
+      for (const v1::Finding& f : suspension.findings()) {
+        escaped |= absl::StrContains(f.detail(), app->host + "\\xFF\\xFE");
+      }
+      EXPECT_TRUE(escaped);
+    }
+
+    auto split = SplitHttpUrl(response.error_uri());
+    ASSERT_TRUE(split.ok()) << split.status();
+    auto page = HttpRequest(*web, "GET", split->second);
+    ASSERT_TRUE(page.ok()) << page.status();
+    EXPECT_EQ(page->status, 200) << response.error_uri();
+  }
+}
+
+// An approval (Enroll) and a preview (Inspect) of an app whose certificate
+// carries bytes that are not UTF-8 work, with those bytes escaped.
+TEST_F(DecisionE2eTest, NonUtf8CertificateNamesAreEnrolledEscaped) {
+  TestApp* app = NewApp("bytesenroll");
+  ASSERT_NE(app, nullptr);
+  const std::string hostile = "x\xff\xfe." + app->host;
+  ASSERT_TRUE(
+      world_->ServeCertificate(*app, ExampleHealthOv({app->host, hostile}), /*keep_names=*/true)
+          .ok());
+  v1::InspectRequest inspect;
+  inspect.set_redirect_uri(app->redirect_uri);
+  inspect.set_client_id(app->client_id);
+  v1::InspectResponse inspected;
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  const grpc::Status status = Stub(decision_)->Inspect(&context, inspect, &inspected);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_THAT(inspected.fingerprint().tls().subject_alt_names(),
+              Contains("x\\xFF\\xFE." + app->host));
+
+  v1::EnrollResponse enrolled;
+  EnrollOk(*app, "grant-bytesenroll", &enrolled);
+  EXPECT_THAT(enrolled.fingerprint().tls().subject_alt_names(),
+              Contains("x\\xFF\\xFE." + app->host));
+  ExpectAllowed(CheckOk(*app, "grant-bytesenroll"));
 }
 
 TEST_F(DecisionE2eTest, ReorderedAndUnrelatedTxtRecordsAreAllowed) {

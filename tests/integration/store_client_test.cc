@@ -2,8 +2,6 @@
 // reads of concurrent refreshes that queue behind a read in flight go out as
 // one BatchGetGrants call and each still gets its own grant (or NOT_FOUND);
 // against a store without BatchGetGrants they fall back to single calls.
-#include "services/decision/store_client.h"
-
 #include <signal.h>
 
 #include <atomic>
@@ -17,6 +15,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
+#include "services/decision/grpc_store_client.h"
 #include "tests/store/grant_fixtures.h"
 #include "tests/store/metrics_scrape.h"
 #include "tests/support/services.h"
@@ -173,6 +172,133 @@ TEST(StoreClientTest, StoreWithoutBatchGetGrantsGetsSingleReads) {
     }
   }
   EXPECT_EQ(old_store.calls(), kReads);
+  server->Shutdown();
+}
+
+// A grant near the store's size limit: 200 KB of certificate names.
+v1::Grant BigGrant(const std::string& tenant_id, const std::string& grant_id) {
+  v1::Grant grant = MakeGrant(tenant_id, grant_id, "client-" + grant_id);
+  v1::TlsFingerprint* tls = grant.mutable_fingerprint()->mutable_tls();
+  tls->clear_subject_alt_names();
+  for (int i = 0; i < 800; ++i) {
+    tls->add_subject_alt_names(absl::StrCat(grant_id, "-", i, "-", std::string(240, 'n')));
+  }
+  return grant;
+}
+
+// Big grants read together (issue 13 item 2): 200 concurrent reads of 40
+// grants of 200 KB each queue while the store is paused and go out batched;
+// an answer holding them all (8 MB) would exceed a receive limit and fail
+// every read in it. The store answers part of a batch and the client asks
+// again for the rest: all 200 succeed.
+TEST(StoreClientTest, TwoHundredConcurrentReadsOfBigGrantsAllSucceed) {
+  TempDir dir;
+  auto store = StartStore(dir.File("store.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE(WaitServing(store->channel));
+  auto stub = NewStoreStub(store->channel);
+  constexpr int kGrants = 40;
+  for (int g = 0; g < kGrants; ++g) {
+    const grpc::Status put = Put(*stub, BigGrant("big", absl::StrCat("g", g)), nullptr);
+    ASSERT_TRUE(put.ok()) << Describe(put);
+  }
+
+  GrpcStoreClient client(GrpcStoreClient::MakeChannel(store->grpc_address), store->grpc_address);
+  {  // Connected before the store is paused.
+    Answers warm(1);
+    client.GetGrant("big", "g0", absl::Now() + absl::Seconds(10), warm.For(0));
+    ASSERT_TRUE(warm.WaitAll(absl::Seconds(10)));
+  }
+  constexpr int kReads = 200;
+  Answers answers(kReads);
+  ASSERT_EQ(kill(store->process->pid(), SIGSTOP), 0);
+  for (int i = 0; i < kReads; ++i) {
+    client.GetGrant("big", absl::StrCat("g", i % kGrants), absl::Now() + absl::Seconds(60),
+                    answers.For(i));
+  }
+  ASSERT_EQ(kill(store->process->pid(), SIGCONT), 0);
+  ASSERT_TRUE(answers.WaitAll(absl::Seconds(60)));
+  absl::MutexLock lock(&answers.mu);
+  for (int i = 0; i < kReads; ++i) {
+    const absl::StatusOr<v1::Grant>& result = answers.results[static_cast<size_t>(i)];
+    ASSERT_TRUE(result.ok()) << i << ": " << result.status();
+    EXPECT_EQ(result->grant_id(), absl::StrCat("g", i % kGrants));
+    EXPECT_EQ(result->fingerprint().tls().subject_alt_names_size(), 800);
+  }
+}
+
+// A store that answers a whole batch however big it gets (as stores before
+// the byte bound did): the batch's answer exceeds the client's receive limit,
+// and the client reads those grants one per call instead; only a grant too
+// big on its own fails, and only its own read.
+class UnboundedStore final : public v1::FingerprintStore::Service {
+ public:
+  static v1::Grant Grant(const std::string& tenant_id, const std::string& grant_id) {
+    v1::Grant grant;
+    grant.set_tenant_id(tenant_id);
+    grant.set_grant_id(grant_id);
+    grant.set_version(1);
+    // 2 MB each; "huge" alone is past the client's receive limit.
+    const size_t bytes = grant_id == "huge" ? 20u << 20 : 2u << 20;
+    grant.set_application_name(std::string(bytes, 'x'));
+    return grant;
+  }
+  grpc::Status GetGrant(grpc::ServerContext*, const v1::GetGrantRequest* request,
+                        v1::Grant* response) override {
+    if (gets_.fetch_add(1) == 0) release_.WaitForNotificationWithTimeout(absl::Seconds(20));
+    *response = Grant(request->tenant_id(), request->grant_id());
+    return grpc::Status::OK;
+  }
+  grpc::Status BatchGetGrants(grpc::ServerContext*, const v1::BatchGetGrantsRequest* request,
+                              v1::BatchGetGrantsResponse* response) override {
+    ++batches_;
+    for (const v1::GetGrantRequest& one : request->requests()) {
+      *response->add_results()->mutable_grant() = Grant(one.tenant_id(), one.grant_id());
+    }
+    return grpc::Status::OK;
+  }
+  void Release() { release_.Notify(); }
+  int batches() const { return batches_.load(); }
+
+ private:
+  std::atomic<int> gets_{0};
+  std::atomic<int> batches_{0};
+  absl::Notification release_;
+};
+
+TEST(StoreClientTest, AnAnswerTooBigForTheClientFailsOnlyTheGrantTooBigOnItsOwn) {
+  UnboundedStore store;
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&store);
+  builder.SetMaxSendMessageSize(-1);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  const std::string address = absl::StrCat("127.0.0.1:", port);
+  GrpcStoreClient client(GrpcStoreClient::MakeChannel(address), address);
+
+  // The first read holds the store; the others queue and go out as batches
+  // of 2 MB grants, each batch's answer over the receive limit.
+  constexpr int kReads = 1 + 2 * GrpcStoreClient::kMaxReadCallsInFlight + 20;
+  Answers answers(kReads);
+  for (int i = 0; i < kReads; ++i) {
+    client.GetGrant("t", i == 9 ? "huge" : absl::StrCat("g", i), absl::Now() + absl::Seconds(60),
+                    answers.For(i));
+  }
+  store.Release();
+  ASSERT_TRUE(answers.WaitAll(absl::Seconds(60)));
+  absl::MutexLock lock(&answers.mu);
+  for (int i = 0; i < kReads; ++i) {
+    const absl::StatusOr<v1::Grant>& result = answers.results[static_cast<size_t>(i)];
+    if (i == 9) {
+      EXPECT_EQ(result.status().code(), absl::StatusCode::kResourceExhausted) << result.status();
+    } else {
+      ASSERT_TRUE(result.ok()) << i << ": " << result.status();
+      EXPECT_EQ(result->grant_id(), absl::StrCat("g", i));
+    }
+  }
+  EXPECT_GE(store.batches(), 1);
   server->Shutdown();
 }
 

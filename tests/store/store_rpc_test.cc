@@ -4,9 +4,11 @@
 #include <signal.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <fstream>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -156,11 +158,86 @@ TEST_F(StoreRpcTest, BatchGetGrantsRejectsAnEmptyOversizedOrMalformedBatch) {
 
   v1::BatchGetGrantsRequest malformed;
   AddRead(malformed, tenant_, "fine");
-  AddRead(malformed, tenant_, "fine");
+  AddRead(malformed, tenant_, "fine-too");
   AddRead(malformed, "", "no-tenant");
   status = BatchGet(*stub_, malformed, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("requests[2].tenant_id"));
+}
+
+// One big grant named 1,000 times in one call drove the store to a 2 GiB
+// peak (issue 13 item 6): a grant is named once per call.
+TEST_F(StoreRpcTest, BatchGetGrantsRefusesAGrantNamedTwice) {
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "once", "client-once"), nullptr).ok());
+  v1::BatchGetGrantsRequest request;
+  AddRead(request, tenant_, "once");
+  AddRead(request, tenant_ + "-other", "once");  // another tenant's key is another key
+  for (int i = 0; i < 998; ++i) AddRead(request, tenant_, "once");
+  v1::BatchGetGrantsResponse response;
+  const grpc::Status status = BatchGet(*stub_, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(status);
+  EXPECT_THAT(status.error_message(), StartsWith("requests[2]: "));
+  EXPECT_THAT(status.error_message(), HasSubstr("requests[0]"));
+}
+
+// A grant near the size limit: 200 KB of certificate names.
+Grant BigGrant(const std::string& tenant_id, const std::string& grant_id) {
+  Grant grant = MakeGrant(tenant_id, grant_id, "client-" + grant_id);
+  v1::TlsFingerprint* tls = grant.mutable_fingerprint()->mutable_tls();
+  for (int i = 0; i < 800; ++i) {
+    tls->add_subject_alt_names(absl::StrCat(grant_id, "-", i, "-", std::string(240, 'n')));
+  }
+  return grant;
+}
+
+// What one call reads is bounded in bytes: a batch of big grants is answered
+// in part (the first reads, in order), and the rest are there when asked
+// again.
+TEST_F(StoreRpcTest, BatchGetGrantsAnswersAtMostAboutAMebibyteAndTheRestOnTheNextCall) {
+  constexpr int kGrants = 20;  // 4 MB in all
+  for (int g = 0; g < kGrants; ++g) {
+    const grpc::Status put = Put(*stub_, BigGrant(tenant_, absl::StrCat("big", g)), nullptr);
+    ASSERT_TRUE(put.ok()) << Describe(put);
+  }
+  std::vector<std::string> got;
+  for (int calls = 0; got.size() < kGrants && calls < kGrants; ++calls) {
+    v1::BatchGetGrantsRequest request;
+    for (size_t g = got.size(); g < kGrants; ++g) AddRead(request, tenant_, absl::StrCat("big", g));
+    v1::BatchGetGrantsResponse response;
+    const grpc::Status status = BatchGet(*stub_, request, &response);
+    ASSERT_TRUE(status.ok()) << Describe(status);
+    ASSERT_GE(response.results_size(), 1);
+    EXPECT_LE(response.ByteSizeLong(), (1u << 20) + 256u * 1024);
+    for (const v1::GetGrantResult& result : response.results()) {
+      ASSERT_EQ(result.code(), 0) << result.message();
+      got.push_back(result.grant().grant_id());
+    }
+    if (calls == 0) {
+      EXPECT_LT(response.results_size(), kGrants);
+    }
+  }
+  ASSERT_EQ(got.size(), static_cast<size_t>(kGrants));
+  for (int g = 0; g < kGrants; ++g) EXPECT_EQ(got[static_cast<size_t>(g)], absl::StrCat("big", g));
+}
+
+// One grant's size must not be able to fail another's read: the store keeps
+// none bigger than it can always answer.
+TEST_F(StoreRpcTest, PutGrantRefusesAGrantOverTheSizeLimitNamingTheField) {
+  Grant grant = MakeGrant(tenant_, "huge", "client-huge");
+  v1::TlsFingerprint* tls = grant.mutable_fingerprint()->mutable_tls();
+  for (int i = 0; i < 2000; ++i) tls->add_subject_alt_names(std::string(250, 'h'));
+  const grpc::Status status = Put(*stub_, grant, nullptr);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(status);
+  EXPECT_THAT(status.error_message(), StartsWith("grant.fingerprint: "));
+  EXPECT_THAT(status.error_message(), HasSubstr("262144"));
+  EXPECT_EQ(Get(*stub_, tenant_, "huge", nullptr).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  v1::Suspension suspension = MakeSuspension("");
+  suspension.add_findings()->set_detail(std::string(200 * 1024, 'd'));
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "g", "client-g"), nullptr).ok());
+  const grpc::Status suspend = Suspend(*stub_, tenant_, "g", 1, suspension, nullptr);
+  EXPECT_EQ(suspend.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(suspend);
+  EXPECT_THAT(suspend.error_message(), StartsWith("suspension: "));
 }
 
 TEST_F(StoreRpcTest, SuspendGrantSuspendsAndReapprovalClearsIt) {

@@ -1,4 +1,4 @@
-#include "services/decision/store_client.h"
+#include "services/decision/grpc_store_client.h"
 
 #include <algorithm>
 #include <iterator>
@@ -33,6 +33,9 @@ std::shared_ptr<grpc::Channel> GrpcStoreClient::MakeChannel(const std::string& a
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  // Said explicitly rather than left at gRPC's 4 MiB default: the store's
+  // batched answers are bounded well below this (about 1 MiB plus one grant).
+  args.SetMaxReceiveMessageSize(kMaxReceiveBytes);
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
 
@@ -108,7 +111,7 @@ void GrpcStoreClient::ReadCallFinished() {
   SendReads(std::move(next));
 }
 
-void GrpcStoreClient::SendReads(std::vector<PendingRead> reads) {
+void GrpcStoreClient::SendReads(std::vector<PendingRead> reads, bool singly) {
   // A read whose caller has given up is answered now, not sent.
   const absl::Time now = absl::Now();
   std::vector<PendingRead> live;
@@ -121,7 +124,7 @@ void GrpcStoreClient::SendReads(std::vector<PendingRead> reads) {
     }
   }
   if (live.empty()) return ReadCallFinished();
-  if (live.size() > 1 && batch_supported_.load(std::memory_order_relaxed)) {
+  if (!singly && live.size() > 1 && batch_supported_.load(std::memory_order_relaxed)) {
     return SendBatch(std::move(live));
   }
   // One call per read: the first one carries the slot; the others (only
@@ -180,19 +183,40 @@ void GrpcStoreClient::SendBatch(std::vector<PendingRead> reads) {
           batch_supported_.store(false, std::memory_order_relaxed);
           return SendReads(std::move(state->reads));
         }
-        ReadCallFinished();
+        if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+            state->request.requests_size() > 1) {
+          // The answer was too big (a store that does not bound its answers)
+          // or the store is busy: each grant on its own call, so one grant's
+          // size can fail only its own read.
+          return SendReads(std::move(state->reads), /*singly=*/true);
+        }
         const absl::Status failed = FromGrpc(status, address_);
-        const bool complete =
-            failed.ok() && state->response.results_size() == state->request.requests_size();
+        const int answered = failed.ok() ? state->response.results_size() : 0;
+        const bool valid =
+            failed.ok() && answered >= 1 && answered <= state->request.requests_size();
+        // A full answer holds the first `answered` results: the reads of the
+        // others go out again, ahead of the reads that queued meanwhile.
+        std::vector<PendingRead> again;
+        if (valid && answered < state->request.requests_size()) {
+          for (size_t i = 0; i < state->reads.size(); ++i) {
+            if (state->index[i] >= answered) again.push_back(std::move(state->reads[i]));
+          }
+          absl::MutexLock lock(&reads_mu_);
+          waiting_reads_.insert(waiting_reads_.begin(), std::make_move_iterator(again.begin()),
+                                std::make_move_iterator(again.end()));
+        }
+        ReadCallFinished();
         const absl::Time now = absl::Now();
         for (size_t i = 0; i < state->reads.size(); ++i) {
           PendingRead& read = state->reads[i];
           if (!failed.ok()) {
             read.done(failed);
-          } else if (!complete) {
+          } else if (!valid) {
             read.done(
                 absl::InternalError("store: BatchGetGrants answered the wrong number of "
                                     "results"));
+          } else if (state->index[i] >= answered) {
+            continue;  // asked again above
           } else if (now > read.deadline) {
             read.done(absl::DeadlineExceededError("deadline passed while reading the grant"));
           } else {
