@@ -11,3 +11,9 @@ ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9102",
 ABSL_FLAG(std::string, log_level, "info", "Minimum log level: debug, info, warning, error");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM/SIGINT, how long in-flight RPCs may take before they are cancelled");
+ABSL_FLAG(absl::Duration, audit_retention, absl::Hours(6 * 365 * 24),
+          "How long audit entries (every grant state change) are kept, also after their "
+          "grant is deleted; default 6 years (HIPAA documentation retention); inf keeps them "
+          "forever");
+ABSL_FLAG(absl::Duration, audit_sweep_interval, absl::Hours(1),
+          "How often entries older than --audit_retention are removed (in batches of 1000)");

@@ -13,5 +13,7 @@ ABSL_DECLARE_FLAG(std::string, db);
 ABSL_DECLARE_FLAG(std::string, metrics_listen);
 ABSL_DECLARE_FLAG(std::string, log_level);
 ABSL_DECLARE_FLAG(absl::Duration, shutdown_grace);
+ABSL_DECLARE_FLAG(absl::Duration, audit_retention);
+ABSL_DECLARE_FLAG(absl::Duration, audit_sweep_interval);
 
 #endif  // APPTRUST_SERVICES_STORE_FLAGS_H_

@@ -21,6 +21,9 @@
 //     NOT_SERVING then too; see main.cc).
 //   - Backend trouble (database busy past its timeout, I/O errors) is
 //     UNAVAILABLE; callers must not treat it as "no grant".
+//   - Every state change is audited (grant_backend.h) with the direct caller
+//     of the RPC and its x-request-id (audit_caller.h); ListAuditEntries reads
+//     the trail of one tenant, optionally one grant, by seq.
 #ifndef APPTRUST_SERVICES_STORE_STORE_SERVICE_H_
 #define APPTRUST_SERVICES_STORE_STORE_SERVICE_H_
 
@@ -70,6 +73,9 @@ class StoreService final : public apptrust::v1::FingerprintStore::Service {
   grpc::Status ListGrants(grpc::ServerContext* context,
                           const apptrust::v1::ListGrantsRequest* request,
                           apptrust::v1::ListGrantsResponse* response) override;
+  grpc::Status ListAuditEntries(grpc::ServerContext* context,
+                                const apptrust::v1::ListAuditEntriesRequest* request,
+                                apptrust::v1::ListAuditEntriesResponse* response) override;
 
  private:
   // The attached backend, or UNAVAILABLE.
@@ -77,19 +83,22 @@ class StoreService final : public apptrust::v1::FingerprintStore::Service {
   // Records metrics, logs unexpected failures, converts the status.
   grpc::Status Finish(const char* method, absl::Time start, const absl::Status& status);
 
-  absl::Status DoPutGrant(const apptrust::v1::PutGrantRequest& request,
+  absl::Status DoPutGrant(const apptrust::v1::PutGrantRequest& request, const AuditContext& audit,
                           apptrust::v1::Grant* response);
   absl::Status DoBatchGetGrants(const apptrust::v1::BatchGetGrantsRequest& request,
                                 apptrust::v1::BatchGetGrantsResponse* response);
   absl::Status DoGetGrant(const apptrust::v1::GetGrantRequest& request,
                           apptrust::v1::Grant* response);
   absl::Status DoSuspendGrant(const apptrust::v1::SuspendGrantRequest& request,
-                              apptrust::v1::Grant* response);
+                              const AuditContext& audit, apptrust::v1::Grant* response);
   absl::Status DoGetSuspension(const apptrust::v1::GetSuspensionRequest& request,
                                apptrust::v1::Suspension* response);
-  absl::Status DoDeleteGrant(const apptrust::v1::DeleteGrantRequest& request);
+  absl::Status DoDeleteGrant(const apptrust::v1::DeleteGrantRequest& request,
+                             const AuditContext& audit);
   absl::Status DoListGrants(const apptrust::v1::ListGrantsRequest& request,
                             apptrust::v1::ListGrantsResponse* response);
+  absl::Status DoListAuditEntries(const apptrust::v1::ListAuditEntriesRequest& request,
+                                  apptrust::v1::ListAuditEntriesResponse* response);
 
   StoreMetrics* const metrics_;
   const Clock clock_;
