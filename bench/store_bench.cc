@@ -166,7 +166,8 @@ int main(int argc, char** argv) {
   auto measure_puts = [&](const char* what, int put_threads, int total, const char* prefix) {
     const SqliteWriteStats before = db.write_stats();
     Measure(what, put_threads, total, [&](int t, int i) {
-      return db.PutGrant(MakeGrant(absl::StrCat(prefix, t, "-", i)), absl::Now()).ok();
+      return db.PutGrant(MakeGrant(absl::StrCat(prefix, t, "-", i)), absl::Now(), {"bench", ""})
+          .ok();
     });
     const SqliteWriteStats after = db.write_stats();
     const int64_t commits = after.commits - before.commits;

@@ -16,3 +16,9 @@ ABSL_FLAG(int32_t, max_waiting_reads, 256,
           "Reads that may wait for a turn; one more is refused with RESOURCE_EXHAUSTED");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM/SIGINT, how long in-flight RPCs may take before they are cancelled");
+ABSL_FLAG(absl::Duration, audit_retention, absl::Hours(6 * 365 * 24),
+          "How long audit entries (every grant state change) are kept, also after their "
+          "grant is deleted; default 6 years (HIPAA documentation retention); inf keeps them "
+          "forever");
+ABSL_FLAG(absl::Duration, audit_sweep_interval, absl::Hours(1),
+          "How often entries older than --audit_retention are removed (in batches of 1000)");

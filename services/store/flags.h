@@ -16,5 +16,7 @@ ABSL_DECLARE_FLAG(std::string, log_level);
 ABSL_DECLARE_FLAG(absl::Duration, shutdown_grace);
 ABSL_DECLARE_FLAG(int32_t, max_running_reads);
 ABSL_DECLARE_FLAG(int32_t, max_waiting_reads);
+ABSL_DECLARE_FLAG(absl::Duration, audit_retention);
+ABSL_DECLARE_FLAG(absl::Duration, audit_sweep_interval);
 
 #endif  // APPTRUST_SERVICES_STORE_FLAGS_H_

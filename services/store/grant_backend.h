@@ -19,6 +19,14 @@
 //     suspension (whatever expected_version says).
 //   - Suspensions are immutable once written. They survive re-approval (an old
 //     error_uri still explains itself) and are removed with their grant.
+//   - Audit: every state change (PutGrant; SuspendGrant that suspends;
+//     DeleteGrant) appends exactly one apptrust.v1.AuditEntry, with `audit`'s
+//     caller and request id, atomically with the change (the same
+//     transaction: a change without its entry, or an entry without its
+//     change, cannot be observed). A call that fails or changes nothing (an
+//     idempotent SuspendGrant) appends none. Entries are kept when their grant
+//     is deleted; only PruneAuditEntries removes them. seq increases with
+//     every entry and is never reused.
 //   - Errors: NOT_FOUND, FAILED_PRECONDITION, INVALID_ARGUMENT (a caller-chosen
 //     suspension_id already in use), UNAVAILABLE (the database could not be
 //     reached or stayed busy; retrying may help), INTERNAL (corruption).
@@ -33,6 +41,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "apptrust/v1/store.pb.h"
 #include "apptrust/v1/types.pb.h"
 
 namespace apptrust::store {
@@ -68,6 +77,32 @@ struct GrantPage {
   bool more = false;
 };
 
+// Who made a state change, for its audit entry (the service fills it in
+// from the gRPC call).
+struct AuditContext {
+  // The store's direct caller (see apptrust.v1.AuditEntry.caller).
+  std::string caller;
+  // The caller's request id; may be empty.
+  std::string request_id;
+};
+
+// One page of ListAuditEntries, ordered by seq.
+struct AuditQuery {
+  std::string tenant_id;
+  // Empty: every grant of the tenant.
+  std::string grant_id;
+  // Only entries with seq strictly greater (0: from the start).
+  int64_t after_seq = 0;
+  // At least 1.
+  int limit = 100;
+};
+
+struct AuditPage {
+  std::vector<apptrust::v1::AuditEntry> entries;
+  // True when more entries follow the last one returned.
+  bool more = false;
+};
+
 struct GrantCounts {
   int64_t active = 0;
   int64_t suspended = 0;
@@ -81,8 +116,8 @@ class GrantBackend {
   // application_name, validated, fingerprint, identity); the server-set fields
   // (state, version, created_at, updated_at, suspension) are ignored and set
   // as described above. Returns the grant as stored.
-  virtual absl::StatusOr<PutGrantResult> PutGrant(const apptrust::v1::Grant& grant,
-                                                  absl::Time now) = 0;
+  virtual absl::StatusOr<PutGrantResult> PutGrant(const apptrust::v1::Grant& grant, absl::Time now,
+                                                  const AuditContext& audit) = 0;
 
   // The grant with its suspension (when SUSPENDED). NOT_FOUND when the tenant
   // has no such grant.
@@ -94,21 +129,33 @@ class GrantBackend {
   // client_id are filled in from the grant.
   virtual absl::StatusOr<SuspendGrantResult> SuspendGrant(
       absl::string_view tenant_id, absl::string_view grant_id, int64_t expected_version,
-      const apptrust::v1::Suspension& suspension, absl::Time now) = 0;
+      const apptrust::v1::Suspension& suspension, absl::Time now, const AuditContext& audit) = 0;
 
   // NOT_FOUND for unknown ids. Not tenant-scoped here: the service compares
   // the tenant when the caller names one.
   virtual absl::StatusOr<apptrust::v1::Suspension> GetSuspension(
       absl::string_view suspension_id) = 0;
 
-  // Removes the grant and its suspensions. Returns the state it had.
+  // Removes the grant and its suspensions (not its audit entries). Returns
+  // the state it had.
   virtual absl::StatusOr<apptrust::v1::GrantState> DeleteGrant(absl::string_view tenant_id,
-                                                               absl::string_view grant_id) = 0;
+                                                               absl::string_view grant_id,
+                                                               absl::Time now,
+                                                               const AuditContext& audit) = 0;
 
   virtual absl::StatusOr<GrantPage> ListGrants(const ListGrantsQuery& query) = 0;
 
   // Number of grants per state, over all tenants.
   virtual absl::StatusOr<GrantCounts> CountGrants() = 0;
+
+  // The tenant's audit entries (of one grant when query.grant_id is set),
+  // by seq, including those of deleted grants.
+  virtual absl::StatusOr<AuditPage> ListAuditEntries(const AuditQuery& query) = 0;
+
+  // Removes at most `max_entries` audit entries written before `before`,
+  // oldest first, and returns how many it removed. Bounded so that one call
+  // holds the writer briefly: a caller with more to remove calls again.
+  virtual absl::StatusOr<int64_t> PruneAuditEntries(absl::Time before, int max_entries) = 0;
 };
 
 }  // namespace apptrust::store

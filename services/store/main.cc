@@ -11,6 +11,7 @@
 #include "common/metrics/metrics_server.h"
 #include "common/server/flag_checks.h"
 #include "common/server/grpc_server.h"
+#include "services/store/audit_sweeper.h"
 #include "services/store/flags.h"
 #include "services/store/sqlite_backend.h"
 #include "services/store/store_metrics.h"
@@ -45,6 +46,21 @@ int main(int argc, char** argv) {
   const std::string db = absl::GetFlag(FLAGS_db);
   if (db.empty()) {
     server::ExitIfBadFlag(kProgram, "db", db, absl::InvalidArgumentError("must not be empty"));
+  }
+
+  store::AuditSweeperOptions sweeper_options;
+  sweeper_options.retention = absl::GetFlag(FLAGS_audit_retention);
+  sweeper_options.interval = absl::GetFlag(FLAGS_audit_sweep_interval);
+  if (sweeper_options.retention <= absl::ZeroDuration()) {
+    server::ExitIfBadFlag(
+        kProgram, "audit_retention", absl::FormatDuration(sweeper_options.retention),
+        absl::InvalidArgumentError("must be positive (inf keeps entries forever)"));
+  }
+  if (sweeper_options.interval <= absl::ZeroDuration() ||
+      sweeper_options.interval == absl::InfiniteDuration()) {
+    server::ExitIfBadFlag(kProgram, "audit_sweep_interval",
+                          absl::FormatDuration(sweeper_options.interval),
+                          absl::InvalidArgumentError("must be positive and finite"));
   }
 
   auto metrics = metrics::MetricsServer::Start(metrics_listen, kProgram);
@@ -86,6 +102,8 @@ int main(int argc, char** argv) {
     std::_Exit(1);
   }
   logging::Info("database open").Field("db", db);
+  // Declared after the backend, so destroyed (its thread stopped) before it.
+  store::AuditSweeper audit_sweeper(backend->get(), sweeper_options);
   (*grpc_server)->SetServing(true);
 
   server::AnnounceListener(kProgram, "grpc", (*grpc_server)->address());

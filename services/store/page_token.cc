@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/ids/id_format.h"
@@ -13,6 +14,7 @@ namespace {
 // Ids are printable ASCII, so the unit separator cannot occur inside one.
 constexpr char kSeparator = '\x1f';
 constexpr absl::string_view kVersion = "g1";
+constexpr absl::string_view kAuditVersion = "a1";
 
 absl::Status BadToken(absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("page_token: ", why));
@@ -45,6 +47,34 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::strin
     return BadToken("not a token returned by ListGrants");
   }
   return std::string(parts[3]);
+}
+
+std::string EncodeAuditPageToken(absl::string_view tenant_id, absl::string_view grant_id,
+                                 int64_t last_seq) {
+  return absl::WebSafeBase64Escape(absl::StrCat(kAuditVersion, std::string(1, kSeparator),
+                                                tenant_id, std::string(1, kSeparator), grant_id,
+                                                std::string(1, kSeparator), last_seq));
+}
+
+absl::StatusOr<int64_t> DecodeAuditPageToken(absl::string_view token, absl::string_view tenant_id,
+                                             absl::string_view grant_id) {
+  if (token.empty()) return 0;
+  std::string decoded;
+  if (!absl::WebSafeBase64Unescape(token, &decoded)) {
+    return BadToken("not a token returned by ListAuditEntries");
+  }
+  const std::vector<absl::string_view> parts = absl::StrSplit(decoded, kSeparator);
+  if (parts.size() != 4 || parts[0] != kAuditVersion) {
+    return BadToken("not a token returned by ListAuditEntries");
+  }
+  if (parts[1] != tenant_id || parts[2] != grant_id) {
+    return BadToken("belongs to another query (tenant_id and grant_id must not change)");
+  }
+  int64_t last_seq = 0;
+  if (!absl::SimpleAtoi(parts[3], &last_seq) || last_seq < 1) {
+    return BadToken("not a token returned by ListAuditEntries");
+  }
+  return last_seq;
 }
 
 }  // namespace apptrust::store

@@ -1,4 +1,5 @@
-// The ListGrants page token: opaque to callers, checked on the way back in.
+// The page tokens of ListGrants and ListAuditEntries: opaque to callers,
+// checked on the way back in.
 //
 // A token records the query it continues (tenant and client filter) and the
 // last grant_id returned; the next page starts strictly after that id
@@ -6,9 +7,14 @@
 // the listing repeat or skip a grant that existed throughout. A token used
 // with another tenant or client filter, or altered, is INVALID_ARGUMENT
 // naming page_token. Tokens do not expire.
+//
+// A ListAuditEntries token works the same way on the entries' seq (which only
+// grows), recording the tenant and grant filter; one kind of token is refused
+// where the other is expected.
 #ifndef APPTRUST_SERVICES_STORE_PAGE_TOKEN_H_
 #define APPTRUST_SERVICES_STORE_PAGE_TOKEN_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -22,6 +28,13 @@ std::string EncodePageToken(absl::string_view tenant_id, absl::string_view clien
 // The last grant_id of the previous page; empty for an empty token.
 absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::string_view tenant_id,
                                             absl::string_view client_id);
+
+std::string EncodeAuditPageToken(absl::string_view tenant_id, absl::string_view grant_id,
+                                 int64_t last_seq);
+
+// The last seq of the previous page; 0 for an empty token.
+absl::StatusOr<int64_t> DecodeAuditPageToken(absl::string_view token, absl::string_view tenant_id,
+                                             absl::string_view grant_id);
 
 }  // namespace apptrust::store
 

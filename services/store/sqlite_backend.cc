@@ -57,6 +57,104 @@ constexpr char kListGrantsOfClient[] =
     " WHERE g.tenant_id = ?1 AND g.client_id = ?4 AND g.grant_id > ?2"
     " ORDER BY g.grant_id LIMIT ?3";
 constexpr char kCountGrants[] = "SELECT state, COUNT(*) FROM grants GROUP BY state";
+// What an audit entry needs of a grant before the change.
+constexpr char kSelectGrantAuditKeys[] =
+    "SELECT client_id, state, version, suspension_id FROM grants"
+    " WHERE tenant_id = ?1 AND grant_id = ?2";
+constexpr char kInsertAuditEntry[] =
+    "INSERT INTO audit_log (time_us, tenant_id, grant_id, client_id, action, caller,"
+    " version_before, version_after, state_before, state_after, suspension_id, request_id,"
+    " details_proto) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+constexpr char kAuditColumns[] =
+    "SELECT seq, time_us, tenant_id, grant_id, client_id, action, caller, version_before,"
+    " version_after, state_before, state_after, suspension_id, request_id, details_proto"
+    " FROM audit_log";
+// The oldest first, so an interrupted sweep leaves no hole in what is kept.
+constexpr char kPruneAuditEntries[] =
+    "DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE time_us < ?1"
+    " ORDER BY time_us, seq LIMIT ?2)";
+
+// A grant as an audit entry sees it before a change.
+struct AuditGrantKeys {
+  std::string client_id;
+  GrantState state = v1::GRANT_STATE_UNSPECIFIED;
+  int64_t version = 0;
+  std::string suspension_id;
+};
+
+// The grant's audit keys, or nullopt when the tenant has no such grant.
+absl::StatusOr<std::optional<AuditGrantKeys>> SelectAuditKeys(SqliteConnection& db,
+                                                              absl::string_view tenant_id,
+                                                              absl::string_view grant_id) {
+  auto select = db.Prepare(kSelectGrantAuditKeys);
+  if (!select.ok()) return select.status();
+  (*select)->BindText(1, tenant_id);
+  (*select)->BindText(2, grant_id);
+  auto row = (*select)->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::nullopt;
+  AuditGrantKeys keys;
+  keys.client_id = (*select)->ColumnText(0);
+  keys.state = static_cast<GrantState>((*select)->ColumnInt(1));
+  keys.version = (*select)->ColumnInt(2);
+  if (!(*select)->ColumnIsNull(3)) keys.suspension_id = (*select)->ColumnText(3);
+  return keys;
+}
+
+// Appends `entry` (its seq is assigned here) on `db`, inside the caller's
+// transaction: the entry commits or rolls back with the change it records.
+absl::Status AppendAuditEntry(SqliteConnection& db, const v1::AuditEntry& entry,
+                              const AuditContext& audit) {
+  v1::AuditEntry details;
+  details.set_reason(entry.reason());
+  *details.mutable_findings() = entry.findings();
+  auto insert = db.Prepare(kInsertAuditEntry);
+  if (!insert.ok()) return insert.status();
+  (*insert)->BindInt(1, TimeUtil::TimestampToMicroseconds(entry.time()));
+  (*insert)->BindText(2, entry.tenant_id());
+  (*insert)->BindText(3, entry.grant_id());
+  (*insert)->BindText(4, entry.client_id());
+  (*insert)->BindInt(5, entry.action());
+  (*insert)->BindText(6, audit.caller);
+  (*insert)->BindInt(7, entry.version_before());
+  (*insert)->BindInt(8, entry.version_after());
+  (*insert)->BindInt(9, entry.state_before());
+  (*insert)->BindInt(10, entry.state_after());
+  if (entry.suspension_id().empty()) {
+    (*insert)->BindNull(11);
+  } else {
+    (*insert)->BindText(11, entry.suspension_id());
+  }
+  if (audit.request_id.empty()) {
+    (*insert)->BindNull(12);
+  } else {
+    (*insert)->BindText(12, audit.request_id);
+  }
+  (*insert)->BindBlob(13, details.SerializeAsString());
+  return (*insert)->Run();
+}
+
+// Reads a row of kAuditColumns.
+absl::StatusOr<v1::AuditEntry> AuditEntryFromRow(const Statement& row) {
+  v1::AuditEntry entry;
+  if (!entry.ParseFromString(std::string(row.ColumnBlob(13)))) {
+    return absl::DataLossError("stored audit entry does not parse");
+  }
+  entry.set_seq(row.ColumnInt(0));
+  *entry.mutable_time() = TimeUtil::MicrosecondsToTimestamp(row.ColumnInt(1));
+  entry.set_tenant_id(row.ColumnText(2));
+  entry.set_grant_id(row.ColumnText(3));
+  entry.set_client_id(row.ColumnText(4));
+  entry.set_action(static_cast<v1::AuditAction>(row.ColumnInt(5)));
+  entry.set_caller(row.ColumnText(6));
+  entry.set_version_before(row.ColumnInt(7));
+  entry.set_version_after(row.ColumnInt(8));
+  entry.set_state_before(static_cast<GrantState>(row.ColumnInt(9)));
+  entry.set_state_after(static_cast<GrantState>(row.ColumnInt(10)));
+  if (!row.ColumnIsNull(11)) entry.set_suspension_id(row.ColumnText(11));
+  if (!row.ColumnIsNull(12)) entry.set_request_id(row.ColumnText(12));
+  return entry;
+}
 
 google::protobuf::Timestamp ToProto(absl::Time time) {
   return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(time));
@@ -312,8 +410,11 @@ SqliteBackend::BatchOutcome SqliteBackend::RunBatch(const std::vector<WriteJob*>
   return outcome;
 }
 
-absl::StatusOr<PutGrantResult> SqliteBackend::PutGrant(const Grant& grant, absl::Time now) {
+absl::StatusOr<PutGrantResult> SqliteBackend::PutGrant(const Grant& grant, absl::Time now,
+                                                       const AuditContext& audit) {
   return WriteTransaction([&](SqliteConnection& db) -> absl::StatusOr<PutGrantResult> {
+    auto before = SelectAuditKeys(db, grant.tenant_id(), grant.grant_id());
+    if (!before.ok()) return before.status();
     PutGrantResult result;
     result.grant = grant;
     Grant& stored = result.grant;
@@ -349,6 +450,22 @@ absl::StatusOr<PutGrantResult> SqliteBackend::PutGrant(const Grant& grant, absl:
     (*upsert)->BindInt(7, absl::ToUnixMicros(now));
     (*upsert)->BindBlob(8, stored.SerializeAsString());
     if (absl::Status status = (*upsert)->Run(); !status.ok()) return status;
+
+    v1::AuditEntry entry;
+    *entry.mutable_time() = ToProto(now);
+    entry.set_tenant_id(stored.tenant_id());
+    entry.set_grant_id(stored.grant_id());
+    entry.set_client_id(stored.client_id());
+    entry.set_action(before->has_value() ? v1::AUDIT_ACTION_REAPPROVED : v1::AUDIT_ACTION_ENROLLED);
+    if (before->has_value()) {
+      entry.set_version_before((*before)->version);
+      entry.set_state_before((*before)->state);
+      // Re-approval ends the suspension, if any: say which.
+      entry.set_suspension_id((*before)->suspension_id);
+    }
+    entry.set_version_after(stored.version());
+    entry.set_state_after(stored.state());
+    if (absl::Status status = AppendAuditEntry(db, entry, audit); !status.ok()) return status;
     return result;
   });
 }
@@ -360,11 +477,9 @@ absl::StatusOr<Grant> SqliteBackend::GetGrant(absl::string_view tenant_id,
   return SelectGrant(**reader, tenant_id, grant_id);
 }
 
-absl::StatusOr<SuspendGrantResult> SqliteBackend::SuspendGrant(absl::string_view tenant_id,
-                                                               absl::string_view grant_id,
-                                                               int64_t expected_version,
-                                                               const Suspension& suspension,
-                                                               absl::Time now) {
+absl::StatusOr<SuspendGrantResult> SqliteBackend::SuspendGrant(
+    absl::string_view tenant_id, absl::string_view grant_id, int64_t expected_version,
+    const Suspension& suspension, absl::Time now, const AuditContext& audit) {
   return WriteTransaction([&](SqliteConnection& db) -> absl::StatusOr<SuspendGrantResult> {
     auto current = SelectGrant(db, tenant_id, grant_id);
     if (!current.ok()) return current.status();
@@ -415,6 +530,21 @@ absl::StatusOr<SuspendGrantResult> SqliteBackend::SuspendGrant(absl::string_view
     (*update)->BindText(6, stored_suspension.suspension_id());
     (*update)->BindBlob(7, stored.SerializeAsString());
     if (absl::Status status = (*update)->Run(); !status.ok()) return status;
+
+    v1::AuditEntry entry;
+    *entry.mutable_time() = ToProto(now);
+    entry.set_tenant_id(std::string(tenant_id));
+    entry.set_grant_id(std::string(grant_id));
+    entry.set_client_id(stored.client_id());
+    entry.set_action(v1::AUDIT_ACTION_SUSPENDED);
+    entry.set_version_before(expected_version);
+    entry.set_version_after(stored.version());
+    entry.set_state_before(v1::GRANT_STATE_ACTIVE);
+    entry.set_state_after(stored.state());
+    entry.set_suspension_id(stored_suspension.suspension_id());
+    entry.set_reason(stored_suspension.reason());
+    *entry.mutable_findings() = stored_suspension.findings();
+    if (absl::Status status = AppendAuditEntry(db, entry, audit); !status.ok()) return status;
     *stored.mutable_suspension() = std::move(stored_suspension);
     result.newly_suspended = true;
     return result;
@@ -438,7 +568,8 @@ absl::StatusOr<Suspension> SqliteBackend::GetSuspension(absl::string_view suspen
 }
 
 absl::StatusOr<GrantState> SqliteBackend::DeleteGrant(absl::string_view tenant_id,
-                                                      absl::string_view grant_id) {
+                                                      absl::string_view grant_id, absl::Time now,
+                                                      const AuditContext& audit) {
   return WriteTransaction([&](SqliteConnection& db) -> absl::StatusOr<GrantState> {
     GrantState previous;
     {
@@ -451,6 +582,9 @@ absl::StatusOr<GrantState> SqliteBackend::DeleteGrant(absl::string_view tenant_i
       if (!*row) return absl::NotFoundError(absl::StrCat("grant ", grant_id, " not found"));
       previous = static_cast<GrantState>((*keys)->ColumnInt(0));
     }
+    auto before = SelectAuditKeys(db, tenant_id, grant_id);
+    if (!before.ok()) return before.status();
+    if (!before->has_value()) return absl::InternalError("grant vanished inside its transaction");
     for (const char* sql : {kDeleteSuspensions, kDeleteGrant}) {
       auto remove = db.Prepare(sql);
       if (!remove.ok()) return remove.status();
@@ -458,6 +592,16 @@ absl::StatusOr<GrantState> SqliteBackend::DeleteGrant(absl::string_view tenant_i
       (*remove)->BindText(2, grant_id);
       if (absl::Status status = (*remove)->Run(); !status.ok()) return status;
     }
+    v1::AuditEntry entry;
+    *entry.mutable_time() = ToProto(now);
+    entry.set_tenant_id(std::string(tenant_id));
+    entry.set_grant_id(std::string(grant_id));
+    entry.set_client_id((*before)->client_id);
+    entry.set_action(v1::AUDIT_ACTION_DELETED);
+    entry.set_version_before((*before)->version);
+    entry.set_state_before((*before)->state);
+    entry.set_suspension_id((*before)->suspension_id);
+    if (absl::Status status = AppendAuditEntry(db, entry, audit); !status.ok()) return status;
     return previous;
   });
 }
@@ -504,6 +648,50 @@ absl::StatusOr<GrantCounts> SqliteBackend::CountGrants() {
     if (state == v1::GRANT_STATE_SUSPENDED) counts.suspended = (*select)->ColumnInt(1);
   }
   return counts;
+}
+
+absl::StatusOr<AuditPage> SqliteBackend::ListAuditEntries(const AuditQuery& query) {
+  auto reader = ReaderLease::Take(this);
+  if (!reader.ok()) return reader.status();
+  const bool by_grant = !query.grant_id.empty();
+  const std::string sql =
+      absl::StrCat(kAuditColumns, " WHERE tenant_id = ?1 AND seq > ?2",
+                   by_grant ? " AND grant_id = ?4" : "", " ORDER BY seq LIMIT ?3");
+  auto select = (**reader).Prepare(sql);
+  if (!select.ok()) return select.status();
+  (*select)->BindText(1, query.tenant_id);
+  (*select)->BindInt(2, query.after_seq);
+  // One row more than asked tells whether another page follows.
+  (*select)->BindInt(3, int64_t{query.limit} + 1);
+  if (by_grant) (*select)->BindText(4, query.grant_id);
+  AuditPage page;
+  while (true) {
+    auto row = (*select)->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    if (static_cast<int>(page.entries.size()) == query.limit) {
+      page.more = true;
+      break;
+    }
+    auto entry = AuditEntryFromRow(**select);
+    if (!entry.ok()) return entry.status();
+    page.entries.push_back(std::move(*entry));
+  }
+  return page;
+}
+
+absl::StatusOr<int64_t> SqliteBackend::PruneAuditEntries(absl::Time before, int max_entries) {
+  if (max_entries < 1) return absl::InvalidArgumentError("max_entries must be at least 1");
+  // Through the writer's queue like any write: the sweep never contends for
+  // SQLite's lock with the grant writes, and waits its turn behind them.
+  return WriteTransaction([&](SqliteConnection& db) -> absl::StatusOr<int64_t> {
+    auto prune = db.Prepare(kPruneAuditEntries);
+    if (!prune.ok()) return prune.status();
+    (*prune)->BindInt(1, absl::ToUnixMicros(before));
+    (*prune)->BindInt(2, max_entries);
+    if (absl::Status status = (*prune)->Run(); !status.ok()) return status;
+    return db.changes();
+  });
 }
 
 }  // namespace apptrust::store

@@ -77,20 +77,24 @@ class SqliteBackend : public GrantBackend {
                                                              SqliteOptions options = {});
   ~SqliteBackend() override;
 
-  absl::StatusOr<PutGrantResult> PutGrant(const apptrust::v1::Grant& grant,
-                                          absl::Time now) override;
+  absl::StatusOr<PutGrantResult> PutGrant(const apptrust::v1::Grant& grant, absl::Time now,
+                                          const AuditContext& audit) override;
   absl::StatusOr<apptrust::v1::Grant> GetGrant(absl::string_view tenant_id,
                                                absl::string_view grant_id) override;
   absl::StatusOr<SuspendGrantResult> SuspendGrant(absl::string_view tenant_id,
                                                   absl::string_view grant_id,
                                                   int64_t expected_version,
                                                   const apptrust::v1::Suspension& suspension,
-                                                  absl::Time now) override;
+                                                  absl::Time now,
+                                                  const AuditContext& audit) override;
   absl::StatusOr<apptrust::v1::Suspension> GetSuspension(absl::string_view suspension_id) override;
   absl::StatusOr<apptrust::v1::GrantState> DeleteGrant(absl::string_view tenant_id,
-                                                       absl::string_view grant_id) override;
+                                                       absl::string_view grant_id, absl::Time now,
+                                                       const AuditContext& audit) override;
   absl::StatusOr<GrantPage> ListGrants(const ListGrantsQuery& query) override;
   absl::StatusOr<GrantCounts> CountGrants() override;
+  absl::StatusOr<AuditPage> ListAuditEntries(const AuditQuery& query) override;
+  absl::StatusOr<int64_t> PruneAuditEntries(absl::Time before, int max_entries) override;
 
   const std::string& path() const { return path_; }
 

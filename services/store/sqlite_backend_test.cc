@@ -23,6 +23,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
+#include "services/store/audit_sweeper.h"
 #include "services/store/sqlite_schema.h"
 
 namespace apptrust::store {
@@ -96,6 +97,9 @@ Suspension MakeSuspension(const std::string& id, absl::Time at) {
 }
 
 absl::Time At(int seconds) { return absl::FromUnixSeconds(1'800'000'000 + seconds); }
+
+// Who the tests' writes are audited as.
+const AuditContext kAudit{"spiffe://test/backend-test", "req-1"};
 
 int64_t Micros(const google::protobuf::Timestamp& ts) {
   return TimeUtil::TimestampToMicroseconds(ts);
@@ -182,7 +186,7 @@ TEST(SqliteBackendOpenTest, MigratesAnEmptyExistingFile) {
   ASSERT_EQ(std::filesystem::file_size(path), 0u);
   auto backend = SqliteBackend::Open(path);
   ASSERT_TRUE(backend.ok()) << backend.status();
-  EXPECT_TRUE((*backend)->PutGrant(MakeGrant("t", "g"), At(0)).ok());
+  EXPECT_TRUE((*backend)->PutGrant(MakeGrant("t", "g"), At(0), kAudit).ok());
   EXPECT_EQ(QueryFile(path, "PRAGMA user_version"), std::to_string(LatestSchemaVersion()));
 }
 
@@ -192,9 +196,10 @@ TEST(SqliteBackendOpenTest, ReopeningKeepsGrantsSuspensionsAndSchema) {
   {
     auto backend = SqliteBackend::Open(path);
     ASSERT_TRUE(backend.ok()) << backend.status();
-    ASSERT_TRUE((*backend)->PutGrant(MakeGrant("t", "g1"), At(0)).ok());
-    ASSERT_TRUE((*backend)->PutGrant(MakeGrant("t", "g2"), At(0)).ok());
-    ASSERT_TRUE((*backend)->SuspendGrant("t", "g2", 1, MakeSuspension("s2", At(5)), At(5)).ok());
+    ASSERT_TRUE((*backend)->PutGrant(MakeGrant("t", "g1"), At(0), kAudit).ok());
+    ASSERT_TRUE((*backend)->PutGrant(MakeGrant("t", "g2"), At(0), kAudit).ok());
+    ASSERT_TRUE(
+        (*backend)->SuspendGrant("t", "g2", 1, MakeSuspension("s2", At(5)), At(5), kAudit).ok());
   }
   auto backend = SqliteBackend::Open(path);
   ASSERT_TRUE(backend.ok()) << backend.status();
@@ -262,7 +267,7 @@ TEST(SqliteBackendOpenTest, SetsFullSynchronousOnTheWriter) {
   const std::string path = dir.File("store.db");
   auto backend = SqliteBackend::Open(path);
   ASSERT_TRUE(backend.ok()) << backend.status();
-  ASSERT_TRUE((*backend)->PutGrant(MakeGrant("t", "g"), At(0)).ok());
+  ASSERT_TRUE((*backend)->PutGrant(MakeGrant("t", "g"), At(0), kAudit).ok());
   EXPECT_TRUE(std::filesystem::exists(path + "-wal"));
 }
 
@@ -273,7 +278,7 @@ TEST_F(SqliteBackendTest, PutCreatesAnActiveGrantAtVersionOne) {
   request.set_state(v1::GRANT_STATE_SUSPENDED);  // server-set: ignored
   request.set_version(42);
   request.mutable_suspension()->set_suspension_id("ignored");
-  auto put = backend_->PutGrant(request, At(10));
+  auto put = backend_->PutGrant(request, At(10), kAudit);
   ASSERT_TRUE(put.ok()) << put.status();
   EXPECT_EQ(put->previous_state, v1::GRANT_STATE_UNSPECIFIED);
   EXPECT_EQ(put->grant.state(), v1::GRANT_STATE_ACTIVE);
@@ -289,10 +294,10 @@ TEST_F(SqliteBackendTest, PutCreatesAnActiveGrantAtVersionOne) {
 }
 
 TEST_F(SqliteBackendTest, PutReplacesKeepingCreatedAtAndIncrementingVersion) {
-  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(10)).ok());
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(10), kAudit).ok());
   Grant again = MakeGrant("t", "g");
   again.mutable_identity()->set_organization_name("New Name Ltd");
-  auto put = backend_->PutGrant(again, At(20));
+  auto put = backend_->PutGrant(again, At(20), kAudit);
   ASSERT_TRUE(put.ok()) << put.status();
   EXPECT_EQ(put->previous_state, v1::GRANT_STATE_ACTIVE);
   EXPECT_EQ(put->grant.version(), 2);
@@ -305,9 +310,9 @@ TEST_F(SqliteBackendTest, PutReplacesKeepingCreatedAtAndIncrementingVersion) {
 }
 
 TEST_F(SqliteBackendTest, PutOnASuspendedGrantReactivatesItAndKeepsTheOldSuspension) {
-  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(0)).ok());
-  ASSERT_TRUE(backend_->SuspendGrant("t", "g", 1, MakeSuspension("s1", At(1)), At(1)).ok());
-  auto put = backend_->PutGrant(MakeGrant("t", "g"), At(2));
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(0), kAudit).ok());
+  ASSERT_TRUE(backend_->SuspendGrant("t", "g", 1, MakeSuspension("s1", At(1)), At(1), kAudit).ok());
+  auto put = backend_->PutGrant(MakeGrant("t", "g"), At(2), kAudit);
   ASSERT_TRUE(put.ok()) << put.status();
   EXPECT_EQ(put->previous_state, v1::GRANT_STATE_SUSPENDED);
   EXPECT_EQ(put->grant.state(), v1::GRANT_STATE_ACTIVE);
@@ -319,7 +324,7 @@ TEST_F(SqliteBackendTest, PutOnASuspendedGrantReactivatesItAndKeepsTheOldSuspens
   // The old error_uri still explains itself.
   EXPECT_TRUE(backend_->GetSuspension("s1").ok());
   // And the grant can be suspended again, at its new version.
-  auto again = backend_->SuspendGrant("t", "g", 3, MakeSuspension("s2", At(3)), At(3));
+  auto again = backend_->SuspendGrant("t", "g", 3, MakeSuspension("s2", At(3)), At(3), kAudit);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->newly_suspended);
   EXPECT_EQ(again->grant.suspension().suspension_id(), "s2");
@@ -328,16 +333,16 @@ TEST_F(SqliteBackendTest, PutOnASuspendedGrantReactivatesItAndKeepsTheOldSuspens
 // --- GetGrant ---------------------------------------------------------------
 
 TEST_F(SqliteBackendTest, GetIsScopedByTenant) {
-  ASSERT_TRUE(backend_->PutGrant(MakeGrant("tenant-a", "g"), At(0)).ok());
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("tenant-a", "g"), At(0), kAudit).ok());
   EXPECT_EQ(backend_->GetGrant("tenant-b", "g").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(backend_->GetGrant("tenant-a", "other").status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(backend_->GetGrant("tenant-a", "g").ok());
 }
 
 TEST_F(SqliteBackendTest, SameGrantIdInTwoTenantsAreTwoGrants) {
-  ASSERT_TRUE(backend_->PutGrant(MakeGrant("a", "g", "client-a"), At(0)).ok());
-  ASSERT_TRUE(backend_->PutGrant(MakeGrant("b", "g", "client-b"), At(0)).ok());
-  ASSERT_TRUE(backend_->SuspendGrant("a", "g", 1, MakeSuspension("s", At(1)), At(1)).ok());
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("a", "g", "client-a"), At(0), kAudit).ok());
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("b", "g", "client-b"), At(0), kAudit).ok());
+  ASSERT_TRUE(backend_->SuspendGrant("a", "g", 1, MakeSuspension("s", At(1)), At(1), kAudit).ok());
   auto b = backend_->GetGrant("b", "g");
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->client_id(), "client-b");
@@ -348,9 +353,9 @@ TEST_F(SqliteBackendTest, SameGrantIdInTwoTenantsAreTwoGrants) {
 // --- SuspendGrant -----------------------------------------------------------
 
 TEST_F(SqliteBackendTest, SuspendMovesAnActiveGrantAtTheExpectedVersion) {
-  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g", "client-7"), At(0)).ok());
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g", "client-7"), At(0), kAudit).ok());
   Suspension suspension = MakeSuspension("s1", At(5));
-  auto result = backend_->SuspendGrant("t", "g", 1, suspension, At(6));
+  auto result = backend_->SuspendGrant("t", "g", 1, suspension, At(6), kAudit);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_TRUE(result->newly_suspended);
   EXPECT_EQ(result->grant.state(), v1::GRANT_STATE_SUSPENDED);
@@ -373,9 +378,9 @@ TEST_F(SqliteBackendTest, SuspendMovesAnActiveGrantAtTheExpectedVersion) {
 }
 
 TEST_F(SqliteBackendTest, SuspendWithAStaleVersionIsAPreconditionFailure) {
-  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(0)).ok());
-  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(1)).ok());  // version 2
-  auto result = backend_->SuspendGrant("t", "g", 1, MakeSuspension("s1", At(2)), At(2));
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(0), kAudit).ok());
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(1), kAudit).ok());  // version 2
+  auto result = backend_->SuspendGrant("t", "g", 1, MakeSuspension("s1", At(2)), At(2), kAudit);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(result.status().message()), HasSubstr("version 2"));
   auto got = backend_->GetGrant("t", "g");
@@ -385,26 +390,26 @@ TEST_F(SqliteBackendTest, SuspendWithAStaleVersionIsAPreconditionFailure) {
 }
 
 TEST_F(SqliteBackendTest, SuspendingASuspendedGrantReturnsTheExistingSuspension) {
-  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(0)).ok());
-  auto first = backend_->SuspendGrant("t", "g", 1, MakeSuspension("first", At(1)), At(1));
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(0), kAudit).ok());
+  auto first = backend_->SuspendGrant("t", "g", 1, MakeSuspension("first", At(1)), At(1), kAudit);
   ASSERT_TRUE(first.ok());
   // A second replica read version 1 too, and proposes another suspension.
-  auto second = backend_->SuspendGrant("t", "g", 1, MakeSuspension("second", At(2)), At(2));
+  auto second = backend_->SuspendGrant("t", "g", 1, MakeSuspension("second", At(2)), At(2), kAudit);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_FALSE(second->newly_suspended);
   EXPECT_EQ(second->grant.suspension().suspension_id(), "first");
   EXPECT_EQ(second->grant.suspension().error_uri(), first->grant.suspension().error_uri());
   EXPECT_EQ(second->grant.version(), 2);
   // Whatever version it names.
-  auto third = backend_->SuspendGrant("t", "g", 7, MakeSuspension("third", At(3)), At(3));
+  auto third = backend_->SuspendGrant("t", "g", 7, MakeSuspension("third", At(3)), At(3), kAudit);
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(third->grant.suspension().suspension_id(), "first");
   EXPECT_EQ(backend_->GetSuspension("second").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(SqliteBackendTest, SuspendIsScopedByTenant) {
-  ASSERT_TRUE(backend_->PutGrant(MakeGrant("a", "g"), At(0)).ok());
-  auto result = backend_->SuspendGrant("b", "g", 1, MakeSuspension("s", At(1)), At(1));
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("a", "g"), At(0), kAudit).ok());
+  auto result = backend_->SuspendGrant("b", "g", 1, MakeSuspension("s", At(1)), At(1), kAudit);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kNotFound);
   auto got = backend_->GetGrant("a", "g");
   ASSERT_TRUE(got.ok());
@@ -412,10 +417,11 @@ TEST_F(SqliteBackendTest, SuspendIsScopedByTenant) {
 }
 
 TEST_F(SqliteBackendTest, SuspensionIdInUseIsRefusedAndNothingChanges) {
-  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g1"), At(0)).ok());
-  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g2"), At(0)).ok());
-  ASSERT_TRUE(backend_->SuspendGrant("t", "g1", 1, MakeSuspension("dup", At(1)), At(1)).ok());
-  auto result = backend_->SuspendGrant("t", "g2", 1, MakeSuspension("dup", At(2)), At(2));
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g1"), At(0), kAudit).ok());
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g2"), At(0), kAudit).ok());
+  ASSERT_TRUE(
+      backend_->SuspendGrant("t", "g1", 1, MakeSuspension("dup", At(1)), At(1), kAudit).ok());
+  auto result = backend_->SuspendGrant("t", "g2", 1, MakeSuspension("dup", At(2)), At(2), kAudit);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(result.status().message()), HasSubstr("suspension.suspension_id"));
   auto g2 = backend_->GetGrant("t", "g2");
@@ -428,33 +434,36 @@ TEST_F(SqliteBackendTest, SuspensionIdInUseIsRefusedAndNothingChanges) {
 }
 
 TEST_F(SqliteBackendTest, SuspendUnknownGrantIsNotFound) {
-  EXPECT_EQ(
-      backend_->SuspendGrant("t", "nope", 1, MakeSuspension("s", At(0)), At(0)).status().code(),
-      absl::StatusCode::kNotFound);
+  EXPECT_EQ(backend_->SuspendGrant("t", "nope", 1, MakeSuspension("s", At(0)), At(0), kAudit)
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
   EXPECT_EQ(backend_->GetSuspension("s").status().code(), absl::StatusCode::kNotFound);
 }
 
 // --- DeleteGrant ------------------------------------------------------------
 
 TEST_F(SqliteBackendTest, DeleteRemovesTheGrantAndItsSuspensions) {
-  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(0)).ok());
-  ASSERT_TRUE(backend_->SuspendGrant("t", "g", 1, MakeSuspension("s", At(1)), At(1)).ok());
-  auto deleted = backend_->DeleteGrant("t", "g");
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(0), kAudit).ok());
+  ASSERT_TRUE(backend_->SuspendGrant("t", "g", 1, MakeSuspension("s", At(1)), At(1), kAudit).ok());
+  auto deleted = backend_->DeleteGrant("t", "g", At(0), kAudit);
   ASSERT_TRUE(deleted.ok()) << deleted.status();
   EXPECT_EQ(*deleted, v1::GRANT_STATE_SUSPENDED);
   EXPECT_EQ(backend_->GetGrant("t", "g").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(backend_->GetSuspension("s").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(backend_->DeleteGrant("t", "g").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(backend_->DeleteGrant("t", "g", At(0), kAudit).status().code(),
+            absl::StatusCode::kNotFound);
   // A re-created grant starts over.
-  auto put = backend_->PutGrant(MakeGrant("t", "g"), At(2));
+  auto put = backend_->PutGrant(MakeGrant("t", "g"), At(2), kAudit);
   ASSERT_TRUE(put.ok());
   EXPECT_EQ(put->grant.version(), 1);
   EXPECT_EQ(put->previous_state, v1::GRANT_STATE_UNSPECIFIED);
 }
 
 TEST_F(SqliteBackendTest, DeleteIsScopedByTenant) {
-  ASSERT_TRUE(backend_->PutGrant(MakeGrant("a", "g"), At(0)).ok());
-  EXPECT_EQ(backend_->DeleteGrant("b", "g").status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("a", "g"), At(0), kAudit).ok());
+  EXPECT_EQ(backend_->DeleteGrant("b", "g", At(0), kAudit).status().code(),
+            absl::StatusCode::kNotFound);
   EXPECT_TRUE(backend_->GetGrant("a", "g").ok());
 }
 
@@ -463,10 +472,12 @@ TEST_F(SqliteBackendTest, DeleteIsScopedByTenant) {
 TEST_F(SqliteBackendTest, ListIsOrderedByGrantIdPagedAndScoped) {
   for (const char* id : {"g3", "g1", "g5", "g2", "g4"}) {
     ASSERT_TRUE(
-        backend_->PutGrant(MakeGrant("t", id, id == std::string("g2") ? "c2" : "c1"), At(0)).ok());
+        backend_->PutGrant(MakeGrant("t", id, id == std::string("g2") ? "c2" : "c1"), At(0), kAudit)
+            .ok());
   }
-  ASSERT_TRUE(backend_->PutGrant(MakeGrant("other", "g0"), At(0)).ok());
-  ASSERT_TRUE(backend_->SuspendGrant("t", "g4", 1, MakeSuspension("s4", At(1)), At(1)).ok());
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("other", "g0"), At(0), kAudit).ok());
+  ASSERT_TRUE(
+      backend_->SuspendGrant("t", "g4", 1, MakeSuspension("s4", At(1)), At(1), kAudit).ok());
 
   ListGrantsQuery query;
   query.tenant_id = "t";
@@ -507,11 +518,13 @@ TEST_F(SqliteBackendTest, ListIsOrderedByGrantIdPagedAndScoped) {
 
 TEST_F(SqliteBackendTest, CountsGrantsByState) {
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", absl::StrCat("g", i)), At(0)).ok());
+    ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", absl::StrCat("g", i)), At(0), kAudit).ok());
   }
-  ASSERT_TRUE(backend_->SuspendGrant("t", "g1", 1, MakeSuspension("s1", At(1)), At(1)).ok());
-  ASSERT_TRUE(backend_->SuspendGrant("t", "g2", 1, MakeSuspension("s2", At(1)), At(1)).ok());
-  ASSERT_TRUE(backend_->DeleteGrant("t", "g3").ok());
+  ASSERT_TRUE(
+      backend_->SuspendGrant("t", "g1", 1, MakeSuspension("s1", At(1)), At(1), kAudit).ok());
+  ASSERT_TRUE(
+      backend_->SuspendGrant("t", "g2", 1, MakeSuspension("s2", At(1)), At(1), kAudit).ok());
+  ASSERT_TRUE(backend_->DeleteGrant("t", "g3", At(0), kAudit).ok());
   auto counts = backend_->CountGrants();
   ASSERT_TRUE(counts.ok());
   EXPECT_EQ(counts->active, 2);
@@ -529,7 +542,7 @@ TEST_F(SqliteBackendTest, ConcurrentWritersAndReadersNeverFail) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         const std::string id = absl::StrCat("g-", t, "-", i);
-        auto put = backend_->PutGrant(MakeGrant("t", id), At(i));
+        auto put = backend_->PutGrant(MakeGrant("t", id), At(i), kAudit);
         if (!put.ok()) errors[t].push_back(put.status().ToString());
         auto got = backend_->GetGrant("t", absl::StrCat("g-", (t + 1) % kThreads, "-", i));
         if (!got.ok() && got.status().code() != absl::StatusCode::kNotFound) {
@@ -537,7 +550,7 @@ TEST_F(SqliteBackendTest, ConcurrentWritersAndReadersNeverFail) {
         }
         if (i % 2 == 0) {
           auto suspended =
-              backend_->SuspendGrant("t", id, 1, MakeSuspension(id + "-s", At(i)), At(i));
+              backend_->SuspendGrant("t", id, 1, MakeSuspension(id + "-s", At(i)), At(i), kAudit);
           if (!suspended.ok()) errors[t].push_back(suspended.status().ToString());
         }
       }
@@ -552,7 +565,7 @@ TEST_F(SqliteBackendTest, ConcurrentWritersAndReadersNeverFail) {
 }
 
 TEST_F(SqliteBackendTest, AnotherProcessHoldingTheLockBrieflyIsWaitedFor) {
-  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(0)).ok());
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(0), kAudit).ok());
   // A foreign connection (think: the sqlite3 CLI) holds the write lock while
   // the store writes; the busy timeout makes the store wait instead of failing.
   sqlite3* other = nullptr;
@@ -562,7 +575,7 @@ TEST_F(SqliteBackendTest, AnotherProcessHoldingTheLockBrieflyIsWaitedFor) {
     absl::SleepFor(absl::Milliseconds(300));
     sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
   });
-  auto put = backend_->PutGrant(MakeGrant("t", "g"), At(1));
+  auto put = backend_->PutGrant(MakeGrant("t", "g"), At(1), kAudit);
   releaser.join();
   sqlite3_close(other);
   ASSERT_TRUE(put.ok()) << put.status();
@@ -572,14 +585,16 @@ TEST_F(SqliteBackendTest, AnotherProcessHoldingTheLockBrieflyIsWaitedFor) {
 // --- Group commit ---------------------------------------------------------------
 
 TEST_F(SqliteBackendTest, ALoneWriterCommitsEachWriteByItself) {
-  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(0)).ok());
-  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(1)).ok());
-  ASSERT_TRUE(backend_->SuspendGrant("t", "g", 2, MakeSuspension("s", At(2)), At(2)).ok());
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(0), kAudit).ok());
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(1), kAudit).ok());
+  ASSERT_TRUE(backend_->SuspendGrant("t", "g", 2, MakeSuspension("s", At(2)), At(2), kAudit).ok());
   // Failed writes commit nothing.
-  EXPECT_EQ(backend_->DeleteGrant("t", "missing").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(
-      backend_->SuspendGrant("t", "other", 1, MakeSuspension("s2", At(3)), At(3)).status().code(),
-      absl::StatusCode::kNotFound);
+  EXPECT_EQ(backend_->DeleteGrant("t", "missing", At(0), kAudit).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(backend_->SuspendGrant("t", "other", 1, MakeSuspension("s2", At(3)), At(3), kAudit)
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
   const SqliteWriteStats stats = backend_->write_stats();
   EXPECT_EQ(stats.committed_writes, 3);
   EXPECT_EQ(stats.commits, 3);
@@ -599,14 +614,14 @@ TEST_F(SqliteBackendTest, ManyConcurrentWritersAllSucceedAndSurviveReopening) {
     threads.emplace_back([&, t] {
       start.arrive_and_wait();
       for (int i = 0; i < kPerThread; ++i) {
-        auto put = backend_->PutGrant(MakeGrant("t", absl::StrCat("g-", t, "-", i)), At(i));
+        auto put = backend_->PutGrant(MakeGrant("t", absl::StrCat("g-", t, "-", i)), At(i), kAudit);
         if (!put.ok()) {
           errors[t].push_back(put.status().ToString());
         } else if (put->grant.version() != 1) {
           errors[t].push_back(absl::StrCat("g-", t, "-", i, " at version ", put->grant.version()));
         }
         if (i % (kPerThread / kSharedPerThread) == 0) {
-          auto shared = backend_->PutGrant(MakeGrant("t", "shared"), At(i));
+          auto shared = backend_->PutGrant(MakeGrant("t", "shared"), At(i), kAudit);
           if (shared.ok()) {
             shared_versions[t].push_back(shared->grant.version());
           } else {
@@ -615,7 +630,7 @@ TEST_F(SqliteBackendTest, ManyConcurrentWritersAllSucceedAndSurviveReopening) {
         }
       }
       // A re-put of this thread's first grant.
-      auto again = backend_->PutGrant(MakeGrant("t", absl::StrCat("g-", t, "-0")), At(100));
+      auto again = backend_->PutGrant(MakeGrant("t", absl::StrCat("g-", t, "-0")), At(100), kAudit);
       if (!again.ok() || again->grant.version() != 2) {
         errors[t].push_back(absl::StrCat("re-put of g-", t, "-0: ", again.status().ToString()));
       }
@@ -679,7 +694,7 @@ TEST_F(SqliteBackendTest, ConcurrentWritersShareCommits) {
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&, w] {
       start.arrive_and_wait();
-      results[w] = backend_->PutGrant(MakeGrant("t", absl::StrCat("g", w)), At(w)).status();
+      results[w] = backend_->PutGrant(MakeGrant("t", absl::StrCat("g", w)), At(w), kAudit).status();
     });
   }
   // The first leader waits for the lock with whatever was queued when it
@@ -696,15 +711,16 @@ TEST_F(SqliteBackendTest, ConcurrentWritersShareCommits) {
 }
 
 TEST_F(SqliteBackendTest, AFailedWriteLeavesTheOthersOfItsBatchCommitted) {
-  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "victim"), At(0)).ok());
-  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "to-suspend"), At(0)).ok());
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "victim"), At(0), kAudit).ok());
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "to-suspend"), At(0), kAudit).ok());
   const SqliteWriteStats before = backend_->write_stats();
 
   ForeignWriteLock lock(dir_.File("store.db"));
   // A first write leads a batch of its own and waits for the lock, so that
   // all the writes below queue behind it and form the next batch together.
   absl::Status plug;
-  std::thread leader([&] { plug = backend_->PutGrant(MakeGrant("t", "plug"), At(1)).status(); });
+  std::thread leader(
+      [&] { plug = backend_->PutGrant(MakeGrant("t", "plug"), At(1), kAudit).status(); });
   const bool leader_queued = WaitForPendingWrites(*backend_, 1);
 
   constexpr int kWriters = 16;
@@ -718,19 +734,22 @@ TEST_F(SqliteBackendTest, AFailedWriteLeavesTheOthersOfItsBatchCommitted) {
       switch (w) {
         case 0:  // a stale version
           results[w] =
-              backend_->SuspendGrant("t", "victim", 7, MakeSuspension("s-stale", At(2)), At(2))
+              backend_
+                  ->SuspendGrant("t", "victim", 7, MakeSuspension("s-stale", At(2)), At(2), kAudit)
                   .status();
           break;
         case 1:
-          results[w] = backend_->DeleteGrant("t", "missing").status();
+          results[w] = backend_->DeleteGrant("t", "missing", At(0), kAudit).status();
           break;
         case 2:
           results[w] =
-              backend_->SuspendGrant("t", "to-suspend", 1, MakeSuspension("s-ok", At(2)), At(2))
+              backend_
+                  ->SuspendGrant("t", "to-suspend", 1, MakeSuspension("s-ok", At(2)), At(2), kAudit)
                   .status();
           break;
         default:
-          results[w] = backend_->PutGrant(MakeGrant("t", absl::StrCat("new", w)), At(2)).status();
+          results[w] =
+              backend_->PutGrant(MakeGrant("t", absl::StrCat("new", w)), At(2), kAudit).status();
       }
     });
   }
@@ -787,7 +806,8 @@ TEST(SqliteBackendBusyTest, ALockHeldPastTheTimeoutFailsEveryQueuedWrite) {
     for (int w = 0; w < kWriters; ++w) {
       writers.emplace_back([&, w] {
         start.arrive_and_wait();
-        results[w] = (*backend)->PutGrant(MakeGrant("t", absl::StrCat("g", w)), At(w)).status();
+        results[w] =
+            (*backend)->PutGrant(MakeGrant("t", absl::StrCat("g", w)), At(w), kAudit).status();
       });
     }
     for (auto& writer : writers) writer.join();
@@ -801,7 +821,7 @@ TEST(SqliteBackendBusyTest, ALockHeldPastTheTimeoutFailsEveryQueuedWrite) {
   EXPECT_EQ(stats.committed_writes, 0);
   EXPECT_EQ(stats.commits, 0);
   EXPECT_EQ(stats.pending_writes, 0);
-  EXPECT_TRUE((*backend)->PutGrant(MakeGrant("t", "g0"), At(9)).ok());
+  EXPECT_TRUE((*backend)->PutGrant(MakeGrant("t", "g0"), At(9), kAudit).ok());
 }
 
 TEST(SqliteBackendBusyTest, ALockHeldPastTheTimeoutIsUnavailableNotLocked) {
@@ -813,13 +833,190 @@ TEST(SqliteBackendBusyTest, ALockHeldPastTheTimeoutIsUnavailableNotLocked) {
   sqlite3* other = nullptr;
   ASSERT_EQ(sqlite3_open(dir.File("store.db").c_str(), &other), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
-  auto put = (*backend)->PutGrant(MakeGrant("t", "g"), At(1));
+  auto put = (*backend)->PutGrant(MakeGrant("t", "g"), At(1), kAudit);
   sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
   sqlite3_close(other);
   ASSERT_FALSE(put.ok());
   EXPECT_EQ(put.status().code(), absl::StatusCode::kUnavailable);
   // The writer is usable again once the lock is gone.
-  EXPECT_TRUE((*backend)->PutGrant(MakeGrant("t", "g"), At(2)).ok());
+  EXPECT_TRUE((*backend)->PutGrant(MakeGrant("t", "g"), At(2), kAudit).ok());
+}
+
+// --- Audit log ----------------------------------------------------------------
+
+std::vector<v1::AuditEntry> AllAuditEntries(SqliteBackend& backend, const std::string& tenant,
+                                            const std::string& grant_id = "") {
+  AuditQuery query;
+  query.tenant_id = tenant;
+  query.grant_id = grant_id;
+  query.limit = 1000;
+  auto page = backend.ListAuditEntries(query);
+  EXPECT_TRUE(page.ok()) << page.status();
+  if (!page.ok()) return {};
+  EXPECT_FALSE(page->more);
+  return page->entries;
+}
+
+TEST_F(SqliteBackendTest, EveryStateChangeLeavesExactlyOneAuditEntry) {
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g", "client-7"), At(0), kAudit).ok());
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g", "client-7"), At(1), kAudit).ok());
+  ASSERT_TRUE(backend_->SuspendGrant("t", "g", 2, MakeSuspension("s1", At(2)), At(2), kAudit).ok());
+  // No change, no entry: an idempotent suspend, a version conflict, unknown
+  // grants.
+  auto again = backend_->SuspendGrant("t", "g", 3, MakeSuspension("s2", At(3)), At(3), kAudit);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->newly_suspended);
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "h"), At(3), kAudit).ok());
+  EXPECT_EQ(backend_->SuspendGrant("t", "h", 7, MakeSuspension("s3", At(3)), At(3), kAudit)
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(backend_->DeleteGrant("t", "missing", At(3), kAudit).status().code(),
+            absl::StatusCode::kNotFound);
+  const AuditContext operator_call{"spiffe://test/operator", ""};
+  ASSERT_TRUE(backend_->DeleteGrant("t", "g", At(4), operator_call).ok());
+
+  // Kept after the delete, in order, with what each change did.
+  const std::vector<v1::AuditEntry> entries = AllAuditEntries(*backend_, "t", "g");
+  ASSERT_EQ(entries.size(), 4u);
+  const v1::AuditAction kActions[] = {v1::AUDIT_ACTION_ENROLLED, v1::AUDIT_ACTION_REAPPROVED,
+                                      v1::AUDIT_ACTION_SUSPENDED, v1::AUDIT_ACTION_DELETED};
+  const int64_t kBefore[] = {0, 1, 2, 3};
+  const int64_t kAfter[] = {1, 2, 3, 0};
+  const int kAt[] = {0, 1, 2, 4};
+  for (size_t i = 0; i < entries.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(entries[i].action(), kActions[i]);
+    EXPECT_EQ(entries[i].version_before(), kBefore[i]);
+    EXPECT_EQ(entries[i].version_after(), kAfter[i]);
+    EXPECT_EQ(entries[i].tenant_id(), "t");
+    EXPECT_EQ(entries[i].grant_id(), "g");
+    EXPECT_EQ(entries[i].client_id(), "client-7");
+    EXPECT_EQ(Micros(entries[i].time()), absl::ToUnixMicros(At(kAt[i])));
+    if (i > 0) {
+      EXPECT_GT(entries[i].seq(), entries[i - 1].seq());
+    }
+  }
+  EXPECT_EQ(entries[0].caller(), "spiffe://test/backend-test");
+  EXPECT_EQ(entries[0].request_id(), "req-1");
+  EXPECT_EQ(entries[0].state_before(), v1::GRANT_STATE_UNSPECIFIED);
+  EXPECT_EQ(entries[0].state_after(), v1::GRANT_STATE_ACTIVE);
+  EXPECT_EQ(entries[1].state_before(), v1::GRANT_STATE_ACTIVE);
+  EXPECT_EQ(entries[2].state_after(), v1::GRANT_STATE_SUSPENDED);
+  EXPECT_EQ(entries[2].suspension_id(), "s1");
+  EXPECT_EQ(entries[2].reason(), v1::REASON_TLS_CERT_EXPIRED);
+  ASSERT_EQ(entries[2].findings_size(), 1);
+  EXPECT_EQ(entries[2].findings(0).reason(), v1::REASON_TLS_CERT_EXPIRED);
+  EXPECT_TRUE(entries[2].findings(0).suspends());
+  EXPECT_EQ(entries[3].state_before(), v1::GRANT_STATE_SUSPENDED);
+  EXPECT_EQ(entries[3].state_after(), v1::GRANT_STATE_UNSPECIFIED);
+  EXPECT_EQ(entries[3].suspension_id(), "s1");
+  EXPECT_EQ(entries[3].caller(), "spiffe://test/operator");
+  EXPECT_EQ(entries[3].request_id(), "");
+
+  // The tenant's listing holds h's enrollment too; another tenant sees none.
+  EXPECT_EQ(AllAuditEntries(*backend_, "t").size(), 5u);
+  EXPECT_THAT(AllAuditEntries(*backend_, "other"), ::testing::IsEmpty());
+}
+
+TEST_F(SqliteBackendTest, ReapprovalSaysWhichSuspensionItEnded) {
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(0), kAudit).ok());
+  ASSERT_TRUE(backend_->SuspendGrant("t", "g", 1, MakeSuspension("s1", At(1)), At(1), kAudit).ok());
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(2), kAudit).ok());
+  const std::vector<v1::AuditEntry> entries = AllAuditEntries(*backend_, "t", "g");
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[2].action(), v1::AUDIT_ACTION_REAPPROVED);
+  EXPECT_EQ(entries[2].state_before(), v1::GRANT_STATE_SUSPENDED);
+  EXPECT_EQ(entries[2].state_after(), v1::GRANT_STATE_ACTIVE);
+  EXPECT_EQ(entries[2].suspension_id(), "s1");
+  EXPECT_EQ(entries[2].findings_size(), 0);
+}
+
+// The entry is written in the savepoint of its change: when it cannot be
+// written, the change is rolled back too, and the other writes of the same
+// group-commit batch are untouched (they commit with their own entries).
+TEST_F(SqliteBackendTest, AChangeWhoseAuditEntryFailsIsRolledBackAloneInItsBatch) {
+  const std::string path = dir_.File("store.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TRIGGER refuse_poison BEFORE INSERT ON audit_log"
+                           " WHEN NEW.grant_id = 'poison' BEGIN SELECT RAISE(ABORT, 'no'); END",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  ForeignWriteLock lock(path);
+  // "plug" leads a batch of its own and waits for the lock, so that the
+  // three after it queue behind it and form the next batch together.
+  const std::vector<std::string> ids = {"plug", "before", "poison", "after"};
+  std::vector<absl::Status> results(ids.size());
+  std::vector<std::thread> writers;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    writers.emplace_back([&, i] {
+      results[i] = backend_->PutGrant(MakeGrant("t", ids[i]), At(0), kAudit).status();
+    });
+    // Queued in this order.
+    ASSERT_TRUE(WaitForPendingWrites(*backend_, static_cast<int64_t>(i + 1)));
+  }
+  lock.Release();
+  for (auto& writer : writers) writer.join();
+  EXPECT_TRUE(results[0].ok()) << results[0];
+  EXPECT_TRUE(results[1].ok()) << results[1];
+  EXPECT_FALSE(results[2].ok());
+  EXPECT_TRUE(results[3].ok()) << results[3];
+  EXPECT_EQ(backend_->write_stats().commits, 2);
+  EXPECT_EQ(backend_->GetGrant("t", "poison").status().code(), absl::StatusCode::kNotFound);
+  const std::vector<v1::AuditEntry> entries = AllAuditEntries(*backend_, "t");
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0].grant_id(), "plug");
+  EXPECT_EQ(entries[1].grant_id(), "before");
+  EXPECT_EQ(entries[2].grant_id(), "after");
+}
+
+TEST_F(SqliteBackendTest, PruningRemovesOnlyExpiredEntriesOldestFirstInBoundedBatches) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", absl::StrCat("g", i)), At(i), kAudit).ok());
+  }
+  // Entries at 0..4 s; before 3 s: three are expired, removed two at a time.
+  auto first = backend_->PruneAuditEntries(At(3), 2);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(*first, 2);
+  std::vector<v1::AuditEntry> left = AllAuditEntries(*backend_, "t");
+  ASSERT_EQ(left.size(), 3u);
+  EXPECT_EQ(left[0].grant_id(), "g2");
+  auto second = backend_->PruneAuditEntries(At(3), 2);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*second, 1);
+  EXPECT_EQ(AllAuditEntries(*backend_, "t").size(), 2u);
+  // Grants are not the audit log's to remove.
+  auto counts = backend_->CountGrants();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->active, 5);
+  // A new entry never reuses a pruned seq.
+  const int64_t last_seq = AllAuditEntries(*backend_, "t").back().seq();
+  ASSERT_TRUE(backend_->PruneAuditEntries(At(100), 10).ok());
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "new"), At(101), kAudit).ok());
+  EXPECT_GT(AllAuditEntries(*backend_, "t").back().seq(), last_seq);
+}
+
+TEST_F(SqliteBackendTest, TheSweeperRemovesEverythingPastRetentionBatchByBatch) {
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", absl::StrCat("g", i)), At(i), kAudit).ok());
+  }
+  AuditSweeperOptions options;
+  options.retention = absl::Seconds(10);
+  options.batch = 2;
+  options.clock = [] { return At(15); };  // everything before 5 s has expired
+  AuditSweeper sweeper(backend_.get(), options);
+  auto removed = sweeper.SweepOnce();
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  // Removed by this call or by the sweeper's own first pass meanwhile.
+  const std::vector<v1::AuditEntry> left = AllAuditEntries(*backend_, "t");
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(left[0].grant_id(), "g5");
+  EXPECT_EQ(left[1].grant_id(), "g6");
 }
 
 }  // namespace

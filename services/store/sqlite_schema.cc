@@ -33,6 +33,30 @@ CREATE TABLE suspensions (
 ) WITHOUT ROWID;
 CREATE INDEX suspensions_by_grant ON suspensions (tenant_id, grant_id);
 )sql",
+    // 2: the audit trail. AUTOINCREMENT: a seq is never reused, even after
+    // the retention sweep removed the newest rows, so page tokens and
+    // external copies never see two entries with one seq.
+    R"sql(
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  time_us INTEGER NOT NULL,
+  tenant_id TEXT NOT NULL,
+  grant_id TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  action INTEGER NOT NULL,
+  caller TEXT NOT NULL,
+  version_before INTEGER NOT NULL,
+  version_after INTEGER NOT NULL,
+  state_before INTEGER NOT NULL,
+  state_after INTEGER NOT NULL,
+  suspension_id TEXT,
+  request_id TEXT,
+  details_proto BLOB NOT NULL
+);
+CREATE INDEX audit_log_by_tenant ON audit_log (tenant_id, seq);
+CREATE INDEX audit_log_by_grant ON audit_log (tenant_id, grant_id, seq);
+CREATE INDEX audit_log_by_time ON audit_log (time_us);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

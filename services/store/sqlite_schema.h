@@ -15,6 +15,17 @@
 //   suspensions(suspension_id PRIMARY KEY, tenant_id, grant_id, suspended_at_us,
 //               suspension_proto)
 //     one row per suspension ever made, immutable.
+//
+// Version 2 adds:
+//   audit_log(seq INTEGER PRIMARY KEY AUTOINCREMENT, time_us, tenant_id,
+//             grant_id, client_id, action, caller, version_before,
+//             version_after, state_before, state_after, suspension_id,
+//             request_id, details_proto)
+//     one row per grant state change (apptrust.v1.AuditEntry), written in the
+//     transaction of the change and never updated; rows outlive their grant
+//     and are removed only by the retention sweep. details_proto is a
+//     serialized AuditEntry holding only what has no column (reason,
+//     findings).
 #ifndef APPTRUST_SERVICES_STORE_SQLITE_SCHEMA_H_
 #define APPTRUST_SERVICES_STORE_SQLITE_SCHEMA_H_
 

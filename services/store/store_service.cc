@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging/json_log.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/store/audit_caller.h"
 #include "services/store/page_token.h"
 #include "services/store/suspension_id.h"
 #include "services/store/validation.h"
@@ -91,10 +92,10 @@ grpc::Status StoreService::Finish(const char* method, absl::Time start,
   return result;
 }
 
-grpc::Status StoreService::PutGrant(grpc::ServerContext*, const v1::PutGrantRequest* request,
-                                    Grant* response) {
+grpc::Status StoreService::PutGrant(grpc::ServerContext* context,
+                                    const v1::PutGrantRequest* request, Grant* response) {
   const absl::Time start = absl::Now();
-  return Finish("PutGrant", start, DoPutGrant(*request, response));
+  return Finish("PutGrant", start, DoPutGrant(*request, AuditContextFor(context), response));
 }
 
 grpc::Status StoreService::GetGrant(grpc::ServerContext* context,
@@ -114,10 +115,11 @@ grpc::Status StoreService::BatchGetGrants(grpc::ServerContext* context,
   return Finish("BatchGetGrants", start, DoBatchGetGrants(*request, context, response));
 }
 
-grpc::Status StoreService::SuspendGrant(grpc::ServerContext*,
+grpc::Status StoreService::SuspendGrant(grpc::ServerContext* context,
                                         const v1::SuspendGrantRequest* request, Grant* response) {
   const absl::Time start = absl::Now();
-  return Finish("SuspendGrant", start, DoSuspendGrant(*request, response));
+  return Finish("SuspendGrant", start,
+                DoSuspendGrant(*request, AuditContextFor(context), response));
 }
 
 grpc::Status StoreService::GetSuspension(grpc::ServerContext* context,
@@ -129,10 +131,11 @@ grpc::Status StoreService::GetSuspension(grpc::ServerContext* context,
   return Finish("GetSuspension", start, DoGetSuspension(*request, response));
 }
 
-grpc::Status StoreService::DeleteGrant(grpc::ServerContext*, const v1::DeleteGrantRequest* request,
+grpc::Status StoreService::DeleteGrant(grpc::ServerContext* context,
+                                       const v1::DeleteGrantRequest* request,
                                        google::protobuf::Empty*) {
   const absl::Time start = absl::Now();
-  return Finish("DeleteGrant", start, DoDeleteGrant(*request));
+  return Finish("DeleteGrant", start, DoDeleteGrant(*request, AuditContextFor(context)));
 }
 
 grpc::Status StoreService::ListGrants(grpc::ServerContext* context,
@@ -144,11 +147,12 @@ grpc::Status StoreService::ListGrants(grpc::ServerContext* context,
   return Finish("ListGrants", start, DoListGrants(*request, response));
 }
 
-absl::Status StoreService::DoPutGrant(const v1::PutGrantRequest& request, Grant* response) {
+absl::Status StoreService::DoPutGrant(const v1::PutGrantRequest& request, const AuditContext& audit,
+                                      Grant* response) {
   if (absl::Status status = ValidatePutGrant(request); !status.ok()) return status;
   auto backend = Backend();
   if (!backend.ok()) return backend.status();
-  auto result = (*backend)->PutGrant(request.grant(), clock_());
+  auto result = (*backend)->PutGrant(request.grant(), clock_(), audit);
   if (!result.ok()) return result.status();
   if (metrics_ != nullptr) metrics_->GrantMoved(result->previous_state, result->grant.state());
   logging::Info("grant put")
@@ -156,7 +160,8 @@ absl::Status StoreService::DoPutGrant(const v1::PutGrantRequest& request, Grant*
       .Field("grant_id", result->grant.grant_id())
       .Field("client_id", result->grant.client_id())
       .Field("version", result->grant.version())
-      .Field("replaced", result->previous_state != v1::GRANT_STATE_UNSPECIFIED);
+      .Field("replaced", result->previous_state != v1::GRANT_STATE_UNSPECIFIED)
+      .Field("caller", audit.caller);
   *response = std::move(result->grant);
   return absl::OkStatus();
 }
@@ -202,7 +207,8 @@ absl::Status StoreService::DoBatchGetGrants(const v1::BatchGetGrantsRequest& req
   return absl::OkStatus();
 }
 
-absl::Status StoreService::DoSuspendGrant(const v1::SuspendGrantRequest& request, Grant* response) {
+absl::Status StoreService::DoSuspendGrant(const v1::SuspendGrantRequest& request,
+                                          const AuditContext& audit, Grant* response) {
   if (absl::Status status = ValidateSuspendGrant(request); !status.ok()) return status;
   auto backend = Backend();
   if (!backend.ok()) return backend.status();
@@ -214,7 +220,7 @@ absl::Status StoreService::DoSuspendGrant(const v1::SuspendGrantRequest& request
         google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
   }
   auto result = (*backend)->SuspendGrant(request.tenant_id(), request.grant_id(),
-                                         request.expected_version(), suspension, now);
+                                         request.expected_version(), suspension, now, audit);
   if (!result.ok()) return result.status();
   if (result->newly_suspended) {
     if (metrics_ != nullptr) {
@@ -225,7 +231,8 @@ absl::Status StoreService::DoSuspendGrant(const v1::SuspendGrantRequest& request
         .Field("grant_id", request.grant_id())
         .Field("suspension_id", result->grant.suspension().suspension_id())
         .Field("reason", v1::Reason_Name(result->grant.suspension().reason()))
-        .Field("version", result->grant.version());
+        .Field("version", result->grant.version())
+        .Field("caller", audit.caller);
   } else {
     logging::Info("grant already suspended")
         .Field("tenant_id", request.tenant_id())
@@ -251,16 +258,18 @@ absl::Status StoreService::DoGetSuspension(const v1::GetSuspensionRequest& reque
   return absl::OkStatus();
 }
 
-absl::Status StoreService::DoDeleteGrant(const v1::DeleteGrantRequest& request) {
+absl::Status StoreService::DoDeleteGrant(const v1::DeleteGrantRequest& request,
+                                         const AuditContext& audit) {
   if (absl::Status status = ValidateDeleteGrant(request); !status.ok()) return status;
   auto backend = Backend();
   if (!backend.ok()) return backend.status();
-  auto previous = (*backend)->DeleteGrant(request.tenant_id(), request.grant_id());
+  auto previous = (*backend)->DeleteGrant(request.tenant_id(), request.grant_id(), clock_(), audit);
   if (!previous.ok()) return previous.status();
   if (metrics_ != nullptr) metrics_->GrantMoved(*previous, v1::GRANT_STATE_UNSPECIFIED);
   logging::Info("grant deleted")
       .Field("tenant_id", request.tenant_id())
-      .Field("grant_id", request.grant_id());
+      .Field("grant_id", request.grant_id())
+      .Field("caller", audit.caller);
   return absl::OkStatus();
 }
 
@@ -283,6 +292,37 @@ absl::Status StoreService::DoListGrants(const v1::ListGrantsRequest& request,
         EncodePageToken(request.tenant_id(), request.client_id(), page->grants.back().grant_id()));
   }
   for (Grant& grant : page->grants) *response->add_grants() = std::move(grant);
+  return absl::OkStatus();
+}
+
+grpc::Status StoreService::ListAuditEntries(grpc::ServerContext* context,
+                                            const v1::ListAuditEntriesRequest* request,
+                                            v1::ListAuditEntriesResponse* response) {
+  const absl::Time start = absl::Now();
+  auto turn = EnterRead(context);
+  if (!turn.ok()) return Finish("ListAuditEntries", start, turn.status());
+  return Finish("ListAuditEntries", start, DoListAuditEntries(*request, response));
+}
+
+absl::Status StoreService::DoListAuditEntries(const v1::ListAuditEntriesRequest& request,
+                                              v1::ListAuditEntriesResponse* response) {
+  if (absl::Status status = ValidateListAuditEntries(request); !status.ok()) return status;
+  auto after = DecodeAuditPageToken(request.page_token(), request.tenant_id(), request.grant_id());
+  if (!after.ok()) return after.status();
+  auto backend = Backend();
+  if (!backend.ok()) return backend.status();
+  AuditQuery query;
+  query.tenant_id = request.tenant_id();
+  query.grant_id = request.grant_id();
+  query.after_seq = *after;
+  query.limit = EffectivePageSize(request.page_size());
+  auto page = (*backend)->ListAuditEntries(query);
+  if (!page.ok()) return page.status();
+  if (page->more && !page->entries.empty()) {
+    response->set_next_page_token(
+        EncodeAuditPageToken(request.tenant_id(), request.grant_id(), page->entries.back().seq()));
+  }
+  for (v1::AuditEntry& entry : page->entries) *response->add_entries() = std::move(entry);
   return absl::OkStatus();
 }
 

@@ -31,6 +31,9 @@
 //     response holds max_batch_response_bytes: it may then answer fewer
 //     results than requests (the first ones, in order); the caller asks again
 //     for the rest. At least one result is always answered.
+//   - Every state change is audited (grant_backend.h) with the direct caller
+//     of the RPC and its x-request-id (audit_caller.h); ListAuditEntries reads
+//     the trail of one tenant, optionally one grant, by seq.
 #ifndef APPTRUST_SERVICES_STORE_STORE_SERVICE_H_
 #define APPTRUST_SERVICES_STORE_STORE_SERVICE_H_
 
@@ -93,6 +96,9 @@ class StoreService final : public apptrust::v1::FingerprintStore::Service {
   grpc::Status ListGrants(grpc::ServerContext* context,
                           const apptrust::v1::ListGrantsRequest* request,
                           apptrust::v1::ListGrantsResponse* response) override;
+  grpc::Status ListAuditEntries(grpc::ServerContext* context,
+                                const apptrust::v1::ListAuditEntriesRequest* request,
+                                apptrust::v1::ListAuditEntriesResponse* response) override;
 
  private:
   // The attached backend, or UNAVAILABLE.
@@ -100,7 +106,7 @@ class StoreService final : public apptrust::v1::FingerprintStore::Service {
   // Records metrics, logs unexpected failures, converts the status.
   grpc::Status Finish(const char* method, absl::Time start, const absl::Status& status);
 
-  absl::Status DoPutGrant(const apptrust::v1::PutGrantRequest& request,
+  absl::Status DoPutGrant(const apptrust::v1::PutGrantRequest& request, const AuditContext& audit,
                           apptrust::v1::Grant* response);
   absl::Status DoBatchGetGrants(const apptrust::v1::BatchGetGrantsRequest& request,
                                 grpc::ServerContext* context,
@@ -110,12 +116,15 @@ class StoreService final : public apptrust::v1::FingerprintStore::Service {
   absl::Status DoGetGrant(const apptrust::v1::GetGrantRequest& request,
                           apptrust::v1::Grant* response);
   absl::Status DoSuspendGrant(const apptrust::v1::SuspendGrantRequest& request,
-                              apptrust::v1::Grant* response);
+                              const AuditContext& audit, apptrust::v1::Grant* response);
   absl::Status DoGetSuspension(const apptrust::v1::GetSuspensionRequest& request,
                                apptrust::v1::Suspension* response);
-  absl::Status DoDeleteGrant(const apptrust::v1::DeleteGrantRequest& request);
+  absl::Status DoDeleteGrant(const apptrust::v1::DeleteGrantRequest& request,
+                             const AuditContext& audit);
   absl::Status DoListGrants(const apptrust::v1::ListGrantsRequest& request,
                             apptrust::v1::ListGrantsResponse* response);
+  absl::Status DoListAuditEntries(const apptrust::v1::ListAuditEntriesRequest& request,
+                                  apptrust::v1::ListAuditEntriesResponse* response);
 
   StoreMetrics* const metrics_;
   const Clock clock_;

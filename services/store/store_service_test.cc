@@ -28,7 +28,9 @@ namespace {
 // Answers every call with `next_error` when set; records what it was given.
 class FakeBackend : public GrantBackend {
  public:
-  absl::StatusOr<PutGrantResult> PutGrant(const v1::Grant& grant, absl::Time now) override {
+  absl::StatusOr<PutGrantResult> PutGrant(const v1::Grant& grant, absl::Time now,
+                                          const AuditContext& audit) override {
+    last_audit = audit;
     if (!next_error.ok()) return next_error;
     PutGrantResult result;
     result.grant = grant;
@@ -42,8 +44,9 @@ class FakeBackend : public GrantBackend {
   }
   absl::StatusOr<SuspendGrantResult> SuspendGrant(absl::string_view, absl::string_view,
                                                   int64_t expected_version,
-                                                  const v1::Suspension& suspension,
-                                                  absl::Time now) override {
+                                                  const v1::Suspension& suspension, absl::Time now,
+                                                  const AuditContext& audit) override {
+    last_audit = audit;
     if (!next_error.ok()) return next_error;
     last_suspension = suspension;
     last_now = now;
@@ -61,7 +64,9 @@ class FakeBackend : public GrantBackend {
     suspension.set_tenant_id("owner");
     return suspension;
   }
-  absl::StatusOr<v1::GrantState> DeleteGrant(absl::string_view, absl::string_view) override {
+  absl::StatusOr<v1::GrantState> DeleteGrant(absl::string_view, absl::string_view, absl::Time,
+                                             const AuditContext& audit) override {
+    last_audit = audit;
     if (!next_error.ok()) return next_error;
     return v1::GRANT_STATE_ACTIVE;
   }
@@ -77,11 +82,25 @@ class FakeBackend : public GrantBackend {
     return page;
   }
   absl::StatusOr<GrantCounts> CountGrants() override { return GrantCounts{3, 1}; }
+  absl::StatusOr<AuditPage> ListAuditEntries(const AuditQuery& query) override {
+    if (!next_error.ok()) return next_error;
+    last_audit_query = query;
+    AuditPage page;
+    for (int i = 0; i < query.limit; ++i) {
+      page.entries.emplace_back();
+      page.entries.back().set_seq(query.after_seq + i + 1);
+    }
+    page.more = true;
+    return page;
+  }
+  absl::StatusOr<int64_t> PruneAuditEntries(absl::Time, int) override { return 0; }
 
   absl::Status next_error;
   std::optional<v1::Suspension> last_suspension;
   absl::Time last_now;
   ListGrantsQuery last_query;
+  AuditContext last_audit;
+  AuditQuery last_audit_query;
 };
 
 double CounterValue(prometheus::Registry& registry, const std::string& method,
@@ -222,6 +241,68 @@ TEST_F(StoreServiceTest, ListPassesTheCappedPageSizeAndReturnsAToken) {
   ASSERT_TRUE(service_.ListGrants(nullptr, &request, &response).ok());
   EXPECT_EQ(backend_.last_query.limit, 100);
   EXPECT_EQ(backend_.last_query.after_grant_id, "g999");
+}
+
+TEST_F(StoreServiceTest, ListAuditEntriesPagesBySeqWithinItsQuery) {
+  v1::ListAuditEntriesRequest request;
+  request.set_tenant_id("t");
+  request.set_grant_id("g");
+  request.set_page_size(5000);
+  v1::ListAuditEntriesResponse response;
+  ASSERT_TRUE(service_.ListAuditEntries(nullptr, &request, &response).ok());
+  EXPECT_EQ(backend_.last_audit_query.limit, 1000);
+  EXPECT_EQ(backend_.last_audit_query.tenant_id, "t");
+  EXPECT_EQ(backend_.last_audit_query.grant_id, "g");
+  EXPECT_EQ(backend_.last_audit_query.after_seq, 0);
+  ASSERT_FALSE(response.next_page_token().empty());
+
+  request.set_page_token(response.next_page_token());
+  request.set_page_size(0);
+  ASSERT_TRUE(service_.ListAuditEntries(nullptr, &request, &response).ok());
+  EXPECT_EQ(backend_.last_audit_query.limit, 100);
+  EXPECT_EQ(backend_.last_audit_query.after_seq, 1000);
+
+  // A token continues the query it came from: not another grant's, not a
+  // ListGrants token.
+  request.set_grant_id("other");
+  grpc::Status status = service_.ListAuditEntries(nullptr, &request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), ::testing::StartsWith("page_token: "));
+  v1::ListGrantsRequest list;
+  list.set_tenant_id("t");
+  v1::ListGrantsResponse grants;
+  ASSERT_TRUE(service_.ListGrants(nullptr, &list, &grants).ok());
+  request.set_grant_id("g");
+  request.set_page_token(grants.next_page_token());
+  status = service_.ListAuditEntries(nullptr, &request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), ::testing::StartsWith("page_token: "));
+}
+
+TEST_F(StoreServiceTest, ListAuditEntriesNamesTheBadField) {
+  v1::ListAuditEntriesRequest request;
+  v1::ListAuditEntriesResponse response;
+  grpc::Status status = service_.ListAuditEntries(nullptr, &request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), ::testing::StartsWith("tenant_id: "));
+  request.set_tenant_id("t");
+  request.set_grant_id(std::string("bad\x01id"));
+  status = service_.ListAuditEntries(nullptr, &request, &response);
+  EXPECT_THAT(status.error_message(), ::testing::StartsWith("grant_id: "));
+  request.clear_grant_id();
+  request.set_page_size(-1);
+  status = service_.ListAuditEntries(nullptr, &request, &response);
+  EXPECT_THAT(status.error_message(), ::testing::StartsWith("page_size: "));
+}
+
+TEST_F(StoreServiceTest, WritesReachTheBackendWithTheirCaller) {
+  v1::DeleteGrantRequest remove;
+  remove.set_tenant_id("t");
+  remove.set_grant_id("g");
+  google::protobuf::Empty empty;
+  ASSERT_TRUE(service_.DeleteGrant(nullptr, &remove, &empty).ok());
+  // No gRPC call (in-process): said so, never left empty.
+  EXPECT_EQ(backend_.last_audit.caller, "in-process");
 }
 
 TEST_F(StoreServiceTest, GrantGaugesStartFromTheCountAndFollowWrites) {

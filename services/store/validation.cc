@@ -143,6 +143,19 @@ absl::Status ValidateListGrants(const apptrust::v1::ListGrantsRequest& request) 
   return absl::OkStatus();
 }
 
+absl::Status ValidateListAuditEntries(const apptrust::v1::ListAuditEntriesRequest& request) {
+  if (absl::Status status = ValidateId("tenant_id", request.tenant_id()); !status.ok()) {
+    return status;
+  }
+  if (absl::Status status = ValidateOptionalId("grant_id", request.grant_id()); !status.ok()) {
+    return status;
+  }
+  if (request.page_size() < 0) {
+    return Invalid("page_size", absl::StrCat("must not be negative, got ", request.page_size()));
+  }
+  return absl::OkStatus();
+}
+
 int EffectivePageSize(int requested) {
   if (requested <= 0) return kDefaultPageSize;
   return requested > kMaxPageSize ? kMaxPageSize : requested;

@@ -47,6 +47,11 @@ absl::Status ValidateDeleteGrant(const apptrust::v1::DeleteGrantRequest& request
 // refused. The page token is checked by page_token.h.
 absl::Status ValidateListGrants(const apptrust::v1::ListGrantsRequest& request);
 
+// tenant_id is required (entries are listed per tenant only), grant_id is an
+// optional filter; page_size as for ListGrants. The page token is checked by
+// page_token.h.
+absl::Status ValidateListAuditEntries(const apptrust::v1::ListAuditEntriesRequest& request);
+
 // 0 → kDefaultPageSize; above kMaxPageSize → kMaxPageSize.
 int EffectivePageSize(int requested);
 

@@ -854,6 +854,28 @@ TEST_F(DecisionE2eTest, ApptrustctlInspectsEnrollsChecksAndReadsGrants) {
   EXPECT_EQ(list_code, 0) << list;
   EXPECT_THAT(list, HasSubstr("1 grant(s)."));
 
+  // The store's audit trail of that grant (issue 13): the enrollment, then the
+  // suspension with its reason, both made by the decision service (over
+  // plaintext: its address, marked unauthenticated).
+  auto [audit_code, audit] = run({"audit", "--tenant=tenant-a", "--grant=grant-ctl"});
+  EXPECT_EQ(audit_code, 0) << audit;
+  const size_t enrolled = audit.find("ENROLLED");
+  const size_t suspended = audit.find("SUSPENDED");
+  ASSERT_NE(enrolled, std::string::npos) << audit;
+  ASSERT_NE(suspended, std::string::npos) << audit;
+  EXPECT_LT(enrolled, suspended) << audit;
+  EXPECT_THAT(audit, HasSubstr("TLS_CERT_EXPIRED"));
+  EXPECT_THAT(audit, HasSubstr("1->2"));
+  EXPECT_THAT(audit, HasSubstr("unauthenticated:"));
+  EXPECT_THAT(audit, HasSubstr("2 entries."));
+  auto [audit_json_code, audit_json] =
+      run({"--json", "audit", "--tenant=tenant-a", "--grant=grant-ctl"});
+  EXPECT_EQ(audit_json_code, 0) << audit_json;
+  EXPECT_THAT(audit_json, HasSubstr("\"action\": \"AUDIT_ACTION_SUSPENDED\""));
+  auto [audit_usage_code, audit_usage] = run({"audit"});
+  EXPECT_EQ(audit_usage_code, 2) << audit_usage;
+  EXPECT_THAT(audit_usage, HasSubstr("--tenant is required"));
+
   auto [missing_code, missing] = run({"grant", "get", "--tenant=tenant-a", "--grant=nope"});
   EXPECT_EQ(missing_code, 1) << missing;
   EXPECT_THAT(missing, HasSubstr("NOT_FOUND"));

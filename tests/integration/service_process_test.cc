@@ -154,7 +154,7 @@ TEST_F(ServiceProcessTest, BadDurationFlagExitsNonZeroNamingTheFlag) {
 
 TEST_F(ServiceProcessTest, HelpListsTheContractFlags) {
   for (const auto& [binary, flags] : std::vector<std::pair<std::string, std::vector<std::string>>>{
-           {StoreBinary(), {"--listen", "--db", "--metrics_listen"}},
+           {StoreBinary(), {"--listen", "--db", "--metrics_listen", "--audit_retention"}},
            {DecisionBinary(),
             {"--listen", "--store", "--metrics_listen", "--policy", "--dns_servers",
              "--trust_store", "--probe_allow_cidrs", "--probe_timeout", "--cache_ttl",

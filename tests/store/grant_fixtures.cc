@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/client_context.h"
+#include "gtest/gtest.h"
 
 namespace apptrust::testing {
 namespace {
@@ -127,6 +128,30 @@ grpc::Status BatchGet(StoreStub& stub, const apptrust::v1::BatchGetGrantsRequest
   grpc::ClientContext context;
   SetDeadline(context);
   return stub.BatchGetGrants(&context, request, out);
+}
+
+grpc::Status ListAudit(StoreStub& stub, const apptrust::v1::ListAuditEntriesRequest& request,
+                       apptrust::v1::ListAuditEntriesResponse* out) {
+  grpc::ClientContext context;
+  SetDeadline(context);
+  return stub.ListAuditEntries(&context, request, out);
+}
+
+std::vector<apptrust::v1::AuditEntry> AllAuditEntries(StoreStub& stub, const std::string& tenant_id,
+                                                      const std::string& grant_id) {
+  apptrust::v1::ListAuditEntriesRequest request;
+  request.set_tenant_id(tenant_id);
+  request.set_grant_id(grant_id);
+  std::vector<apptrust::v1::AuditEntry> entries;
+  while (true) {
+    apptrust::v1::ListAuditEntriesResponse page;
+    const grpc::Status status = ListAudit(stub, request, &page);
+    EXPECT_TRUE(status.ok()) << Describe(status);
+    if (!status.ok()) return entries;
+    entries.insert(entries.end(), page.entries().begin(), page.entries().end());
+    if (page.next_page_token().empty()) return entries;
+    request.set_page_token(page.next_page_token());
+  }
 }
 
 std::string Describe(const grpc::Status& status) {

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "apptrust/v1/store.grpc.pb.h"
@@ -39,6 +40,13 @@ grpc::Status List(StoreStub& stub, const apptrust::v1::ListGrantsRequest& reques
                   apptrust::v1::ListGrantsResponse* out);
 grpc::Status BatchGet(StoreStub& stub, const apptrust::v1::BatchGetGrantsRequest& request,
                       apptrust::v1::BatchGetGrantsResponse* out);
+
+grpc::Status ListAudit(StoreStub& stub, const apptrust::v1::ListAuditEntriesRequest& request,
+                       apptrust::v1::ListAuditEntriesResponse* out);
+// Every audit entry of the tenant (of one grant when `grant_id` is set),
+// following page tokens; fails the calling test on an error.
+std::vector<apptrust::v1::AuditEntry> AllAuditEntries(StoreStub& stub, const std::string& tenant_id,
+                                                      const std::string& grant_id = "");
 
 // "code: message", for assertion messages.
 std::string Describe(const grpc::Status& status);

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <set>
@@ -703,6 +704,184 @@ TEST(StoreProcessTest, AnUncreatableDirectoryStopsStartUpNamingTheFlag) {
   EXPECT_THAT((*process)->stderr_text(), HasSubstr("cannot create directory"));
   EXPECT_FALSE(absl::StrContains((*process)->stdout_text(), "grpc listening"))
       << "announced a listener without a database";
+}
+
+// --- Audit trail (issue 13) ---------------------------------------------------
+
+// Enroll, re-approve, a failed conditional suspend, suspend, an idempotent
+// re-suspend, delete: exactly one entry per change, in order, kept after the
+// delete, naming the caller (plaintext: the peer address, marked).
+TEST_F(StoreRpcTest, EveryStateChangeLeavesExactlyOneAuditEntryKeptAfterDelete) {
+  {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+    context.AddMetadata("x-request-id", "enroll-42");
+    v1::PutGrantRequest request;
+    *request.mutable_grant() = MakeGrant(tenant_, "g", "client-audit");
+    Grant created;
+    const grpc::Status status = stub_->PutGrant(&context, request, &created);
+    ASSERT_TRUE(status.ok()) << Describe(status);
+  }
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "g", "client-audit"), nullptr).ok());
+  EXPECT_EQ(Suspend(*stub_, tenant_, "g", 1, MakeSuspension("audit-stale"), nullptr).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  Suspension suspension = MakeSuspension("audit-s1");
+  ASSERT_TRUE(Suspend(*stub_, tenant_, "g", 2, suspension, nullptr).ok());
+  Grant unchanged;
+  ASSERT_TRUE(Suspend(*stub_, tenant_, "g", 2, MakeSuspension("audit-s2"), &unchanged).ok());
+  EXPECT_EQ(unchanged.suspension().suspension_id(), "audit-s1");
+  EXPECT_EQ(Delete(*stub_, tenant_, "never-put").error_code(), grpc::StatusCode::NOT_FOUND);
+  ASSERT_TRUE(Delete(*stub_, tenant_, "g").ok());
+
+  const std::vector<v1::AuditEntry> entries = AllAuditEntries(*stub_, tenant_, "g");
+  ASSERT_EQ(entries.size(), 4u);
+  const v1::AuditAction kActions[] = {v1::AUDIT_ACTION_ENROLLED, v1::AUDIT_ACTION_REAPPROVED,
+                                      v1::AUDIT_ACTION_SUSPENDED, v1::AUDIT_ACTION_DELETED};
+  const int64_t kBefore[] = {0, 1, 2, 3};
+  const int64_t kAfter[] = {1, 2, 3, 0};
+  for (size_t i = 0; i < entries.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(entries[i].action(), kActions[i]);
+    EXPECT_EQ(entries[i].version_before(), kBefore[i]);
+    EXPECT_EQ(entries[i].version_after(), kAfter[i]);
+    EXPECT_EQ(entries[i].tenant_id(), tenant_);
+    EXPECT_EQ(entries[i].client_id(), "client-audit");
+    EXPECT_THAT(entries[i].caller(), StartsWith("unauthenticated:ipv4:127.0.0.1:"));
+    EXPECT_GT(entries[i].time().seconds(), 1'700'000'000);
+    if (i > 0) {
+      EXPECT_GT(entries[i].seq(), entries[i - 1].seq());
+    }
+  }
+  EXPECT_EQ(entries[0].request_id(), "enroll-42");
+  EXPECT_EQ(entries[1].request_id(), "");
+  EXPECT_EQ(entries[2].state_before(), v1::GRANT_STATE_ACTIVE);
+  EXPECT_EQ(entries[2].state_after(), v1::GRANT_STATE_SUSPENDED);
+  EXPECT_EQ(entries[2].suspension_id(), "audit-s1");
+  EXPECT_EQ(entries[2].reason(), suspension.reason());
+  ASSERT_EQ(entries[2].findings_size(), suspension.findings_size());
+  ASSERT_GT(entries[2].findings_size(), 0);
+  EXPECT_EQ(entries[2].findings(0).SerializeAsString(), suspension.findings(0).SerializeAsString());
+  EXPECT_EQ(entries[3].state_before(), v1::GRANT_STATE_SUSPENDED);
+  EXPECT_EQ(entries[3].state_after(), v1::GRANT_STATE_UNSPECIFIED);
+  // The suspension itself went with the grant; its record did not.
+  EXPECT_EQ(GetSuspension(*stub_, "audit-s1", tenant_, nullptr).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(StoreRpcTest, TenantsCannotReadEachOthersAuditTrail) {
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "mine"), nullptr).ok());
+  ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "mine"), nullptr).ok());
+  const std::string other = tenant_ + "-b";
+  EXPECT_EQ(AllAuditEntries(*stub_, tenant_).size(), 2u);
+  EXPECT_THAT(AllAuditEntries(*stub_, other), ::testing::IsEmpty());
+  EXPECT_THAT(AllAuditEntries(*stub_, other, "mine"), ::testing::IsEmpty());
+
+  // A page token of tenant A's listing does not open tenant B's query.
+  v1::ListAuditEntriesRequest request;
+  request.set_tenant_id(tenant_);
+  request.set_page_size(1);
+  v1::ListAuditEntriesResponse page;
+  ASSERT_TRUE(ListAudit(*stub_, request, &page).ok());
+  ASSERT_FALSE(page.next_page_token().empty());
+  request.set_tenant_id(other);
+  request.set_page_token(page.next_page_token());
+  const grpc::Status status = ListAudit(*stub_, request, &page);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(status);
+  EXPECT_THAT(status.error_message(), StartsWith("page_token: "));
+}
+
+TEST_F(StoreRpcTest, AuditEntriesPageInSeqOrderWithAGrantFilter) {
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "a"), nullptr).ok());
+    ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "b"), nullptr).ok());
+  }
+  v1::ListAuditEntriesRequest request;
+  request.set_tenant_id(tenant_);
+  request.set_page_size(3);
+  std::vector<int64_t> seqs;
+  int pages = 0;
+  while (true) {
+    v1::ListAuditEntriesResponse page;
+    const grpc::Status status = ListAudit(*stub_, request, &page);
+    ASSERT_TRUE(status.ok()) << Describe(status);
+    EXPECT_LE(page.entries_size(), 3);
+    ++pages;
+    for (const v1::AuditEntry& entry : page.entries()) seqs.push_back(entry.seq());
+    if (page.next_page_token().empty()) break;
+    request.set_page_token(page.next_page_token());
+  }
+  EXPECT_EQ(pages, 3);
+  ASSERT_EQ(seqs.size(), 8u);
+  EXPECT_TRUE(std::is_sorted(seqs.begin(), seqs.end()));
+  EXPECT_EQ(std::set<int64_t>(seqs.begin(), seqs.end()).size(), 8u);
+
+  const std::vector<v1::AuditEntry> only_a = AllAuditEntries(*stub_, tenant_, "a");
+  ASSERT_EQ(only_a.size(), 4u);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(only_a[i].grant_id(), "a");
+    EXPECT_EQ(only_a[i].version_after(), i + 1);
+  }
+}
+
+TEST_F(StoreRpcTest, ListAuditEntriesNamesTheBadField) {
+  v1::ListAuditEntriesRequest request;
+  v1::ListAuditEntriesResponse response;
+  grpc::Status status = ListAudit(*stub_, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), StartsWith("tenant_id: "));
+  request.set_tenant_id(tenant_);
+  request.set_page_size(-5);
+  status = ListAudit(*stub_, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), StartsWith("page_size: "));
+  request.set_page_size(0);
+  request.set_page_token("not-a-token");
+  status = ListAudit(*stub_, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), StartsWith("page_token: "));
+}
+
+// Entries older than --audit_retention are swept; grants are not. The
+// entries are written under the default retention, then the store restarts
+// with a retention they all exceed: no test step depends on how fast it runs.
+TEST(StoreProcessTest, AuditEntriesPastRetentionAreSweptAndGrantsKept) {
+  TempDir dir;
+  const std::string db = dir.File("store.db");
+  {
+    auto store = StartStore(db);
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto stub = NewStoreStub(store->channel);
+    ASSERT_TRUE(Put(*stub, MakeGrant("t", "kept"), nullptr).ok());
+    ASSERT_TRUE(Put(*stub, MakeGrant("t", "gone"), nullptr).ok());
+    ASSERT_TRUE(Delete(*stub, "t", "gone").ok());
+    ASSERT_EQ(AllAuditEntries(*stub, "t").size(), 3u);
+    store->process->Signal(SIGTERM);
+    ASSERT_TRUE(store->process->Wait(absl::Seconds(15)).ok());
+  }
+  auto store = StartStore(db, {"--audit_retention=1ms", "--audit_sweep_interval=50ms"});
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto stub = NewStoreStub(store->channel);
+  // A wait bound for the first sweep, not a timing assertion.
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  std::vector<v1::AuditEntry> left = AllAuditEntries(*stub, "t");
+  while (!left.empty() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+    left = AllAuditEntries(*stub, "t");
+  }
+  EXPECT_THAT(left, ::testing::IsEmpty()) << "entries past retention were not swept";
+  EXPECT_TRUE(Get(*stub, "t", "kept", nullptr).ok());
+}
+
+TEST(StoreProcessTest, ANonPositiveAuditRetentionStopsStartUpNamingTheFlag) {
+  TempDir dir;
+  auto process =
+      Subprocess::Start({StoreBinary(), "--listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
+                         "--db=" + dir.File("s.db"), "--audit_retention=0s"});
+  ASSERT_TRUE(process.ok());
+  auto code = (*process)->Wait(absl::Seconds(20));
+  ASSERT_TRUE(code.ok());
+  EXPECT_NE(*code, 0);
+  EXPECT_THAT((*process)->stderr_text(), HasSubstr("--audit_retention"));
 }
 
 }  // namespace

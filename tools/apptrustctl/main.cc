@@ -7,6 +7,7 @@
 //   apptrustctl check --tenant=T --client_id=C --grant=G [--redirect_uri=URL] [--persona=P]
 //   apptrustctl grant get|delete --tenant=T --grant=G
 //   apptrustctl grant list --tenant=T [--client_id=C]
+//   apptrustctl audit --tenant=T [--grant=G]  every state change, oldest first
 //
 // Output is for people by default (what the patient would be shown, each
 // finding as a sentence); --json prints the response message as JSON for
@@ -20,6 +21,7 @@
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -59,6 +61,7 @@ constexpr char kUsage[] =
     "  check --tenant --client_id --grant [--redirect_uri] [--persona]\n"
     "  grant get|delete --tenant --grant\n"
     "  grant list --tenant [--client_id]\n"
+    "  audit --tenant [--grant]               the audit trail (store), oldest first\n"
     "Common flags: --target (decision), --store, --json, --timeout";
 
 int Usage(const std::string& why) {
@@ -376,6 +379,57 @@ int GrantCommand(const std::vector<char*>& args) {
   return Usage(absl::StrCat("unknown grant command '", verb, "'"));
 }
 
+// "REASON_TLS_CERT_EXPIRED" -> "TLS_CERT_EXPIRED": the table is narrow.
+std::string WithoutPrefix(const std::string& name, absl::string_view prefix) {
+  return absl::StartsWith(name, prefix) ? name.substr(prefix.size()) : name;
+}
+
+// One line per entry: what changed, when, by whom, and why (suspensions).
+void PrintAuditTable(const v1::ListAuditEntriesResponse& all) {
+  std::printf("%-23s  %-10s  %-24s  %-8s  %-40s  %s\n", "TIME (UTC)", "ACTION", "GRANT", "VERSION",
+              "CALLER", "REASON");
+  for (const v1::AuditEntry& entry : all.entries()) {
+    const std::string time = absl::FormatTime(
+        "%Y-%m-%d %H:%M:%E3S", apptrust::timeconv::FromProto(entry.time()), absl::UTCTimeZone());
+    const std::string versions = absl::StrCat(entry.version_before(), "->", entry.version_after());
+    const std::string reason = entry.reason() == v1::REASON_UNSPECIFIED
+                                   ? "-"
+                                   : WithoutPrefix(v1::Reason_Name(entry.reason()), "REASON_");
+    std::printf("%-23s  %-10s  %-24s  %-8s  %-40s  %s\n", time.c_str(),
+                WithoutPrefix(v1::AuditAction_Name(entry.action()), "AUDIT_ACTION_").c_str(),
+                entry.grant_id().c_str(), versions.c_str(), entry.caller().c_str(), reason.c_str());
+  }
+  std::printf("%d entr%s.\n", all.entries_size(), all.entries_size() == 1 ? "y" : "ies");
+}
+
+int Audit() {
+  const std::string tenant = absl::GetFlag(FLAGS_tenant);
+  if (!Require({{"tenant", tenant}})) return 2;
+  const std::string store = absl::GetFlag(FLAGS_store);
+  auto stub = StoreStub();
+  v1::ListAuditEntriesRequest request;
+  request.set_tenant_id(tenant);
+  request.set_grant_id(absl::GetFlag(FLAGS_grant));
+  request.set_page_size(1000);
+  v1::ListAuditEntriesResponse all;
+  while (true) {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    v1::ListAuditEntriesResponse page;
+    const grpc::Status status = stub->ListAuditEntries(&context, request, &page);
+    if (!status.ok()) return Failed("ListAuditEntries", store, status);
+    for (v1::AuditEntry& entry : *page.mutable_entries()) *all.add_entries() = std::move(entry);
+    if (page.next_page_token().empty()) break;
+    request.set_page_token(page.next_page_token());
+  }
+  if (absl::GetFlag(FLAGS_json)) {
+    PrintJson(all);
+    return 0;
+  }
+  PrintAuditTable(all);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -388,5 +442,6 @@ int main(int argc, char** argv) {
   if (command == "enroll") return Enroll();
   if (command == "check") return Check();
   if (command == "grant") return GrantCommand(args);
+  if (command == "audit") return Audit();
   return Usage(absl::StrCat("unknown command '", command, "'"));
 }
