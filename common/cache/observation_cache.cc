@@ -309,7 +309,7 @@ class PartCache {
 
 // Collects the two parts of one Observe call and answers when both are in.
 struct Join {
-  probe::Target target;
+  net::Target target;
   std::string client_id;
   std::string txt_key;
   std::function<void(Observation)> done;
@@ -346,7 +346,7 @@ struct Join {
   }
 };
 
-std::string EndpointKey(const probe::Target& t) {
+std::string EndpointKey(const net::Target& t) {
   return absl::StrCat(t.scheme, "://", t.host, ":", t.port);
 }
 
@@ -374,7 +374,7 @@ ObservationCache::ObservationCache(probe::Prober& prober, ObservationCacheOption
 
 ObservationCache::~ObservationCache() = default;
 
-void ObservationCache::Observe(const probe::Target& target, const std::string& client_id,
+void ObservationCache::Observe(const net::Target& target, const std::string& client_id,
                                const std::string& txt_key, absl::Duration max_staleness,
                                std::function<void(Observation)> done) {
   auto join = std::make_shared<Join>();
@@ -417,7 +417,7 @@ void ObservationCache::Observe(const probe::Target& target, const std::string& c
       state);
 }
 
-void ObservationCache::Observe(const probe::Target& target, const std::string& client_id,
+void ObservationCache::Observe(const net::Target& target, const std::string& client_id,
                                const std::string& txt_key, std::function<void(Observation)> done) {
   Observe(target, client_id, txt_key, state_->options.max_staleness, std::move(done));
 }

@@ -124,16 +124,15 @@ class ObservationCache {
   // last good result may be to stand in for a failure; pass
   // config::StaleAllowance(policy) (zero: never). There is no deadline: a
   // probe is bounded by options.probe_timeout alone (see above).
-  void Observe(const probe::Target& target, const std::string& client_id,
-               const std::string& txt_key, absl::Duration max_staleness,
-               std::function<void(Observation)> done);
+  void Observe(const net::Target& target, const std::string& client_id, const std::string& txt_key,
+               absl::Duration max_staleness, std::function<void(Observation)> done);
 
   // Same, with options.max_staleness as the allowance. Right only when the
   // policy is on_probe_failure=STALE_OK: under ALLOW or SUSPEND pass
   // config::StaleAllowance(policy) (zero) to the overload above, or a stale
   // observation hides the failure SUSPEND wants to act on.
-  void Observe(const probe::Target& target, const std::string& client_id,
-               const std::string& txt_key, std::function<void(Observation)> done);
+  void Observe(const net::Target& target, const std::string& client_id, const std::string& txt_key,
+               std::function<void(Observation)> done);
 
   ObservationCacheStats stats() const;
 

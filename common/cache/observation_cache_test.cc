@@ -37,8 +37,8 @@ class FakeClock {
   absl::Time now_ = kStart;
 };
 
-probe::Target Target(const std::string& host = "app.example.com") {
-  probe::Target t;
+net::Target Target(const std::string& host = "app.example.com") {
+  net::Target t;
   t.scheme = "https";
   t.host = host;
   t.port = 443;
@@ -413,7 +413,7 @@ TEST_F(ObservationCacheTest, HostsOfOneDomainShareTheTxtLookup) {
 TEST_F(ObservationCacheTest, IpLiteralHostsSkipTheTxtLookup) {
   ObservationCache cache(prober_, Options());
   Result r;
-  probe::Target t;
+  net::Target t;
   t.scheme = "https";
   t.host = "127.0.0.1";
   t.port = 8443;

@@ -24,7 +24,7 @@ namespace apptrust::probe {
 bool HasClientEntry(const std::vector<std::string>& entries, absl::string_view client_id,
                     absl::string_view txt_key);
 
-v1::Fingerprint BuildFingerprint(const Target& target, const EndpointObservation& endpoint,
+v1::Fingerprint BuildFingerprint(const net::Target& target, const EndpointObservation& endpoint,
                                  const TxtObservation& txt, absl::string_view client_id,
                                  absl::string_view txt_key);
 

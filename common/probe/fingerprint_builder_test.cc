@@ -15,10 +15,11 @@
 namespace apptrust::probe {
 namespace {
 
+using net::Target;
 using ::testing::ElementsAre;
 
 Target AppTarget() {
-  Target t;
+  net::Target t;
   t.scheme = "https";
   t.host = "app.examplehealth.test";
   t.port = 443;

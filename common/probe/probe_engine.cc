@@ -34,7 +34,7 @@ bool ContactOrder(const net::IpAddress& a, const net::IpAddress& b) {
 class ProbeEngine::Impl {
  public:
   struct EndpointJob {
-    Target target;
+    net::Target target;
     absl::Time deadline;
     EndpointCallback done;
     EndpointObservation observation;
@@ -112,7 +112,7 @@ class ProbeEngine::Impl {
     done.WaitForNotification();
   }
 
-  void ObserveEndpoint(const Target& target, absl::Time deadline, EndpointCallback done) {
+  void ObserveEndpoint(const net::Target& target, absl::Time deadline, EndpointCallback done) {
     in_flight_.fetch_add(1);
     loop_.Post([this, target, deadline, done = std::move(done)]() mutable {
       StartEndpoint(target, deadline, std::move(done));
@@ -132,7 +132,7 @@ class ProbeEngine::Impl {
  private:
   // ---- endpoint ----------------------------------------------------------
 
-  void StartEndpoint(const Target& target, absl::Time deadline, EndpointCallback done) {
+  void StartEndpoint(const net::Target& target, absl::Time deadline, EndpointCallback done) {
     uint64_t id = next_id_++;
     auto job = std::make_shared<EndpointJob>();
     job->target = target;
@@ -404,7 +404,7 @@ ProbeEngine::ProbeEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 ProbeEngine::~ProbeEngine() { impl_->Shutdown(); }
 
-void ProbeEngine::ObserveEndpoint(const Target& target, absl::Time deadline,
+void ProbeEngine::ObserveEndpoint(const net::Target& target, absl::Time deadline,
                                   EndpointCallback done) {
   impl_->ObserveEndpoint(target, deadline, std::move(done));
 }

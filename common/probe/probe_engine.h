@@ -81,7 +81,8 @@ class ProbeEngine : public Prober {
   ~ProbeEngine() override;
 
   // Thread-safe; see prober.h and the header comment.
-  void ObserveEndpoint(const Target& target, absl::Time deadline, EndpointCallback done) override;
+  void ObserveEndpoint(const net::Target& target, absl::Time deadline,
+                       EndpointCallback done) override;
   void ObserveTxt(const std::string& domain, const std::string& txt_key, absl::Time deadline,
                   TxtCallback done) override;
 

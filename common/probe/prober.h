@@ -22,11 +22,6 @@
 
 namespace apptrust::probe {
 
-// What to observe (common/net/target.h). The alias keeps `probe::Target`
-// meaning the same type for the observation cache and the engine's own
-// files, which are being reworked in parallel; new code names net::Target.
-using Target = net::Target;
-
 // Addresses of the host and the TLS handshake with the first address the
 // probe is allowed to contact (host:port).
 struct EndpointObservation {

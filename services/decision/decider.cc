@@ -83,7 +83,7 @@ struct Decider::RefreshCall {
   absl::Time started;
   config::EffectivePolicy policy;
   // The redirect URI the gateway registered, when it sent one.
-  absl::StatusOr<probe::Target> registered;
+  absl::StatusOr<net::Target> registered;
   v1::Grant grant;
   // Set once the grant has been read again after a version conflict.
   bool reread = false;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging/json_log.h"
+#include "common/server/grpc_status.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/store/audit_caller.h"
 #include "services/store/page_token.h"
@@ -35,11 +36,10 @@ bool IsCallerError(absl::StatusCode code) {
 }  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
   if (status.code() == absl::StatusCode::kAlreadyExists) {
     return grpc::Status(grpc::StatusCode::INTERNAL, std::string(status.message()));
   }
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+  return server::ToGrpcStatus(status);
 }
 
 StoreService::StoreService(StoreMetrics* metrics, Clock clock, StoreLimits limits)

@@ -32,6 +32,7 @@
 namespace apptrust::probe {
 namespace {
 
+using ::apptrust::net::Target;
 using ::apptrust::testing::CertPolicy;
 using ::apptrust::testing::Dnsmasq;
 using ::apptrust::testing::DnsRecords;

@@ -40,7 +40,7 @@ class FakeProber : public probe::Prober {
     txt_answer_ = std::move(answer);
   }
 
-  void ObserveEndpoint(const probe::Target& target, absl::Time deadline,
+  void ObserveEndpoint(const net::Target& target, absl::Time deadline,
                        EndpointCallback done) override {
     std::optional<probe::EndpointObservation> answer;
     int index;

@@ -17,7 +17,7 @@
 
 namespace apptrust::testing {
 
-v1::Fingerprint ObserveBlocking(probe::Prober& prober, const probe::Target& target,
+v1::Fingerprint ObserveBlocking(probe::Prober& prober, const net::Target& target,
                                 absl::string_view client_id, absl::string_view txt_key,
                                 absl::Time deadline);
 
