@@ -25,7 +25,8 @@ absl::Status FromGrpc(const grpc::Status& status, const std::string& address) {
 
 }  // namespace
 
-std::shared_ptr<grpc::Channel> GrpcStoreClient::MakeChannel(const std::string& address) {
+std::shared_ptr<grpc::Channel> GrpcStoreClient::MakeChannel(const std::string& address,
+                                                            const server::TlsClientOptions& tls) {
   grpc::ChannelArguments args;
   // Without these the channel backs off for up to two minutes after the
   // store restarts; refreshes would fail long after the store is back.
@@ -33,7 +34,8 @@ std::shared_ptr<grpc::Channel> GrpcStoreClient::MakeChannel(const std::string& a
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = server::MakeChannelCredentials(tls, args);
+  return grpc::CreateCustomChannel(address, credentials, args);
 }
 
 GrpcStoreClient::GrpcStoreClient(std::shared_ptr<grpc::Channel> channel, std::string address,
