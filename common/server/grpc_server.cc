@@ -79,15 +79,26 @@ int Millis(absl::Duration d) {
   return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(d), INT32_MAX));
 }
 
-// Adds server reflection to one builder only: gRPC's
-// InitProtoReflectionServerBuilderPlugin() would add it to every server the
-// process builds, the health-only listener included.
+// Server reflection on exactly the builders that ask for it. Linking gRPC's
+// reflection library registers its plugin for every server of the process
+// (a static initializer), so without this option reflection would always be
+// on, the health-only listener included.
 class ReflectionOption final : public grpc::ServerBuilderOption {
  public:
+  explicit ReflectionOption(bool enabled) : enabled_(enabled) {}
   void UpdateArguments(grpc::ChannelArguments* /*args*/) override {}
   void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
-    plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+    const std::string name = grpc::reflection::ProtoServerReflectionPlugin().name();
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
+                                  [&name](const auto& plugin) { return plugin->name() == name; }),
+                   plugins->end());
+    if (enabled_) {
+      plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+    }
   }
+
+ private:
+  const bool enabled_;
 };
 
 void ApplyLimits(const GrpcListenerLimits& limits, grpc::ServerBuilder& builder) {
@@ -141,7 +152,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const std::string&
     credentials->SetAuthMetadataProcessor(security.authorization);
   }
   builder.AddListeningPort(host_port->ToString(), credentials, &out->port_);
-  if (security.reflection) builder.SetOption(std::make_unique<ReflectionOption>());
+  builder.SetOption(std::make_unique<ReflectionOption>(security.reflection));
   ApplyLimits(limits, builder);
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
@@ -167,6 +178,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const std::string&
     int health_port = 0;
     health_builder.AddListeningPort(health_host_port->ToString(), grpc::InsecureServerCredentials(),
                                     &health_port);
+    health_builder.SetOption(std::make_unique<ReflectionOption>(false));
     ApplyLimits(limits, health_builder);
     out->health_server_ = health_builder.BuildAndStart();
     if (out->health_server_ == nullptr || health_port == 0) {
