@@ -3,6 +3,7 @@
 #include "common/server/authorization_policy.h"
 
 #include "apptrust/v1/decision.pb.h"
+#include "apptrust/v1/store.pb.h"
 #include "gtest/gtest.h"
 
 namespace apptrust::server {
@@ -99,6 +100,25 @@ TEST(AuthorizationPolicyTest, RefusesMistakesNamingTheField) {
     EXPECT_NE(policy.status().message().find(c.expected), std::string::npos)
         << c.text << " → " << policy.status();
   }
+}
+
+// The deployment's policy loads, with every method it names known, and says
+// what docs/OPERATING.md says it does.
+TEST(AuthorizationPolicyTest, TheDeployedPolicyLoadsAndSeparatesTheCallers) {
+  ASSERT_NE(v1::EnrollRequest::descriptor(), nullptr);
+  ASSERT_NE(v1::GetGrantRequest::descriptor(), nullptr);
+  auto policy = AuthorizationPolicy::Load(APPTRUST_DEPLOY_AUTHZ_POLICY);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  const std::string gateway = "spiffe://hospital.example/ns/gateway/sa/token-gateway";
+  const std::string decision = "spiffe://hospital.example/ns/apptrust/sa/decision";
+  const std::string operator_id = "spiffe://hospital.example/ns/operators/sa/alice";
+  EXPECT_TRUE(policy->Check(gateway, "/apptrust.v1.DecisionService/CheckRefresh").ok());
+  EXPECT_FALSE(policy->Check(gateway, "/apptrust.v1.FingerprintStore/GetGrant").ok());
+  EXPECT_TRUE(policy->Check(decision, "/apptrust.v1.FingerprintStore/SuspendGrant").ok());
+  EXPECT_FALSE(policy->Check(decision, "/apptrust.v1.FingerprintStore/DeleteGrant").ok());
+  EXPECT_FALSE(policy->Check(decision, "/apptrust.v1.DecisionService/Enroll").ok());
+  EXPECT_TRUE(policy->Check(operator_id, "/apptrust.v1.FingerprintStore/DeleteGrant").ok());
+  EXPECT_FALSE(policy->Check(operator_id, "/apptrust.v1.FingerprintStore/PutGrant").ok());
 }
 
 }  // namespace
