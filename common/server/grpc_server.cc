@@ -180,11 +180,16 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const std::string&
                                     &health_port);
     health_builder.SetOption(std::make_unique<ReflectionOption>(false));
     ApplyLimits(limits, health_builder);
+    out->health_cq_ = health_builder.AddCompletionQueue(/*is_frequently_polled=*/true);
     out->health_server_ = health_builder.BuildAndStart();
+    out->health_cq_thread_ = std::thread([cq = out->health_cq_.get()] {
+      void* tag = nullptr;
+      bool ok = false;
+      while (cq->Next(&tag, &ok)) {
+      }
+    });
     if (out->health_server_ == nullptr || health_port == 0) {
-      out->server_->Shutdown(absl::ToChronoTime(absl::Now()));
-      out->server_->Wait();
-      out->shut_down_ = true;
+      out->Shutdown(absl::ZeroDuration());
       return absl::UnavailableError(absl::StrCat("cannot listen on ", health_host_port->ToString(),
                                                  " (address in use or not available)"));
     }
@@ -223,11 +228,18 @@ void GrpcServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
   SetServing(false);
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
-  server_->Wait();
+  // A server that failed to build has nothing to stop.
+  if (server_ != nullptr) {
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+    server_->Wait();
+  }
   if (health_server_ != nullptr) {
     health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
     health_server_->Wait();
+  }
+  if (health_cq_ != nullptr) {
+    health_cq_->Shutdown();
+    if (health_cq_thread_.joinable()) health_cq_thread_.join();
   }
 }
 

@@ -26,10 +26,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "grpcpp/completion_queue.h"
 #include "grpcpp/security/auth_metadata_processor.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
@@ -125,6 +127,11 @@ class GrpcServer {
   GrpcServer() = default;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> health_server_;
+  // gRPC refuses to build a server without a frequently polled completion
+  // queue, and the default health service (callback API) alone provides
+  // none: the health-only listener gets one, drained by its own thread.
+  std::unique_ptr<grpc::ServerCompletionQueue> health_cq_;
+  std::thread health_cq_thread_;
   std::string address_;
   std::string health_address_;
   int port_ = 0;

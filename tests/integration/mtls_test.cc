@@ -9,6 +9,7 @@
 #include <openssl/bn.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <signal.h>
 
 #include <fstream>
 #include <memory>
@@ -235,6 +236,12 @@ TEST_F(MtlsTest, HealthIsOpenToEveryAuthenticatedCallerAndOnThePlaintextHealthPo
   EXPECT_TRUE(WaitServing(plaintext));
   const grpc::Status status = ListGrants(plaintext);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << status.error_message();
+
+  // Both listeners stop gracefully.
+  store->process->Signal(SIGTERM);
+  auto code = store->process->Wait(absl::Seconds(15));
+  ASSERT_TRUE(code.ok()) << "store did not exit within the grace period";
+  EXPECT_EQ(*code, 0);
 }
 
 TEST_F(MtlsTest, EnrollThenRefreshOverMutualTlsEndToEnd) {
@@ -395,7 +402,8 @@ TEST_F(MtlsTest, UnsafeConfigurationsAreRefusedAtStart) {
     auto code = (*store)->Wait(absl::Seconds(15));
     ASSERT_TRUE(code.ok());
     EXPECT_EQ(*code, 2);
-    EXPECT_NE((*store)->stderr_text().find("--listen=0.0.0.0:0"), std::string::npos)
+    // The reader threads may still be copying stderr when the exit is seen.
+    EXPECT_TRUE((*store)->WaitForOutput("--listen=0.0.0.0:0", absl::Seconds(10)))
         << (*store)->stderr_text();
   }
   // A policy without client certificates would authorize nobody.
@@ -407,7 +415,8 @@ TEST_F(MtlsTest, UnsafeConfigurationsAreRefusedAtStart) {
     auto code = (*store)->Wait(absl::Seconds(15));
     ASSERT_TRUE(code.ok());
     EXPECT_EQ(*code, 2);
-    EXPECT_NE((*store)->stderr_text().find("--authz_policy="), std::string::npos)
+    // The reader threads may still be copying stderr when the exit is seen.
+    EXPECT_TRUE((*store)->WaitForOutput("--authz_policy=", absl::Seconds(10)))
         << (*store)->stderr_text();
   }
   // A key that is not the certificate's.
@@ -420,7 +429,8 @@ TEST_F(MtlsTest, UnsafeConfigurationsAreRefusedAtStart) {
     auto code = (*store)->Wait(absl::Seconds(15));
     ASSERT_TRUE(code.ok());
     EXPECT_EQ(*code, 2);
-    EXPECT_NE((*store)->stderr_text().find("--tls_key_file="), std::string::npos)
+    // The reader threads may still be copying stderr when the exit is seen.
+    EXPECT_TRUE((*store)->WaitForOutput("--tls_key_file=", absl::Seconds(10)))
         << (*store)->stderr_text();
   }
 }
