@@ -1,28 +1,35 @@
-// Who is calling a gRPC service, as the transport proved it.
+// Who is calling: the identity a gRPC peer proved with its client certificate.
 //
-// Under mTLS the client's certificate was verified against the configured
-// client CA during the handshake; its subject alternative names are then the
-// caller's identity: a URI SAN (a SPIFFE id such as
-// "spiffe://hospital.example/ns/apptrust/sa/decision") when it has one, else
-// its first DNS SAN. A call over plaintext, or over TLS without a verified
-// client certificate, has no identity: "" — the caller then decides what to
-// record instead (the store's audit log records the peer address, marked as
-// unauthenticated).
+// With mTLS (tls_credentials.h: a client CA configured) the server requires a
+// client certificate and verifies it against that CA before any call reaches
+// a handler, so the subject alternative names gRPC puts in the call's
+// AuthContext are ones the CA vouched for. The identity is the certificate's
+// URI SAN (a SPIFFE id such as "spiffe://hospital.example/ns/apptrust/sa/gateway",
+// preferred because it names a workload, not a host), or else its first DNS
+// SAN. The common name is never used: it is free text that any CA may fill
+// in, and RFC 6125 deprecates it as an identity.
 //
-// Only what the handshake verified counts: nothing the client sends in
-// metadata can set or change this identity.
+// A plaintext or server-only-TLS listener has no verified peer: the identity
+// is then "" (unauthenticated). The authorization interceptor
+// (authorization_interceptor.h) and the store's audit trail read the identity
+// through this one function, so they always agree on who called.
 #ifndef APPTRUST_COMMON_SERVER_CALLER_IDENTITY_H_
 #define APPTRUST_COMMON_SERVER_CALLER_IDENTITY_H_
 
 #include <string>
 
+#include "grpcpp/security/auth_context.h"
 #include "grpcpp/server_context.h"
 
 namespace apptrust::server {
 
-// The verified peer's URI SAN, else its DNS SAN; "" when the peer is not
-// authenticated.
+// The verified URI SAN of the caller's client certificate, else its first
+// DNS SAN, else "" when the call is not authenticated by a client
+// certificate.
 std::string CallerIdentity(const grpc::ServerContextBase& context);
+
+// The same, from an AuthContext (nullptr → "").
+std::string CallerIdentity(const grpc::AuthContext* auth_context);
 
 }  // namespace apptrust::server
 

@@ -25,7 +25,9 @@ void ConfigureUsage(absl::string_view program, absl::string_view summary,
   HelpSourceDir() = std::string(source_dir);
   absl::FlagsUsageConfig config;
   config.contains_helpshort_flags = [](absl::string_view path) {
-    return absl::StrContains(path, HelpSourceDir());
+    // The security flags both services share (server_security_flags.h).
+    return absl::StrContains(path, HelpSourceDir()) ||
+           absl::StrContains(path, "common/server/server_security_flags");
   };
   config.contains_help_flags = config.contains_helpshort_flags;
   config.version_string = [] { return std::string("AppTrust " APPTRUST_VERSION "\n"); };

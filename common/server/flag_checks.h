@@ -11,8 +11,9 @@
 
 namespace apptrust::server {
 
-// Shows only the flags defined under `source_dir` (e.g. "services/store/") in
-// --help, next to the standard --help/--version flags.
+// Shows only the flags defined under `source_dir` (e.g. "services/store/") and
+// the shared security flags (server_security_flags.h) in --help, next to the
+// standard --help/--version flags.
 void ConfigureUsage(absl::string_view program, absl::string_view summary,
                     absl::string_view source_dir);
 

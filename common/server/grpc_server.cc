@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <limits>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -16,6 +17,7 @@
 #include "common/server/unparsable_request_interceptor.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/impl/server_builder_option.h"
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
@@ -77,6 +79,28 @@ int Millis(absl::Duration d) {
   return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(d), INT32_MAX));
 }
 
+// Server reflection on exactly the builders that ask for it. Linking gRPC's
+// reflection library registers its plugin for every server of the process
+// (a static initializer), so without this option reflection would always be
+// on, the health-only listener included.
+class ReflectionOption final : public grpc::ServerBuilderOption {
+ public:
+  explicit ReflectionOption(bool enabled) : enabled_(enabled) {}
+  void UpdateArguments(grpc::ChannelArguments* /*args*/) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    const std::string name = grpc::reflection::ProtoServerReflectionPlugin().name();
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
+                                  [&name](const auto& plugin) { return plugin->name() == name; }),
+                   plugins->end());
+    if (enabled_) {
+      plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+    }
+  }
+
+ private:
+  const bool enabled_;
+};
+
 void ApplyLimits(const GrpcListenerLimits& limits, grpc::ServerBuilder& builder) {
   builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
                              Millis(limits.handshake_timeout));
@@ -101,16 +125,34 @@ void ApplyLimits(const GrpcListenerLimits& limits, grpc::ServerBuilder& builder)
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const std::string& listen,
                                                               std::vector<grpc::Service*> services,
-                                                              const GrpcListenerLimits& limits) {
+                                                              const GrpcListenerLimits& limits,
+                                                              const GrpcServerSecurity& security) {
   auto host_port = net::ParseHostPort(listen);
   if (!host_port.ok()) return host_port.status();
 
+  std::optional<net::HostPort> health_host_port;
+  if (!security.health_listen.empty()) {
+    auto parsed = net::ParseHostPort(security.health_listen);
+    if (!parsed.ok()) return parsed.status();
+    health_host_port = *parsed;
+  }
+
+  if (security.authorization != nullptr && security.credentials == nullptr) {
+    return absl::InvalidArgumentError(
+        "an authorization policy needs TLS credentials: a plaintext caller has no identity");
+  }
+
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   std::unique_ptr<GrpcServer> out(new GrpcServer());
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(host_port->ToString(), grpc::InsecureServerCredentials(), &out->port_);
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      security.credentials != nullptr ? security.credentials : grpc::InsecureServerCredentials();
+  if (security.authorization != nullptr) {
+    credentials->SetAuthMetadataProcessor(security.authorization);
+  }
+  builder.AddListeningPort(host_port->ToString(), credentials, &out->port_);
+  builder.SetOption(std::make_unique<ReflectionOption>(security.reflection));
   ApplyLimits(limits, builder);
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
@@ -127,6 +169,37 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const std::string&
   net::HostPort bound = *host_port;
   bound.port = static_cast<uint16_t>(out->port_);
   out->address_ = bound.ToString();
+
+  if (health_host_port.has_value()) {
+    // Only the default health service (gRPC adds it to every builder while
+    // EnableDefaultHealthCheckService is on), plaintext, with the same
+    // limits: it answers kubelet, which probes without TLS.
+    grpc::ServerBuilder health_builder;
+    int health_port = 0;
+    health_builder.AddListeningPort(health_host_port->ToString(), grpc::InsecureServerCredentials(),
+                                    &health_port);
+    health_builder.SetOption(std::make_unique<ReflectionOption>(false));
+    ApplyLimits(limits, health_builder);
+    out->health_cq_ = health_builder.AddCompletionQueue(/*is_frequently_polled=*/true);
+    out->health_server_ = health_builder.BuildAndStart();
+    out->health_cq_thread_ = std::thread([cq = out->health_cq_.get()] {
+      void* tag = nullptr;
+      bool ok = false;
+      while (cq->Next(&tag, &ok)) {
+      }
+    });
+    if (out->health_server_ == nullptr || health_port == 0) {
+      out->Shutdown(absl::ZeroDuration());
+      return absl::UnavailableError(absl::StrCat("cannot listen on ", health_host_port->ToString(),
+                                                 " (address in use or not available)"));
+    }
+    if (auto* health = out->health_server_->GetHealthCheckService(); health != nullptr) {
+      health->SetServingStatus(kLivenessService, true);
+    }
+    net::HostPort health_bound = *health_host_port;
+    health_bound.port = static_cast<uint16_t>(health_port);
+    out->health_address_ = health_bound.ToString();
+  }
   return out;
 }
 
@@ -135,9 +208,11 @@ GrpcServer::~GrpcServer() {
 }
 
 void GrpcServer::SetServing(bool serving) {
-  if (server_ != nullptr && server_->GetHealthCheckService() != nullptr) {
-    server_->GetHealthCheckService()->SetServingStatus(serving);
-    server_->GetHealthCheckService()->SetServingStatus(kLivenessService, true);
+  for (grpc::Server* server : {server_.get(), health_server_.get()}) {
+    if (server != nullptr && server->GetHealthCheckService() != nullptr) {
+      server->GetHealthCheckService()->SetServingStatus(serving);
+      server->GetHealthCheckService()->SetServingStatus(kLivenessService, true);
+    }
   }
 }
 
@@ -153,8 +228,19 @@ void GrpcServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
   SetServing(false);
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
-  server_->Wait();
+  // A server that failed to build has nothing to stop.
+  if (server_ != nullptr) {
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+    server_->Wait();
+  }
+  if (health_server_ != nullptr) {
+    health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+    health_server_->Wait();
+  }
+  if (health_cq_ != nullptr) {
+    health_cq_->Shutdown();
+    if (health_cq_thread_.joinable()) health_cq_thread_.join();
+  }
 }
 
 }  // namespace apptrust::server

@@ -1,6 +1,8 @@
 // Runs a gRPC server the way both AppTrust services need it: listens where
 // told (port 0 picks an ephemeral port, reported back), serves
-// grpc.health.v1.Health and server reflection, and stops gracefully on
+// grpc.health.v1.Health (and server reflection when asked), with the
+// transport security and authorization of GrpcServerSecurity, and stops
+// gracefully on
 // SIGTERM or SIGINT: stop accepting, let in-flight RPCs finish within the
 // grace period, then cancel what is left. A request that is not a valid
 // protobuf message is answered INVALID_ARGUMENT
@@ -24,10 +26,14 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "grpcpp/completion_queue.h"
+#include "grpcpp/security/auth_metadata_processor.h"
+#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 
 namespace apptrust::server {
@@ -75,18 +81,38 @@ struct GrpcListenerLimits {
   int max_threads = 64;
 };
 
+// Who may connect and call (docs/OPERATING.md "Security").
+struct GrpcServerSecurity {
+  // The listener's credentials (tls_credentials.h); null means plaintext.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  // Runs before every call on TLS credentials and may refuse it
+  // (authorization_processor.h); null admits every call.
+  std::shared_ptr<grpc::AuthMetadataProcessor> authorization;
+  // Server reflection lists every service and message: an attacker's map.
+  // Off unless asked for (--enable_reflection).
+  bool reflection = false;
+  // When set, a second, plaintext listener serving only grpc.health.v1 with
+  // the same statuses: kubelet's gRPC probes cannot do TLS, let alone
+  // present a client certificate. It tells whether the service is up and
+  // nothing else.
+  std::string health_listen;
+};
+
 class GrpcServer {
  public:
   // `services` must outlive the server. Fails with a message naming the
   // address when it cannot be bound.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const std::string& listen,
                                                            std::vector<grpc::Service*> services,
-                                                           const GrpcListenerLimits& limits = {});
+                                                           const GrpcListenerLimits& limits = {},
+                                                           const GrpcServerSecurity& security = {});
   ~GrpcServer();
 
   // The address actually bound, with the ephemeral port resolved.
   const std::string& address() const { return address_; }
   int port() const { return port_; }
+  // The health-only listener's address ("" when there is none).
+  const std::string& health_address() const { return health_address_; }
 
   // Overall health (service "") and every registered service's health.
   void SetServing(bool serving);
@@ -100,7 +126,14 @@ class GrpcServer {
  private:
   GrpcServer() = default;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> health_server_;
+  // gRPC refuses to build a server without a frequently polled completion
+  // queue, and the default health service (callback API) alone provides
+  // none: the health-only listener gets one, drained by its own thread.
+  std::unique_ptr<grpc::ServerCompletionQueue> health_cq_;
+  std::thread health_cq_thread_;
   std::string address_;
+  std::string health_address_;
   int port_ = 0;
   bool shut_down_ = false;
 };

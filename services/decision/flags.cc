@@ -39,6 +39,14 @@ ABSL_FLAG(std::string, web_listen, "127.0.0.1:8080",
 ABSL_FLAG(std::string, log_level, "info", "Minimum log level: debug, info, warning, error");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM/SIGINT, how long in-flight RPCs may take before they are cancelled");
+ABSL_FLAG(std::string, store_tls_ca_file, "",
+          "PEM CA bundle the store's certificate must chain to; setting any --store_tls_* file "
+          "turns on TLS to the store (empty CA: the system roots)");
+ABSL_FLAG(std::string, store_tls_cert_file, "",
+          "PEM certificate chain this service presents to the store (mutual TLS)");
+ABSL_FLAG(std::string, store_tls_key_file, "", "PEM private key of --store_tls_cert_file");
+ABSL_FLAG(std::string, store_tls_server_name, "",
+          "Name the store's certificate must hold when it is not the host of --store");
 
 namespace apptrust::decision {
 namespace {
@@ -123,6 +131,21 @@ absl::StatusOr<DecisionFlags> ReadDecisionFlags() {
   }
   flags.cache_max_entries = static_cast<size_t>(max_entries);
   flags.cache_max_bytes = static_cast<size_t>(max_bytes);
+
+  auto security = server::ReadServerSecurityFlags(flags.listen);
+  if (!security.ok()) return security.status();
+  flags.security = *std::move(security);
+  flags.store_tls.ca_file = absl::GetFlag(FLAGS_store_tls_ca_file);
+  flags.store_tls.cert_file = absl::GetFlag(FLAGS_store_tls_cert_file);
+  flags.store_tls.key_file = absl::GetFlag(FLAGS_store_tls_key_file);
+  flags.store_tls.server_name = absl::GetFlag(FLAGS_store_tls_server_name);
+  flags.store_tls.refresh_interval = flags.security.tls.refresh_interval;
+  if (absl::Status s =
+          server::CheckTlsFiles(flags.store_tls, {"store_tls_cert_file", "store_tls_key_file",
+                                                  "store_tls_ca_file", "store_tls_server_name"});
+      !s.ok()) {
+    return s;
+  }
   return flags;
 }
 

@@ -14,6 +14,8 @@
 #include "apptrust/v1/policy.pb.h"
 #include "common/logging/json_log.h"
 #include "common/net/address_policy.h"
+#include "common/server/server_security_flags.h"
+#include "common/server/tls_credentials.h"
 
 ABSL_DECLARE_FLAG(std::string, listen);
 ABSL_DECLARE_FLAG(std::string, store);
@@ -30,6 +32,10 @@ ABSL_DECLARE_FLAG(int64_t, cache_max_bytes);
 ABSL_DECLARE_FLAG(std::string, web_listen);
 ABSL_DECLARE_FLAG(std::string, log_level);
 ABSL_DECLARE_FLAG(absl::Duration, shutdown_grace);
+ABSL_DECLARE_FLAG(std::string, store_tls_ca_file);
+ABSL_DECLARE_FLAG(std::string, store_tls_cert_file);
+ABSL_DECLARE_FLAG(std::string, store_tls_key_file);
+ABSL_DECLARE_FLAG(std::string, store_tls_server_name);
 
 namespace apptrust::decision {
 
@@ -51,6 +57,11 @@ struct DecisionFlags {
   size_t cache_max_bytes = 0;
   logging::Level log_level = logging::Level::kInfo;
   absl::Duration shutdown_grace;
+  // The gRPC listener's TLS, authorization, reflection and health port
+  // (common/server/server_security_flags.h).
+  server::ServerSecurityFlags security;
+  // The channel to the store (and the page's suspension lookups on it).
+  server::TlsClientOptions store_tls;
 };
 
 // Reads every flag (after absl::ParseCommandLine) and checks it, loading the

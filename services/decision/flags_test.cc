@@ -24,6 +24,15 @@ TEST_F(FlagsTest, TheDefaultsAreUsable) {
   EXPECT_TRUE(flags->dns_servers.empty());
 }
 
+TEST_F(FlagsTest, APlaintextListenerBeyondLoopbackNeedsExplicitConsent) {
+  absl::SetFlag(&FLAGS_listen, "0.0.0.0:50051");
+  absl::SetFlag(&FLAGS_allow_insecure_listen, true);
+  absl::StatusOr<DecisionFlags> flags = ReadDecisionFlags();
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_FALSE(flags->security.tls.tls());
+  EXPECT_FALSE(flags->security.enable_reflection);
+}
+
 TEST_F(FlagsTest, ListsAreSplit) {
   absl::SetFlag(&FLAGS_dns_servers, "127.0.0.1:53, [::1]:5353");
   absl::SetFlag(&FLAGS_probe_allow_cidrs, "127.0.0.0/8,::1/128");
@@ -56,6 +65,22 @@ TEST_F(FlagsTest, AnUnusableValueNamesTheFlag) {
        "--cache_max_entries=0: must be at least 1"},
       {[] { absl::SetFlag(&FLAGS_cache_max_bytes, 4096); },
        "--cache_max_bytes=4096: must be at least"},
+      // Security (common/server/server_security_flags.h, tls_credentials.h).
+      {[] { absl::SetFlag(&FLAGS_listen, "0.0.0.0:50051"); },
+       "--listen=0.0.0.0:50051: plaintext on an address other than loopback"},
+      {[] { absl::SetFlag(&FLAGS_tls_cert_file, "/nonexistent/tls.crt"); },
+       "--tls_key_file=: must be set with --tls_cert_file"},
+      {[] { absl::SetFlag(&FLAGS_tls_client_ca_file, "/nonexistent/ca.crt"); },
+       "--tls_client_ca_file=/nonexistent/ca.crt: needs --tls_cert_file"},
+      {[] { absl::SetFlag(&FLAGS_authz_policy, "/nonexistent/authz.textproto"); },
+       "--authz_policy=/nonexistent/authz.textproto: needs --tls_client_ca_file"},
+      {[] { absl::SetFlag(&FLAGS_tls_refresh_interval, absl::Milliseconds(10)); },
+       "--tls_refresh_interval=10ms: must be at least 1s"},
+      {[] { absl::SetFlag(&FLAGS_store_tls_ca_file, "/nonexistent/ca.crt"); },
+       "--store_tls_ca_file=/nonexistent/ca.crt: cannot read"},
+      {[] { absl::SetFlag(&FLAGS_store_tls_key_file, "/nonexistent/tls.key"); },
+       "--store_tls_cert_file=: must be set with --store_tls_key_file"},
+      {[] { absl::SetFlag(&FLAGS_health_listen, "health"); }, "--health_listen=health: "},
   };
   for (const Case& c : cases) {
     absl::FlagSaver restore;

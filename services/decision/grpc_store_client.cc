@@ -25,7 +25,8 @@ absl::Status FromGrpc(const grpc::Status& status, const std::string& address) {
 
 }  // namespace
 
-std::shared_ptr<grpc::Channel> GrpcStoreClient::MakeChannel(const std::string& address) {
+std::shared_ptr<grpc::Channel> GrpcStoreClient::MakeChannel(const std::string& address,
+                                                            const server::TlsClientOptions& tls) {
   grpc::ChannelArguments args;
   // Without these the channel backs off for up to two minutes after the
   // store restarts; refreshes would fail long after the store is back.
@@ -36,7 +37,8 @@ std::shared_ptr<grpc::Channel> GrpcStoreClient::MakeChannel(const std::string& a
   // Said explicitly rather than left at gRPC's 4 MiB default: the store's
   // batched answers are bounded well below this (about 1 MiB plus one grant).
   args.SetMaxReceiveMessageSize(kMaxReceiveBytes);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = server::MakeChannelCredentials(tls, args);
+  return grpc::CreateCustomChannel(address, credentials, args);
 }
 
 GrpcStoreClient::GrpcStoreClient(std::shared_ptr<grpc::Channel> channel, std::string address,

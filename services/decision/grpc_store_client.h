@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "apptrust/v1/store.grpc.pb.h"
 #include "apptrust/v1/types.pb.h"
+#include "common/server/tls_credentials.h"
 #include "grpcpp/channel.h"
 #include "services/decision/store_client.h"
 
@@ -48,8 +49,11 @@ class GrpcStoreClient : public StoreClient {
   static constexpr int kMaxReceiveBytes = 16 * 1024 * 1024;
 
   // A channel to `address` that reconnects quickly when the store comes back
-  // (backoff capped at a few seconds) and fails calls fast while it is down.
-  static std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
+  // (backoff capped at a few seconds) and fails calls fast while it is down;
+  // TLS or mutual TLS when `tls` names files (--store_tls_*,
+  // common/server/tls_credentials.h), plaintext otherwise.
+  static std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
+                                                    const server::TlsClientOptions& tls = {});
 
   GrpcStoreClient(std::shared_ptr<grpc::Channel> channel, std::string address,
                   StoreCallObserver observer = nullptr);

@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
   decision::MeteredProber metered_prober(engine->get(), &decision_metrics);
   apptrust::cache::ObservationCache cache(metered_prober, cache_options);
 
-  auto store_channel = decision::GrpcStoreClient::MakeChannel(flags->store);
+  auto store_channel = decision::GrpcStoreClient::MakeChannel(flags->store, flags->store_tls);
   decision::GrpcStoreClient store_client(
       store_channel, flags->store,
       [&decision_metrics](const char* method, int code, absl::Duration latency) {
@@ -125,7 +125,8 @@ int main(int argc, char** argv) {
       apptrust::web::TenantContactsFromPolicy(flags->policy));
   server::ExitIfBadFlag(kProgram, "web_listen", web_listen, web_server.status());
 
-  auto grpc_server = server::GrpcServer::Start(flags->listen, {&decision_service});
+  auto grpc_server = server::GrpcServer::Start(flags->listen, {&decision_service}, {},
+                                               server::MakeGrpcServerSecurity(flags->security));
   server::ExitIfBadFlag(kProgram, "listen", flags->listen, grpc_server.status());
   server::GrpcServer& grpc = **grpc_server;
   // Not ready until the store answers: no refresh can be decided without it.
@@ -139,6 +140,9 @@ int main(int argc, char** argv) {
       });
 
   server::AnnounceListener(kProgram, "grpc", grpc.address());
+  if (!grpc.health_address().empty()) {
+    server::AnnounceListener(kProgram, "health", grpc.health_address());
+  }
   server::AnnounceListener(kProgram, "metrics", (*metrics)->address());
   server::AnnounceListener(kProgram, "web", (*web_server)->address());
   logging::Info("started")
@@ -147,6 +151,11 @@ int main(int argc, char** argv) {
       .Field("metrics", (*metrics)->address())
       .Field("store", flags->store)
       .Field("policy", flags->policy_path.empty() ? "(defaults)" : flags->policy_path)
+      .Field("tls", !flags->security.tls.tls()     ? "off"
+                    : flags->security.tls.mutual() ? "mutual"
+                                                   : "server")
+      .Field("authz_policy", flags->security.authz_policy_path)
+      .Field("store_tls", flags->store_tls.tls())
       .Field("open_files_limit", server::OpenFileLimit());
 
   const int signal_number = server::GrpcServer::WaitForTermination();

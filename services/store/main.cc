@@ -12,6 +12,7 @@
 #include "common/server/flag_checks.h"
 #include "common/server/grpc_server.h"
 #include "services/store/audit_sweeper.h"
+#include "common/server/server_security_flags.h"
 #include "services/store/flags.h"
 #include "services/store/sqlite_backend.h"
 #include "services/store/store_metrics.h"
@@ -42,6 +43,9 @@ int main(int argc, char** argv) {
   auto level = logging::ParseLevel(log_level);
   server::ExitIfBadFlag(kProgram, "log_level", log_level, level.status());
   logging::SetMinLevel(*level);
+
+  auto security = server::ReadServerSecurityFlags(listen);
+  server::ExitIfBadFlags(kProgram, security.status());
 
   const std::string db = absl::GetFlag(FLAGS_db);
   if (db.empty()) {
@@ -79,7 +83,8 @@ int main(int argc, char** argv) {
   }
   store::StoreService store_service(&store_metrics, absl::Now, limits);
 
-  auto grpc_server = server::GrpcServer::Start(listen, {&store_service});
+  auto grpc_server = server::GrpcServer::Start(listen, {&store_service}, {},
+                                               server::MakeGrpcServerSecurity(*security));
   server::ExitIfBadFlag(kProgram, "listen", listen, grpc_server.status());
   // Health says NOT_SERVING (and RPCs UNAVAILABLE) until the database is open
   // and migrated, so that no load balancer routes to a store without one.
@@ -107,12 +112,19 @@ int main(int argc, char** argv) {
   (*grpc_server)->SetServing(true);
 
   server::AnnounceListener(kProgram, "grpc", (*grpc_server)->address());
+  if (!(*grpc_server)->health_address().empty()) {
+    server::AnnounceListener(kProgram, "health", (*grpc_server)->health_address());
+  }
   server::AnnounceListener(kProgram, "metrics", (*metrics)->address());
   logging::Info("started")
       .Field("service", kProgram)
       .Field("grpc", (*grpc_server)->address())
       .Field("metrics", (*metrics)->address())
       .Field("db", db)
+      .Field("tls", !security->tls.tls()     ? "off"
+                    : security->tls.mutual() ? "mutual"
+                                             : "server")
+      .Field("authz_policy", security->authz_policy_path)
       .Field("open_files_limit", server::OpenFileLimit());
 
   const int signal_number = server::GrpcServer::WaitForTermination();

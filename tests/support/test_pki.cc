@@ -120,6 +120,7 @@ struct CertSpec {
   absl::Time not_before, not_after;
   bool ca;
   std::vector<std::pair<int, std::string>> extensions;
+  std::string extended_key_usage = "serverAuth";
 };
 
 // Builds and signs a certificate; `issuer` null means self-signed.
@@ -145,7 +146,7 @@ absl::StatusOr<X509Ptr> MakeCert(const CertSpec& spec, EVP_PKEY* key, X509* issu
     ok = ok && AddExt(cert.get(), issuer_for_ext, NID_basic_constraints, "critical,CA:FALSE");
     ok = ok && AddExt(cert.get(), issuer_for_ext, NID_key_usage,
                       "critical,digitalSignature,keyEncipherment");
-    ok = ok && AddExt(cert.get(), issuer_for_ext, NID_ext_key_usage, "serverAuth");
+    ok = ok && AddExt(cert.get(), issuer_for_ext, NID_ext_key_usage, spec.extended_key_usage);
   }
   for (const auto& [nid, value] : spec.extensions) {
     if (nid == NID_certificate_policies) {
@@ -194,6 +195,17 @@ struct TestPki::Keys {
   PkeyPtr root_key, intermediate_key;
   X509Ptr root, intermediate;
 };
+
+LeafOptions ClientIdentity(const std::string& uri) {
+  LeafOptions options;
+  options.dns_names = {};
+  options.uris = {uri};
+  // A CN holds at most 64 characters: the identity's last segment.
+  options.common_name = uri.substr(uri.rfind('/') + 1);
+  options.policy = CertPolicy::kNone;
+  options.extended_key_usage = "clientAuth";
+  return options;
+}
 
 LeafOptions ExampleHealthOv(std::vector<std::string> dns_names) {
   LeafOptions options;
@@ -283,6 +295,10 @@ absl::StatusOr<IssuedCert> TestPki::Issue(const LeafOptions& options) {
   for (const std::string& ip : options.ip_addresses) {
     sans.push_back("IP:" + ip);
   }
+  for (const std::string& uri : options.uris) {
+    sans.push_back("URI:" + uri);
+  }
+  spec.extended_key_usage = options.extended_key_usage;
   if (!sans.empty()) {
     spec.extensions.emplace_back(NID_subject_alt_name, absl::StrJoin(sans, ","));
   }

@@ -30,6 +30,12 @@ struct LeafOptions {
   std::vector<std::string> dns_names = {"app.examplehealth.test"};
   // subjectAltName IP entries ("127.0.0.1", "::1").
   std::vector<std::string> ip_addresses;
+  // subjectAltName URI entries: workload identities for mutual TLS
+  // ("spiffe://hospital.example/ns/apptrust/sa/decision").
+  std::vector<std::string> uris;
+  // extendedKeyUsage: "serverAuth" for app and service certificates;
+  // a client certificate for mutual TLS needs "clientAuth".
+  std::string extended_key_usage = "serverAuth";
   std::string common_name;  // default: dns_names[0]
   std::string organization;
   std::string locality;
@@ -43,6 +49,10 @@ struct LeafOptions {
   // Signed by its own key, no chain (not by the intermediate).
   bool self_signed = false;
 };
+
+// A client certificate for mutual TLS: `uri` as its only URI SAN (and CN),
+// no DNS names, extendedKeyUsage clientAuth.
+LeafOptions ClientIdentity(const std::string& uri);
 
 // The Example Health organisation used across tests (OV, Kansas City).
 LeafOptions ExampleHealthOv(std::vector<std::string> dns_names = {"app.examplehealth.test"});

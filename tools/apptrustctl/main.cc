@@ -32,8 +32,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
+#include "tools/apptrustctl/ctl_channel.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051",
           "apptrust-decision address host:port (health: the service to check)");
@@ -62,7 +61,8 @@ constexpr char kUsage[] =
     "  grant get|delete --tenant --grant\n"
     "  grant list --tenant [--client_id]\n"
     "  audit --tenant [--grant]               the audit trail (store), oldest first\n"
-    "Common flags: --target (decision), --store, --json, --timeout";
+    "Common flags: --target (decision), --store, --json, --timeout,\n"
+    "  --tls_ca_file, --tls_cert_file, --tls_key_file, --tls_server_name (TLS / mutual TLS)";
 
 int Usage(const std::string& why) {
   std::fprintf(stderr, "apptrustctl: %s\n\n%s\n", why.c_str(), kUsage);
@@ -189,8 +189,7 @@ bool Require(std::initializer_list<std::pair<const char*, std::string>> flags) {
 
 int Health() {
   const std::string target = absl::GetFlag(FLAGS_target);
-  auto stub = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  auto stub = grpc::health::v1::Health::NewStub(apptrust::ctl::Channel(target));
   grpc::ClientContext context;
   SetDeadline(context);
   grpc::health::v1::HealthCheckResponse response;
@@ -202,13 +201,11 @@ int Health() {
 }
 
 std::unique_ptr<v1::DecisionService::Stub> DecisionStub() {
-  return v1::DecisionService::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials()));
+  return v1::DecisionService::NewStub(apptrust::ctl::Channel(absl::GetFlag(FLAGS_target)));
 }
 
 std::unique_ptr<v1::FingerprintStore::Stub> StoreStub() {
-  return v1::FingerprintStore::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_store), grpc::InsecureChannelCredentials()));
+  return v1::FingerprintStore::NewStub(apptrust::ctl::Channel(absl::GetFlag(FLAGS_store)));
 }
 
 int Inspect(const std::vector<char*>& args) {

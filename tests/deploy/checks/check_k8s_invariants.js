@@ -56,12 +56,22 @@ function checkHardening(owner, podSpec) {
   }
 }
 
-function checkGrpcProbes(where, container, grpcPort) {
+// kubelet's gRPC probes speak plaintext without a client certificate: with
+// TLS on --listen they must probe the plaintext --health_listen port.
+function checkGrpcProbes(where, container, flags) {
+  const healthPort = flags.has("health_listen") ? portOf(flags.get("health_listen"))
+                                                : portOf(flags.get("listen"));
+  if (flags.has("health_listen")) {
+    expect((flags.get("health_listen") || "").startsWith("0.0.0.0:"),
+           `${where}: --health_listen must listen on 0.0.0.0 in a pod (kubelet probes it)`);
+    expect(containerPorts(container).has(healthPort),
+           `${where}: containerPorts lack the --health_listen port`);
+  }
   for (const probe of ["readinessProbe", "livenessProbe"]) {
     const p = container[probe];
     if (expect(p && p.grpc, `${where}: ${probe} must be a gRPC probe`)) {
-      expect(p.grpc.port === grpcPort, `${where}: ${probe} probes port ${p.grpc.port}, ` +
-             `the service listens on ${grpcPort}`);
+      expect(p.grpc.port === healthPort, `${where}: ${probe} probes port ${p.grpc.port}, ` +
+             `the service answers health on ${healthPort}`);
     }
   }
   const live = (container.livenessProbe || {}).grpc || {};
@@ -82,6 +92,48 @@ function checkListeners(where, flags, names) {
     const value = flags.get(name);
     expect(value && value.startsWith("0.0.0.0:"),
            `${where}: --${name}=${value} must listen on 0.0.0.0 in a pod`);
+  }
+}
+
+// Mutual TLS on the gRPC listener with an authorization policy (DESIGN §8,
+// docs/OPERATING.md "Security"): the PEM files from a mounted Secret, the
+// policy from a mounted ConfigMap that holds it.
+function checkMutualTls(where, podSpec, container, flags, docs, extraSecretFlags = []) {
+  for (const name of ["tls_cert_file", "tls_key_file", "tls_client_ca_file",
+                      ...extraSecretFlags]) {
+    const file = flags.get(name);
+    if (!expect(file, `${where}: --${name} must be passed (mutual TLS)`)) continue;
+    const found = mountFor(podSpec, container, file);
+    expect(found && found.volume && found.volume.secret,
+           `${where}: --${name}=${file} must be on a mounted Secret (cert-manager's)`);
+  }
+  const authz = flags.get("authz_policy");
+  if (expect(authz, `${where}: --authz_policy must be passed`)) {
+    const found = mountFor(podSpec, container, authz);
+    const cmName = found && found.volume && found.volume.configMap && found.volume.configMap.name;
+    const cm = cmName && docs.find((d) => d.kind === "ConfigMap" && d.metadata.name === cmName);
+    expect(cm && cm.data && Object.prototype.hasOwnProperty.call(cm.data, path.basename(authz)),
+           `${where}: --authz_policy=${authz} must be a key of a mounted ConfigMap`);
+  }
+  expect(!flags.has("allow_insecure_listen"), `${where}: --allow_insecure_listen in a pod`);
+  expect(!flags.has("enable_reflection"), `${where}: --enable_reflection in a pod`);
+}
+
+// Every ingress rule that opens `port` names its sources: an open gRPC port
+// is how grants were re-enrolled and deleted by whoever could reach it.
+function checkIngressRestricted(where, policies, ports) {
+  for (const np of policies) {
+    expect((np.spec.policyTypes || []).includes("Ingress"), `${where} NetworkPolicy: Ingress`);
+    for (const rule of np.spec.ingress || []) {
+      const rulePorts = (rule.ports || []).map((p) => p.port);
+      expect(rulePorts.length > 0, `${where} NetworkPolicy: an ingress rule without ports`);
+      for (const port of ports) {
+        if (rulePorts.includes(port)) {
+          expect(rule.from && rule.from.length > 0,
+                 `${where} NetworkPolicy: ingress to ${port} must name its sources (from)`);
+        }
+      }
+    }
   }
 }
 
@@ -127,7 +179,9 @@ function main([renderedFile, decisionHelpFile, storeHelpFile]) {
     const flags = flagsOf(c);
     checkFlagsKnown("decision", flags, decisionHelp);
     checkListeners("decision", flags, ["listen", "metrics_listen", "web_listen"]);
-    checkGrpcProbes("decision", c, portOf(flags.get("listen")));
+    checkGrpcProbes("decision", c, flags);
+    checkMutualTls("decision", spec, c, flags, docs,
+                   ["store_tls_ca_file", "store_tls_cert_file", "store_tls_key_file"]);
     for (const name of ["listen", "metrics_listen", "web_listen"]) {
       expect(containerPorts(c).has(portOf(flags.get(name))),
              `decision: containerPorts lack the --${name} port`);
@@ -159,6 +213,9 @@ function main([renderedFile, decisionHelpFile, storeHelpFile]) {
     // Egress: DNS, 443 and the store, nothing else.
     const policies = find("NetworkPolicy").filter((p) => selects(p.spec.podSelector));
     expect(policies.length === 1, "decision: exactly one NetworkPolicy selects the decision pods");
+    checkIngressRestricted("decision", policies,
+                           ["listen", "web_listen", "metrics_listen"].map(
+                               (name) => portOf(flags.get(name))));
     for (const np of policies) {
       expect((np.spec.policyTypes || []).includes("Egress"), "decision NetworkPolicy: Egress");
       const allowed = new Set();
@@ -200,7 +257,16 @@ function main([renderedFile, decisionHelpFile, storeHelpFile]) {
     const flags = flagsOf(c);
     checkFlagsKnown("store", flags, storeHelp);
     checkListeners("store", flags, ["listen", "metrics_listen"]);
-    checkGrpcProbes("store", c, portOf(flags.get("listen")));
+    checkGrpcProbes("store", c, flags);
+    checkMutualTls("store", spec, c, flags, docs);
+    const storeLabels = store.spec.template.metadata.labels;
+    const storePolicies = find("NetworkPolicy").filter(
+        (p) => p.spec.podSelector && p.spec.podSelector.matchLabels &&
+               Object.entries(p.spec.podSelector.matchLabels).every(
+                   ([k, v]) => storeLabels[k] === v));
+    expect(storePolicies.length === 1, "store: exactly one NetworkPolicy selects the store pods");
+    checkIngressRestricted("store", storePolicies,
+                           ["listen", "metrics_listen"].map((name) => portOf(flags.get(name))));
     expect(portOf(flags.get("listen")) === storePort,
            "store: --listen port must be the Service's grpc port");
     const db = flags.get("db");

@@ -2,8 +2,8 @@
 // `kubectl kustomize`) against the Kubernetes API schemas, offline:
 //
 //  1. kubernetes-models' validators, compiled from the Kubernetes OpenAPI
-//     spec (and prometheus-operator's CRDs): types, required fields, enums,
-//     formats.
+//     spec (and prometheus-operator's and cert-manager's CRDs): types,
+//     required fields, enums, formats.
 //  2. TypeScript's excess-property check against the same models' type
 //     declarations: a field the API does not have (a typo such as
 //     `readOnlyRootFileSystem`, which the API server would silently drop)
@@ -32,6 +32,9 @@ function modelDir(apiVersion) {
   if (apiVersion === "v1") return "kubernetes-models/v1";
   if (apiVersion.startsWith("monitoring.coreos.com/")) {
     return `@kubernetes-models/prometheus-operator/${apiVersion}`;
+  }
+  if (apiVersion.startsWith("cert-manager.io/")) {
+    return `@kubernetes-models/cert-manager/${apiVersion}`;
   }
   return `kubernetes-models/${apiVersion}`;
 }
