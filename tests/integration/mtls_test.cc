@@ -54,6 +54,7 @@ constexpr char kPolicy[] = R"pb(
     methods: "/apptrust.v1.FingerprintStore/GetGrant"
     methods: "/apptrust.v1.FingerprintStore/ListGrants"
     methods: "/apptrust.v1.FingerprintStore/DeleteGrant"
+    methods: "/apptrust.v1.FingerprintStore/ListAuditEntries"
   }
 )pb";
 
@@ -315,6 +316,21 @@ TEST_F(MtlsTest, EnrollThenRefreshOverMutualTlsEndToEnd) {
   const grpc::Status status = store_stub->GetGrant(&context, request, &grant);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(grant.state(), v1::GRANT_STATE_ACTIVE);
+
+  // The audit trail names who wrote it: the decision service's verified
+  // identity, not an address (issue 13: caller identity in every entry).
+  {
+    grpc::ClientContext audit_context;
+    v1::ListAuditEntriesRequest audit_request;
+    audit_request.set_tenant_id("tenant-a");
+    audit_request.set_grant_id("grant-mtls");
+    v1::ListAuditEntriesResponse audit;
+    const grpc::Status listed = store_stub->ListAuditEntries(&audit_context, audit_request, &audit);
+    ASSERT_TRUE(listed.ok()) << listed.error_message();
+    ASSERT_EQ(audit.entries_size(), 1);
+    EXPECT_EQ(audit.entries(0).action(), v1::AUDIT_ACTION_ENROLLED);
+    EXPECT_EQ(audit.entries(0).caller(), kDecision);
+  }
 
   // The gateway may not call the store directly, nor the decision identity
   // enroll: each identity has only its rules.
