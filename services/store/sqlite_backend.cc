@@ -22,7 +22,6 @@ using google::protobuf::util::TimeUtil;
 
 // Writes one leader commits at most: bounds how long the callers of a batch
 // wait for its last write.
-constexpr size_t kMaxBatch = 256;
 
 constexpr char kSelectGrant[] =
     "SELECT g.grant_proto, s.suspension_proto FROM grants g"
@@ -268,7 +267,7 @@ absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(const std::st
 
 SqliteBackend::SqliteBackend(std::string path, SqliteOptions options,
                              std::unique_ptr<SqliteConnection> writer)
-    : path_(std::move(path)), options_(options), writer_(std::move(writer)) {}
+    : path_(std::move(path)), options_(options), writer_(std::move(writer), options_.on_commit) {}
 
 SqliteBackend::~SqliteBackend() = default;
 
@@ -300,119 +299,11 @@ void SqliteBackend::ReturnReader(std::unique_ptr<SqliteConnection> reader) {
   }
 }
 
-// One write call waiting in the queue. `body` runs the caller's body and
-// keeps its result in the caller's frame; the caller reads `status` (and that
-// result) once `done` is set. Until then the leader that took the job owns
-// `status`, so it needs no lock of its own: `done`, set under queue_mutex_
-// after `status`, publishes it.
-struct SqliteBackend::WriteJob {
-  explicit WriteJob(absl::FunctionRef<absl::Status(SqliteConnection&)> body) : body(body) {}
-  absl::FunctionRef<absl::Status(SqliteConnection&)> body;
-  absl::Status status;
-  bool done = false;
-};
-
-SqliteWriteStats SqliteBackend::write_stats() const {
-  absl::MutexLock lock(&queue_mutex_);
-  SqliteWriteStats stats = write_stats_;
-  stats.pending_writes = static_cast<int64_t>(write_queue_.size());
-  return stats;
-}
-
-template <typename Body>
-auto SqliteBackend::WriteTransaction(Body body)
-    -> decltype(body(std::declval<SqliteConnection&>())) {
-  std::optional<decltype(body(std::declval<SqliteConnection&>()))> result;
-  absl::Status status = RunWrite([&](SqliteConnection& writer) {
-    result.emplace(body(writer));
-    return result->status();
-  });
-  // The body's value only counts once its batch committed.
-  if (!status.ok()) return status;
-  return *std::move(result);
-}
-
-absl::Status SqliteBackend::RunWrite(absl::FunctionRef<absl::Status(SqliteConnection&)> body) {
-  WriteJob job(body);
-  std::vector<WriteJob*> batch;
-  {
-    absl::MutexLock lock(&queue_mutex_);
-    write_queue_.push_back(&job);
-    auto done_or_front = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mutex_) {
-      return job.done || write_queue_.front() == &job;
-    };
-    queue_mutex_.Await(absl::Condition(&done_or_front));
-    if (job.done) return job.status;
-    // This call leads: it takes what is queued now, itself first.
-    const size_t size = std::min(write_queue_.size(), kMaxBatch);
-    batch.assign(write_queue_.begin(), write_queue_.begin() + static_cast<std::ptrdiff_t>(size));
-  }
-  const BatchOutcome outcome = RunBatch(batch);
-  absl::MutexLock lock(&queue_mutex_);
-  for (size_t i = 0; i < outcome.finished; ++i) {
-    write_queue_.front()->done = true;
-    write_queue_.pop_front();
-  }
-  write_stats_.committed_writes += outcome.committed_writes;
-  if (outcome.committed_writes > 0) ++write_stats_.commits;
-  if (outcome.committed_writes > 0 && options_.on_commit) {
-    options_.on_commit(static_cast<int64_t>(outcome.committed_writes));
-  }
-  // Unlocking wakes the answered callers and the next front, the next leader.
-  return job.status;
-}
-
-SqliteBackend::BatchOutcome SqliteBackend::RunBatch(const std::vector<WriteJob*>& batch) {
-  absl::MutexLock lock(&writer_mutex_);
-  SqliteConnection& writer = *writer_;
-  BatchOutcome outcome;
-  if (absl::Status status = writer.Exec("BEGIN IMMEDIATE"); !status.ok()) {
-    for (WriteJob* job : batch) job->status = status;
-    outcome.finished = batch.size();
-    return outcome;
-  }
-  // Set when the transaction cannot go on (SQLite rolled it back itself after
-  // an I/O error, or a savepoint statement failed): nothing of the batch
-  // will commit.
-  absl::Status broken;
-  size_t ran = 0;
-  while (ran < batch.size() && broken.ok()) {
-    WriteJob& job = *batch[ran++];
-    if (absl::Status status = writer.Exec("SAVEPOINT w"); !status.ok()) {
-      job.status = status;
-      broken = status;
-      break;
-    }
-    job.status = job.body(writer);
-    if (job.status.ok()) {
-      broken = writer.Exec("RELEASE w");
-      if (!broken.ok()) job.status = broken;
-    } else if (sqlite3_get_autocommit(writer.handle()) != 0) {
-      broken = job.status;
-    } else {
-      broken = writer.Exec("ROLLBACK TO w");
-      if (broken.ok()) broken = writer.Exec("RELEASE w");
-    }
-  }
-  outcome.finished = ran;
-  absl::Status commit = broken;
-  if (commit.ok()) commit = writer.Exec("COMMIT");
-  if (!commit.ok()) {
-    if (sqlite3_get_autocommit(writer.handle()) == 0) (void)writer.Exec("ROLLBACK");
-    for (size_t i = 0; i < ran; ++i) {
-      if (batch[i]->status.ok()) batch[i]->status = commit;
-    }
-    return outcome;
-  }
-  for (size_t i = 0; i < ran; ++i) {
-    if (batch[i]->status.ok()) ++outcome.committed_writes;
-  }
-  return outcome;
-}
+SqliteWriteStats SqliteBackend::write_stats() const { return writer_.stats(); }
 
 absl::StatusOr<PutGrantResult> SqliteBackend::PutGrant(const Grant& grant, absl::Time now,
                                                        const AuditContext& audit) {
-  return WriteTransaction([&](SqliteConnection& db) -> absl::StatusOr<PutGrantResult> {
+  return writer_.Transaction([&](SqliteConnection& db) -> absl::StatusOr<PutGrantResult> {
     auto before = SelectAuditKeys(db, grant.tenant_id(), grant.grant_id());
     if (!before.ok()) return before.status();
     PutGrantResult result;
@@ -480,7 +371,7 @@ absl::StatusOr<Grant> SqliteBackend::GetGrant(absl::string_view tenant_id,
 absl::StatusOr<SuspendGrantResult> SqliteBackend::SuspendGrant(
     absl::string_view tenant_id, absl::string_view grant_id, int64_t expected_version,
     const Suspension& suspension, absl::Time now, const AuditContext& audit) {
-  return WriteTransaction([&](SqliteConnection& db) -> absl::StatusOr<SuspendGrantResult> {
+  return writer_.Transaction([&](SqliteConnection& db) -> absl::StatusOr<SuspendGrantResult> {
     auto current = SelectGrant(db, tenant_id, grant_id);
     if (!current.ok()) return current.status();
     SuspendGrantResult result;
@@ -570,7 +461,7 @@ absl::StatusOr<Suspension> SqliteBackend::GetSuspension(absl::string_view suspen
 absl::StatusOr<GrantState> SqliteBackend::DeleteGrant(absl::string_view tenant_id,
                                                       absl::string_view grant_id, absl::Time now,
                                                       const AuditContext& audit) {
-  return WriteTransaction([&](SqliteConnection& db) -> absl::StatusOr<GrantState> {
+  return writer_.Transaction([&](SqliteConnection& db) -> absl::StatusOr<GrantState> {
     GrantState previous;
     {
       auto keys = db.Prepare(kSelectGrantKeys);
@@ -684,7 +575,7 @@ absl::StatusOr<int64_t> SqliteBackend::PruneAuditEntries(absl::Time before, int 
   if (max_entries < 1) return absl::InvalidArgumentError("max_entries must be at least 1");
   // Through the writer's queue like any write: the sweep never contends for
   // SQLite's lock with the grant writes, and waits its turn behind them.
-  return WriteTransaction([&](SqliteConnection& db) -> absl::StatusOr<int64_t> {
+  return writer_.Transaction([&](SqliteConnection& db) -> absl::StatusOr<int64_t> {
     auto prune = db.Prepare(kPruneAuditEntries);
     if (!prune.ok()) return prune.status();
     (*prune)->BindInt(1, absl::ToUnixMicros(before));

@@ -5,18 +5,12 @@
 // process kill or a power loss. A write call returns success only after the
 // COMMIT that contains its write; if that COMMIT fails, the call fails too.
 //
-// Concurrency: all writes go through one writer connection, with group
-// commit. A write call joins a queue; the call at its front becomes the
-// leader and runs the queued writes (up to a cap) in queue order in one
-// BEGIN IMMEDIATE transaction, each inside its own savepoint, then commits
-// them with one COMMIT (one fsync) and answers their callers. The others wait
-// meanwhile and the next front leads the next batch, so concurrent writers
-// share fsyncs while a lone writer still gets a transaction of one. Within a
-// batch each write sees the ones before it, exactly as if run one after the
-// other: a read-modify-write (conditional suspend, version increment) stays
-// atomic, and a write that fails (a version conflict, an unknown grant) is
-// rolled back to its savepoint without touching the others. Writers of this
-// process never contend for SQLite's lock. Reads use a pool of reader
+// Concurrency: all writes go through one writer connection with group commit
+// (sqlite_write_batcher.h): concurrent writers share one transaction and one
+// fsync, each write in its own savepoint, so a read-modify-write (conditional
+// suspend, version increment) stays atomic and a write that fails (a version
+// conflict, an unknown grant) is rolled back without touching the others.
+// Writers of this process never contend for SQLite's lock. Reads use a pool of reader
 // connections that WAL lets run concurrently with the writer and see only
 // committed batches. A busy timeout covers other processes touching the file
 // (the sqlite3 CLI, a backup); if one holds the lock past it, the calls of the
@@ -43,6 +37,7 @@
 #include "absl/time/time.h"
 #include "services/store/grant_backend.h"
 #include "services/store/sqlite_connection.h"
+#include "services/store/sqlite_write_batcher.h"
 
 namespace apptrust::store {
 
@@ -54,17 +49,6 @@ struct SqliteOptions {
   // Called after each COMMIT with the number of writes it held (group
   // commit), on the committing thread; must be cheap (metrics).
   std::function<void(int64_t writes)> on_commit;
-};
-
-// What the writer has done since Open (see write_stats()).
-struct SqliteWriteStats {
-  // Write calls that succeeded, i.e. whose COMMIT succeeded.
-  int64_t committed_writes = 0;
-  // COMMITs that carried at least one of them: one WAL fsync each. Fewer than
-  // committed_writes when concurrent writes shared a commit.
-  int64_t commits = 0;
-  // Write calls queued or running now, not yet answered.
-  int64_t pending_writes = 0;
 };
 
 class SqliteBackend : public GrantBackend {
@@ -103,14 +87,6 @@ class SqliteBackend : public GrantBackend {
 
  private:
   class ReaderLease;
-  struct WriteJob;
-  // What a leader's batch came to (RunBatch).
-  struct BatchOutcome {
-    // Jobs answered: the first `finished` of the batch. The rest were not run
-    // (the transaction broke before them) and stay queued for the next batch.
-    size_t finished = 0;
-    int64_t committed_writes = 0;
-  };
 
   SqliteBackend(std::string path, SqliteOptions options, std::unique_ptr<SqliteConnection> writer);
 
@@ -118,34 +94,10 @@ class SqliteBackend : public GrantBackend {
   absl::StatusOr<std::unique_ptr<SqliteConnection>> TakeReader();
   void ReturnReader(std::unique_ptr<SqliteConnection> reader);
 
-  // Runs `body` on the writer connection in a committed transaction (shared
-  // with concurrent writes: group commit) and returns its result once that
-  // transaction has committed; when `body` fails, its changes are rolled back
-  // and its error returned. `body` may run on another thread (the leader's)
-  // while this one waits.
-  template <typename Body>
-  auto WriteTransaction(Body body) -> decltype(body(std::declval<SqliteConnection&>()));
-  // WriteTransaction without the result type: queues `body`, leads batches
-  // when at the front, and returns the write's status.
-  absl::Status RunWrite(absl::FunctionRef<absl::Status(SqliteConnection&)> body)
-      ABSL_LOCKS_EXCLUDED(queue_mutex_, writer_mutex_);
-  // The leader's work: runs `batch` in one transaction and sets each finished
-  // job's status.
-  BatchOutcome RunBatch(const std::vector<WriteJob*>& batch) ABSL_LOCKS_EXCLUDED(writer_mutex_);
-
   const std::string path_;
   const SqliteOptions options_;
-  mutable absl::Mutex queue_mutex_;
-  // Writes not yet answered, in arrival order; the front one's caller leads.
-  // A job leaves the queue only once answered, so the leader stays at the
-  // front while its batch runs.
-  std::deque<WriteJob*> write_queue_ ABSL_GUARDED_BY(queue_mutex_);
-  SqliteWriteStats write_stats_ ABSL_GUARDED_BY(queue_mutex_);
-  // Held by the leader while it runs a batch. Only the leader ever takes it,
-  // so it is never contended; it makes "only the leader touches writer_"
-  // checkable.
-  absl::Mutex writer_mutex_;
-  std::unique_ptr<SqliteConnection> writer_ ABSL_GUARDED_BY(writer_mutex_);
+  // Every write goes through it (group commit).
+  SqliteWriteBatcher writer_;
   absl::Mutex readers_mutex_;
   std::vector<std::unique_ptr<SqliteConnection>> idle_readers_ ABSL_GUARDED_BY(readers_mutex_);
 };
