@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/probe/testing/fake_prober.h"
+#include "common/time/testing/fake_clock.h"
 #include "gtest/gtest.h"
 
 namespace apptrust::cache {
@@ -18,24 +19,8 @@ namespace {
 const absl::Time kStart = absl::FromUnixSeconds(1795867200);  // 2026-11-28T12:00:00Z
 const absl::Duration kStaleOk = absl::Hours(12);
 
+using apptrust::testing::FakeClock;
 using apptrust::testing::FakeProber;
-
-// A clock the test moves by hand.
-class FakeClock {
- public:
-  absl::Time Now() const {
-    absl::MutexLock lock(&mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    absl::MutexLock lock(&mu_);
-    now_ += d;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  absl::Time now_ = kStart;
-};
 
 net::Target Target(const std::string& host = "app.example.com") {
   net::Target t;
@@ -118,7 +103,7 @@ class ObservationCacheTest : public ::testing::Test {
     cache.Observe(Target(host), "app-1", "cerner-client-id", max_staleness, result.Callback());
   }
 
-  FakeClock clock_;
+  FakeClock clock_{kStart};
   FakeProber prober_{[this] { return clock_.Now(); }};
 };
 

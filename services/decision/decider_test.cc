@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/cache/observation_cache.h"
 #include "common/probe/testing/fake_prober.h"
+#include "common/time/testing/fake_clock.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/time_util.h"
@@ -26,6 +27,7 @@
 namespace apptrust::decision {
 namespace {
 
+using apptrust::testing::FakeClock;
 using apptrust::testing::FakeProber;
 using apptrust::testing::FakeStoreClient;
 using ::testing::Contains;
@@ -41,24 +43,6 @@ constexpr char kRedirectUri[] = "https://app.example.com/callback";
 google::protobuf::Timestamp Ts(absl::Time t) {
   return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
 }
-
-// A clock the test moves by hand, shared by the Decider, the cache and the
-// fake prober.
-class FakeClock {
- public:
-  absl::Time Now() const {
-    absl::MutexLock lock(&mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    absl::MutexLock lock(&mu_);
-    now_ += d;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  absl::Time now_ = kNow;
-};
 
 // The app as the patient approved it: an OV certificate for "Example Health
 // Inc" valid for months, TLS 1.3, and this client's TXT entry.
@@ -206,7 +190,7 @@ class World {
   int probes_since_enrollment() const { return prober.endpoint_calls() - probes_at_enrollment_; }
   v1::GrantState state() { return store.Get(kTenant, kGrant)->state(); }
 
-  FakeClock clock;
+  FakeClock clock{kNow};
   FakeProber prober{[this] { return clock.Now(); }};
   FakeStoreClient store;
 
