@@ -2,13 +2,15 @@
 # Debian 12, running as the non-root user apptrust (uid 10001).
 #   docker build -t apptrust:dev .
 #   docker run --rm apptrust:dev apptrust-decision --help
+# or daemonless, and then a check that both services start and are SERVING:
+#   buildah bud --isolation chroot -t apptrust:dev . && scripts/image-check
 # deploy/k8s runs the binaries with their flags (docs/OPERATING.md).
 
 # ---- build: the same packages as scripts/bootstrap (scripts/packages.txt) ----
 FROM debian:12 AS build
 ENV DEBIAN_FRONTEND=noninteractive
 WORKDIR /src
-COPY scripts/bootstrap scripts/packages.txt scripts/
+COPY scripts/bootstrap scripts/install_kubectl scripts/packages.txt scripts/
 RUN scripts/bootstrap && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAPPTRUST_BUILD_TESTS=OFF \
