@@ -31,6 +31,13 @@ function(apptrust_test name)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gmock GTest::gtest GTest::gtest_main)
   apptrust_warnings(${name})
+  # GCC 12 at -O3 (Release) reports -Wrestrict inside libstdc++'s
+  # std::string operator+ as inlined into GoogleTest's protobuf printer: a
+  # known false positive (GCC bug 105651, fixed in GCC 13). Off for tests only,
+  # and only on the compilers that have the bug.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+    target_compile_options(${name} PRIVATE -Wno-restrict)
+  endif()
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
