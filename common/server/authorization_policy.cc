@@ -34,6 +34,13 @@ absl::Status CheckIdentityPattern(absl::string_view pattern) {
   if (star != absl::string_view::npos && star + 1 != pattern.size()) {
     return absl::InvalidArgumentError("'*' may only end a pattern (a prefix match)");
   }
+  // "spiffe://example/ns/operators*" would also admit ".../ns/operators-evil/...":
+  // a prefix ends at a path segment ('/') or a DNS label ('.'), or is "*" alone.
+  if (star != absl::string_view::npos && pattern.size() > 1 && pattern[star - 1] != '/' &&
+      pattern[star - 1] != '.') {
+    return absl::InvalidArgumentError(
+        "'*' must follow '/' or '.' (a whole path segment or DNS label), or stand alone");
+  }
   return absl::OkStatus();
 }
 

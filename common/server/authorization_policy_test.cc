@@ -93,6 +93,11 @@ TEST(AuthorizationPolicyTest, RefusesMistakesNamingTheField) {
            {"rules { identities: \"a\" methods: \"/apptrust.v1.DecisionService/En*\" }",
             "rules[0].methods[0]"},
            {"rules { identity: \"a\" }", "p:1:"},
+           // A prefix that does not end at a segment would admit
+           // ".../ns/operators-evil/...".
+           {"rules { identities: \"spiffe://h.example/ns/operators*\" "
+            "methods: \"/apptrust.v1.DecisionService/*\" }",
+            "must follow '/' or '.'"},
        }) {
     auto policy = AuthorizationPolicy::Parse(c.text, "p");
     ASSERT_FALSE(policy.ok()) << c.text;

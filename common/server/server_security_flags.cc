@@ -47,14 +47,17 @@ absl::StatusOr<ServerSecurityFlags> ReadServerSecurityFlags(const std::string& l
 
   auto host_port = net::ParseHostPort(listen);
   if (!host_port.ok()) return FlagError("listen", listen, host_port.status());
-  if (!flags.tls.tls() && !IsLoopbackHost(host_port->host) &&
+  // Server-only TLS authenticates nobody: off loopback it is as open as
+  // plaintext, so both need the explicit flag.
+  if (!flags.tls.mutual() && !IsLoopbackHost(host_port->host) &&
       !absl::GetFlag(FLAGS_allow_insecure_listen)) {
     return FlagError(
         "listen", listen,
-        absl::InvalidArgumentError(
-            "plaintext on an address other than loopback lets anyone who reaches it call every "
-            "RPC: set --tls_cert_file, --tls_key_file and --tls_client_ca_file (or, on a network "
-            "you trust, --allow_insecure_listen)"));
+        absl::InvalidArgumentError(absl::StrCat(
+            flags.tls.tls() ? "TLS without client certificates" : "plaintext",
+            " on an address other than loopback lets anyone who reaches it call every RPC: set "
+            "--tls_cert_file, --tls_key_file and --tls_client_ca_file (or, on a network you "
+            "trust, --allow_insecure_listen)")));
   }
 
   flags.authz_policy_path = absl::GetFlag(FLAGS_authz_policy);

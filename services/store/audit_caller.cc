@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/server/caller_identity.h"
+#include "common/text/utf8.h"
 
 namespace apptrust::store {
 namespace {
@@ -25,7 +26,8 @@ AuditContext AuditContextFor(const grpc::ServerContextBase* context) {
     audit.caller = "in-process";
     return audit;
   }
-  audit.caller = server::CallerIdentity(*context);
+  // The SAN's bytes are the CA's word, not necessarily UTF-8.
+  audit.caller = text::ToValidUtf8(server::CallerIdentity(*context));
   if (audit.caller.empty()) {
     audit.caller = absl::StrCat(kUnauthenticatedCallerPrefix, context->peer());
   }

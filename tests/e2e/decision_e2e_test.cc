@@ -866,7 +866,7 @@ TEST_F(DecisionE2eTest, ApptrustctlInspectsEnrollsChecksAndReadsGrants) {
   EXPECT_LT(enrolled, suspended) << audit;
   EXPECT_THAT(audit, HasSubstr("TLS_CERT_EXPIRED"));
   EXPECT_THAT(audit, HasSubstr("1->2"));
-  EXPECT_THAT(audit, HasSubstr("unauthenticated:"));
+  EXPECT_THAT(audit, HasSubstr("unauthenticated peer "));
   EXPECT_THAT(audit, HasSubstr("2 entries."));
   auto [audit_json_code, audit_json] =
       run({"--json", "audit", "--tenant=tenant-a", "--grant=grant-ctl"});

@@ -422,6 +422,19 @@ TEST_F(MtlsTest, UnsafeConfigurationsAreRefusedAtStart) {
     EXPECT_TRUE((*store)->WaitForOutput("--listen=0.0.0.0:0", absl::Seconds(10)))
         << (*store)->stderr_text();
   }
+  // Server-only TLS off loopback authenticates nobody either.
+  {
+    auto store =
+        Subprocess::Start({StoreBinary(), "--listen=0.0.0.0:0", "--metrics_listen=127.0.0.1:0",
+                           "--db=" + dir_.File("t.db"), "--tls_cert_file=" + cert_path_,
+                           "--tls_key_file=" + key_path_});
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto code = (*store)->Wait(absl::Seconds(15));
+    ASSERT_TRUE(code.ok());
+    EXPECT_EQ(*code, 2);
+    EXPECT_TRUE((*store)->WaitForOutput("TLS without client certificates", absl::Seconds(10)))
+        << (*store)->stderr_text();
+  }
   // A policy without client certificates would authorize nobody.
   {
     auto store =

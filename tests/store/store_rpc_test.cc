@@ -746,7 +746,7 @@ TEST_F(StoreRpcTest, EveryStateChangeLeavesExactlyOneAuditEntryKeptAfterDelete) 
     EXPECT_EQ(entries[i].version_after(), kAfter[i]);
     EXPECT_EQ(entries[i].tenant_id(), tenant_);
     EXPECT_EQ(entries[i].client_id(), "client-audit");
-    EXPECT_THAT(entries[i].caller(), StartsWith("unauthenticated:ipv4:127.0.0.1:"));
+    EXPECT_THAT(entries[i].caller(), StartsWith("unauthenticated peer ipv4:127.0.0.1:"));
     EXPECT_GT(entries[i].time().seconds(), 1'700'000'000);
     if (i > 0) {
       EXPECT_GT(entries[i].seq(), entries[i - 1].seq());

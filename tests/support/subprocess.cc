@@ -160,7 +160,17 @@ absl::StatusOr<int> Subprocess::Wait(absl::Duration timeout) {
     {
       absl::MutexLock lock(&mutex_);
       ReapLocked();
-      if (exited_) return exit_code_;
+      if (exited_) {
+        // Its output is whole once both pipes reached EOF: a caller that
+        // reads stderr_text() right after Wait must not race the readers.
+        // Bounded, in case a grandchild keeps a pipe open.
+        auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+          return readers_done_ >= static_cast<int>(readers_.size());
+        };
+        mutex_.AwaitWithDeadline(absl::Condition(&drained),
+                                 std::min(deadline, absl::Now() + absl::Seconds(5)));
+        return exit_code_;
+      }
     }
     if (absl::Now() >= deadline) return absl::DeadlineExceededError("process still running");
     absl::SleepFor(absl::Milliseconds(5));
