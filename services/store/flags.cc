@@ -12,7 +12,7 @@ ABSL_FLAG(std::string, log_level, "info", "Minimum log level: debug, info, warni
 ABSL_FLAG(int32_t, max_running_reads, 16,
           "Reads (GetGrant, BatchGetGrants, GetSuspension, ListGrants) run at once; the others "
           "wait (services/store/read_gate.h)");
-ABSL_FLAG(int32_t, max_waiting_reads, 256,
+ABSL_FLAG(int32_t, max_waiting_reads, 32,
           "Reads that may wait for a turn; one more is refused with RESOURCE_EXHAUSTED");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM/SIGINT, how long in-flight RPCs may take before they are cancelled");

@@ -11,8 +11,8 @@
 #include "common/metrics/metrics_server.h"
 #include "common/server/flag_checks.h"
 #include "common/server/grpc_server.h"
-#include "services/store/audit_sweeper.h"
 #include "common/server/server_security_flags.h"
+#include "services/store/audit_sweeper.h"
 #include "services/store/flags.h"
 #include "services/store/sqlite_backend.h"
 #include "services/store/store_metrics.h"
@@ -80,6 +80,18 @@ int main(int argc, char** argv) {
   if (limits.reads.max_waiting < 0) {
     server::ExitIfBadFlag(kProgram, "max_waiting_reads", std::to_string(limits.reads.max_waiting),
                           absl::InvalidArgumentError("must not be negative"));
+  }
+  // Running and waiting reads each hold a gRPC thread of the listener; a
+  // quarter of them stays for writes, or a read stall would starve them.
+  const int read_threads = server::GrpcListenerLimits{}.max_threads * 3 / 4;
+  if (limits.reads.max_running + limits.reads.max_waiting > read_threads) {
+    server::ExitIfBadFlag(
+        kProgram, "max_waiting_reads", std::to_string(limits.reads.max_waiting),
+        absl::InvalidArgumentError(absl::StrCat(
+            "with --max_running_reads=", limits.reads.max_running, " at most ",
+            read_threads - limits.reads.max_running,
+            " (reads running and waiting each hold one of the listener's ",
+            server::GrpcListenerLimits{}.max_threads, " threads; a quarter stays for writes)")));
   }
   store::StoreService store_service(&store_metrics, absl::Now, limits);
 

@@ -30,9 +30,15 @@ absl::StatusOr<ReadGate::Turn> ReadGate::Enter(absl::Time deadline) {
   ++waiting_;
   auto free_slot = [this, max_running]()
                        ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return running_ < max_running; };
-  const bool got = mu_.AwaitWithDeadline(absl::Condition(&free_slot), deadline);
+  const absl::Time wait_until = std::min(deadline, absl::Now() + options_.max_wait);
+  const bool got = mu_.AwaitWithDeadline(absl::Condition(&free_slot), wait_until);
   --waiting_;
   if (!got) {
+    if (wait_until < deadline) {
+      return absl::UnavailableError(absl::StrCat("the store is busy: no read could start within ",
+                                                 absl::FormatDuration(options_.max_wait),
+                                                 "; retry"));
+    }
     return absl::DeadlineExceededError("the caller's deadline passed while the read waited");
   }
   ++running_;

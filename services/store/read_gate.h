@@ -28,7 +28,14 @@ namespace apptrust::store {
 
 struct ReadGateOptions {
   int max_running = 16;
-  int max_waiting = 256;
+  // Each waiting read holds one of the store's gRPC threads (a synchronous
+  // service): running + waiting must leave threads for writes (main.cc
+  // checks it against the listener's thread bound).
+  int max_waiting = 32;
+  // The longest a read waits for a turn, whatever its deadline (a caller may
+  // send none, or cancel): past it the read is UNAVAILABLE, which callers
+  // retry, and its thread is free again.
+  absl::Duration max_wait = absl::Seconds(2);
 };
 
 class ReadGate {

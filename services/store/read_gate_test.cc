@@ -49,6 +49,17 @@ TEST(ReadGateTest, AtMostMaxRunningRunAndAtMostMaxWaitingWait) {
   EXPECT_EQ(gate.waiting(), 0);
 }
 
+// A caller without a deadline (or one that went away) does not hold a store
+// thread for ever: its wait is bounded by max_wait.
+TEST(ReadGateTest, AWaitIsBoundedWhateverTheDeadline) {
+  ReadGate gate({.max_running = 1, .max_waiting = 4, .max_wait = absl::Milliseconds(50)});
+  std::optional<ReadGate::Turn> running(*gate.Enter(absl::InfiniteFuture()));
+  absl::StatusOr<ReadGate::Turn> waited = gate.Enter(absl::InfiniteFuture());
+  EXPECT_EQ(waited.status().code(), absl::StatusCode::kUnavailable) << waited.status();
+  EXPECT_EQ(gate.waiting(), 0);
+  EXPECT_EQ(gate.running(), 1);
+}
+
 TEST(ReadGateTest, AWaitingReadWhoseDeadlinePassesIsNotRun) {
   ReadGate gate({.max_running = 1, .max_waiting = 4});
   auto held = gate.Enter(absl::Now() + kLong);
