@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 #include "common/config/policy_config.h"
+#include "common/net/host_port.h"
 #include "common/server/flag_checks.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -45,6 +46,9 @@ ABSL_FLAG(std::string, store_tls_ca_file, "",
 ABSL_FLAG(std::string, store_tls_cert_file, "",
           "PEM certificate chain this service presents to the store (mutual TLS)");
 ABSL_FLAG(std::string, store_tls_key_file, "", "PEM private key of --store_tls_cert_file");
+ABSL_FLAG(bool, allow_insecure_store, false,
+          "Allow a plaintext channel to a --store that is not on loopback (a network you trust): "
+          "whoever is on the path could then change the grants a refresh is judged against");
 ABSL_FLAG(std::string, store_tls_server_name, "",
           "Name the store's certificate must hold when it is not the host of --store");
 
@@ -145,6 +149,20 @@ absl::StatusOr<DecisionFlags> ReadDecisionFlags() {
                                                   "store_tls_ca_file", "store_tls_server_name"});
       !s.ok()) {
     return s;
+  }
+  // The store's answers decide ALLOW or SUSPEND: off loopback they travel
+  // authenticated, or only when the operator said the network is trusted.
+  if (!flags.store_tls.tls() && !absl::GetFlag(FLAGS_allow_insecure_store)) {
+    auto store = net::ParseHostPort(flags.store);
+    if (store.ok() && !server::IsLoopbackHost(store->host)) {
+      return server::FlagError(
+          "store", flags.store,
+          absl::InvalidArgumentError(
+              "a plaintext channel to a store off loopback lets whoever is on the path change "
+              "the grants refreshes are judged against: set --store_tls_ca_file (and "
+              "--store_tls_cert_file/--store_tls_key_file for mutual TLS), or "
+              "--allow_insecure_store on a network you trust"));
+    }
   }
   return flags;
 }

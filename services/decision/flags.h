@@ -36,6 +36,7 @@ ABSL_DECLARE_FLAG(std::string, store_tls_ca_file);
 ABSL_DECLARE_FLAG(std::string, store_tls_cert_file);
 ABSL_DECLARE_FLAG(std::string, store_tls_key_file);
 ABSL_DECLARE_FLAG(std::string, store_tls_server_name);
+ABSL_DECLARE_FLAG(bool, allow_insecure_store);
 
 namespace apptrust::decision {
 

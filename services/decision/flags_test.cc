@@ -42,6 +42,17 @@ TEST_F(FlagsTest, ListsAreSplit) {
   EXPECT_EQ(flags->probe_allow_cidrs.size(), 2u);
 }
 
+// The store's answers decide ALLOW or SUSPEND: plaintext to a store off
+// loopback only when the operator says the network is trusted.
+TEST_F(FlagsTest, APlaintextStoreOffLoopbackNeedsTheExplicitFlag) {
+  absl::SetFlag(&FLAGS_store, "apptrust-store:50052");
+  absl::StatusOr<DecisionFlags> refused = ReadDecisionFlags();
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("--store=apptrust-store:50052: "));
+  absl::SetFlag(&FLAGS_allow_insecure_store, true);
+  EXPECT_TRUE(ReadDecisionFlags().ok());
+}
+
 // Each unusable value is named with the flag and the value given.
 TEST_F(FlagsTest, AnUnusableValueNamesTheFlag) {
   struct Case {
