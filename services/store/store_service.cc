@@ -318,11 +318,24 @@ absl::Status StoreService::DoListAuditEntries(const v1::ListAuditEntriesRequest&
   query.limit = EffectivePageSize(request.page_size());
   auto page = (*backend)->ListAuditEntries(query);
   if (!page.ok()) return page.status();
-  if (page->more && !page->entries.empty()) {
-    response->set_next_page_token(
-        EncodeAuditPageToken(request.tenant_id(), request.grant_id(), page->entries.back().seq()));
+  // A page ends early at about max_batch_response_bytes: an entry carries
+  // findings an app's bytes shaped, and the reader's receive limit is fixed.
+  bool more = page->more;
+  size_t bytes = 0;
+  for (v1::AuditEntry& entry : page->entries) {
+    if (response->entries_size() > 0 &&
+        bytes + entry.ByteSizeLong() > limits_.max_batch_response_bytes) {
+      more = true;
+      break;
+    }
+    bytes += entry.ByteSizeLong();
+    *response->add_entries() = std::move(entry);
   }
-  for (v1::AuditEntry& entry : page->entries) *response->add_entries() = std::move(entry);
+  if (more && response->entries_size() > 0) {
+    response->set_next_page_token(
+        EncodeAuditPageToken(request.tenant_id(), request.grant_id(),
+                             response->entries(response->entries_size() - 1).seq()));
+  }
   return absl::OkStatus();
 }
 

@@ -711,6 +711,31 @@ TEST(StoreProcessTest, AnUncreatableDirectoryStopsStartUpNamingTheFlag) {
 // Enroll, re-approve, a failed conditional suspend, suspend, an idempotent
 // re-suspend, delete: exactly one entry per change, in order, kept after the
 // delete, naming the caller (plaintext: the peer address, marked).
+// An entry carries findings an app's bytes shaped: a page ends at about a
+// mebibyte, so a reader's receive limit never fails the listing.
+TEST_F(StoreRpcTest, AuditPagesEndAtAboutAMebibyteAndPagingGetsEveryEntry) {
+  constexpr int kSuspensions = 12;  // ~100 KB of findings each
+  for (int i = 0; i < kSuspensions; ++i) {
+    Grant put;
+    ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "big", "client-big"), &put).ok());
+    Suspension suspension = MakeSuspension(absl::StrCat("big-", i));
+    v1::Finding* finding = suspension.add_findings();
+    finding->set_reason(v1::REASON_DNS_TXT_CHANGED);
+    finding->set_detail(std::string(100 * 1024, 'x'));
+    ASSERT_TRUE(Suspend(*stub_, tenant_, "big", put.version(), suspension, nullptr).ok()) << i;
+  }
+  v1::ListAuditEntriesRequest request;
+  request.set_tenant_id(tenant_);
+  request.set_grant_id("big");
+  request.set_page_size(1000);
+  v1::ListAuditEntriesResponse first;
+  ASSERT_TRUE(ListAudit(*stub_, request, &first).ok());
+  EXPECT_LT(first.entries_size(), 2 * kSuspensions) << "the first page stopped early";
+  EXPECT_LE(first.ByteSizeLong(), size_t{1300} * 1024);
+  EXPECT_FALSE(first.next_page_token().empty());
+  EXPECT_EQ(AllAuditEntries(*stub_, tenant_, "big").size(), size_t{2 * kSuspensions});
+}
+
 TEST_F(StoreRpcTest, EveryStateChangeLeavesExactlyOneAuditEntryKeptAfterDelete) {
   {
     grpc::ClientContext context;
