@@ -367,7 +367,8 @@ TEST(StoreServiceReadGateTest, AStalledStoreQueuesBoundedAndRunsNoReadNobodyWait
   std::thread stuck([&] { EXPECT_EQ(get(absl::Seconds(60)), grpc::StatusCode::OK); });
   while (backend.reads.load() == 0) absl::SleepFor(absl::Milliseconds(1));
   grpc::StatusCode waiting_code = grpc::StatusCode::OK;
-  std::thread waiting([&] { waiting_code = get(absl::Seconds(2)); });
+  // Its deadline (1 s) comes before the gate's own bound on a wait (2 s).
+  std::thread waiting([&] { waiting_code = get(absl::Seconds(1)); });
   while (service.read_gate().waiting() == 0) absl::SleepFor(absl::Milliseconds(1));
   EXPECT_EQ(get(absl::Seconds(60)), grpc::StatusCode::RESOURCE_EXHAUSTED);
   waiting.join();  // gave up: its deadline passed while it waited
