@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "common/policy/display_identity.h"
 #include "common/policy/probe_outcome.h"
+#include "common/policy/testing/example_app.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
@@ -46,27 +47,7 @@ v1::Fingerprint Baseline() {
   fp.set_host("app.example.com");
   fp.set_port(443);
   fp.set_domain("example.com");
-  v1::TlsFingerprint& tls = *fp.mutable_tls();
-  tls.set_outcome(v1::PROBE_OUTCOME_OK);
-  tls.set_present(true);
-  tls.set_protocol_version("TLSv1.3");
-  tls.set_tls12_or_newer(true);
-  tls.set_leaf_sha256(std::string(64, 'a'));
-  tls.set_spki_sha256(std::string(64, 'b'));
-  tls.set_subject_organization("Example Health Inc");
-  tls.set_subject_locality("Kansas City");
-  tls.set_subject_state("MO");
-  tls.set_subject_country("US");
-  tls.set_subject_common_name("app.example.com");
-  tls.add_subject_alt_names("app.example.com");
-  tls.set_issuer("CN=Test OV CA,O=Test PKI");
-  tls.set_serial("0A1B");
-  *tls.mutable_not_before() = Ts(kNow - absl::Hours(24 * 60));
-  *tls.mutable_not_after() = Ts(kNow + absl::Hours(24 * 300));
-  tls.set_validation_level(v1::VALIDATION_LEVEL_OV);
-  tls.set_chain_trusted(true);
-  tls.set_hostname_matches(true);
-  tls.set_revocation(v1::REVOCATION_GOOD);
+  *fp.mutable_tls() = testing::ExampleHealthOvTls(kNow);
   v1::DnsFingerprint& dns = *fp.mutable_dns();
   dns.set_address_outcome(v1::PROBE_OUTCOME_OK);
   dns.add_addresses("192.0.2.10");

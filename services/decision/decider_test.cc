@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/cache/observation_cache.h"
+#include "common/policy/testing/example_app.h"
 #include "common/probe/testing/fake_prober.h"
 #include "common/time/testing/fake_clock.h"
 #include "gmock/gmock.h"
@@ -50,27 +51,7 @@ probe::EndpointObservation HealthyEndpoint(absl::Time now) {
   probe::EndpointObservation o;
   o.addresses = {"192.0.2.10"};
   o.address_outcome = v1::PROBE_OUTCOME_OK;
-  v1::TlsFingerprint& tls = o.tls;
-  tls.set_outcome(v1::PROBE_OUTCOME_OK);
-  tls.set_present(true);
-  tls.set_protocol_version("TLSv1.3");
-  tls.set_tls12_or_newer(true);
-  tls.set_leaf_sha256(std::string(64, 'a'));
-  tls.set_spki_sha256(std::string(64, 'b'));
-  tls.set_subject_organization("Example Health Inc");
-  tls.set_subject_locality("Kansas City");
-  tls.set_subject_state("MO");
-  tls.set_subject_country("US");
-  tls.set_subject_common_name("app.example.com");
-  tls.add_subject_alt_names("app.example.com");
-  tls.set_issuer("CN=Test OV CA,O=Test PKI");
-  tls.set_serial("0A1B");
-  *tls.mutable_not_before() = Ts(now - absl::Hours(24 * 60));
-  *tls.mutable_not_after() = Ts(now + absl::Hours(24 * 300));
-  tls.set_validation_level(v1::VALIDATION_LEVEL_OV);
-  tls.set_chain_trusted(true);
-  tls.set_hostname_matches(true);
-  tls.set_revocation(v1::REVOCATION_GOOD);
+  o.tls = apptrust::testing::ExampleHealthOvTls(now);
   o.observed_at = now;
   return o;
 }
