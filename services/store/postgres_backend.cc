@@ -343,8 +343,13 @@ PgCommand PostgresBackend::TimeoutFor(absl::Time deadline, bool local) const {
                   {PgParam::Text(std::to_string(absl::ToInt64Milliseconds(left)))});
 }
 
+absl::Time PostgresBackend::Bounded(absl::Time deadline) const {
+  return std::min(deadline, absl::Now() + options_.max_statement_timeout + absl::Seconds(1));
+}
+
 absl::StatusOr<std::vector<PgResult>> PostgresBackend::Read(std::vector<PgCommand> commands,
                                                             absl::Time deadline) {
+  deadline = Bounded(deadline);
   auto connection = pool_.Acquire(deadline);
   if (!connection.ok()) return connection.status();
   commands.insert(commands.begin(), TimeoutFor(deadline, /*local=*/false));
@@ -356,6 +361,7 @@ absl::StatusOr<std::vector<PgResult>> PostgresBackend::Read(std::vector<PgComman
 
 template <typename T, typename Body>
 absl::StatusOr<T> PostgresBackend::Write(absl::Time deadline, Body body) {
+  deadline = Bounded(deadline);
   absl::Duration pause = absl::Milliseconds(2);
   for (int attempt = 1;; ++attempt) {
     absl::StatusOr<T> result = absl::UnknownError("not run");

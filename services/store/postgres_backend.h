@@ -62,7 +62,7 @@ struct PostgresOptions {
   // How long a caller waits for a free connection at most.
   absl::Duration acquire_timeout = absl::Seconds(5);
   // statement_timeout for calls without a deadline (and the most any call
-  // gets).
+  // gets); a call waits for the server at most a second longer.
   absl::Duration max_statement_timeout = absl::Seconds(30);
 };
 
@@ -119,6 +119,10 @@ class PostgresBackend : public GrantBackend {
   class Transaction;
   explicit PostgresBackend(PostgresOptions options, PgPoolOptions pool_options);
 
+  // `deadline`, or a little after max_statement_timeout from now when that is
+  // sooner. The client's own bound: the server's statement timeout does not
+  // cover a COMMIT's wait for a synchronous standby, nor a silent server.
+  absl::Time Bounded(absl::Time deadline) const;
   // The statement_timeout command for a call with `deadline`.
   PgCommand TimeoutFor(absl::Time deadline, bool local) const;
   // Runs `commands` (after the timeout) on a pooled connection; results
