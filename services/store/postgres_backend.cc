@@ -371,6 +371,7 @@ absl::StatusOr<T> PostgresBackend::Write(absl::Time deadline, Body body) {
       Transaction transaction(**connection, TimeoutFor(deadline, /*local=*/true), deadline);
       result = body(transaction);
     }
+    if (result.ok() && options_.on_commit) options_.on_commit(1);
     if (result.ok() || result.status().code() != absl::StatusCode::kAborted) return result;
     // Contention (a serialization failure, a deadlock, a lost race to create
     // a row): nothing was written; try again while the deadline allows.

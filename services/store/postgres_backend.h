@@ -36,6 +36,7 @@
 #define APPTRUST_SERVICES_STORE_POSTGRES_BACKEND_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,6 +65,10 @@ struct PostgresOptions {
   // statement_timeout for calls without a deadline (and the most any call
   // gets); a call waits for the server at most a second longer.
   absl::Duration max_statement_timeout = absl::Seconds(30);
+  // Called after each committed write transaction with its number of
+  // writes (always 1: no group commit here; PostgreSQL shares fsyncs
+  // itself); must be cheap (metrics).
+  std::function<void(int64_t writes)> on_commit;
 };
 
 class PostgresBackend : public GrantBackend {

@@ -610,6 +610,24 @@ absl::Status SqliteBackend::CheckReachable(absl::Time) {
   return (**reader).QueryInt("SELECT 1").status();
 }
 
+absl::Status SqliteBackend::ForEachGrant(const std::function<bool(const Grant&)>& visit) {
+  auto reader = ReaderLease::Take(this);
+  if (!reader.ok()) return reader.status();
+  auto select = (**reader).Prepare(
+      "SELECT g.grant_proto, s.suspension_proto FROM grants g"
+      " LEFT JOIN suspensions s ON s.suspension_id = g.suspension_id"
+      " ORDER BY g.tenant_id, g.grant_id");
+  if (!select.ok()) return select.status();
+  while (true) {
+    auto row = (*select)->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();
+    auto grant = GrantFromRow(**select);
+    if (!grant.ok()) return grant.status();
+    if (!visit(*grant)) return absl::OkStatus();
+  }
+}
+
 absl::Status SqliteBackend::ForEachSuspension(const std::function<bool(const Suspension&)>& visit) {
   auto reader = ReaderLease::Take(this);
   if (!reader.ok()) return reader.status();

@@ -86,6 +86,10 @@ class SqliteBackend : public GrantBackend {
                                             absl::Time deadline) override;
   absl::Status CheckReachable(absl::Time deadline) override;
 
+  // Every grant with its current suspension, ordered by (tenant_id,
+  // grant_id), for copying the database elsewhere; `visit` returns false to
+  // stop.
+  absl::Status ForEachGrant(const std::function<bool(const apptrust::v1::Grant&)>& visit);
   // Every suspension kept (of current and earlier suspensions of every
   // grant), for copying the database elsewhere; `visit` returns false to stop.
   absl::Status ForEachSuspension(
