@@ -71,8 +71,9 @@ class PostgresCluster {
   static constexpr absl::string_view kDatabase = "apptrust";
   static constexpr absl::string_view kUser = "apptrust";
 
-  // initdb (a copy of one template per test process), start, create the
-  // role and database. Fails with the server's log when it does not start.
+  // A copy of a template data directory (initdb, the roles and the database:
+  // made once per build tree), started, with fresh passwords. Fails with the
+  // server's log when it does not start.
   static absl::StatusOr<std::unique_ptr<PostgresCluster>> StartPrimary(
       const PostgresOptions& options = {});
   // Stops the server (fast) if it runs and removes its directory.
@@ -153,6 +154,10 @@ class PostgresCluster {
 
  private:
   PostgresCluster() = default;
+  // The data directory of a stopped server with the roles (no passwords)
+  // and the database: what every primary starts from a copy of.
+  static absl::StatusOr<std::string> TemplateDataDir();
+  static absl::StatusOr<std::string> BuildTemplate();
   // Hands dir_ to the server user and writes the TLS files (tls_*_pem_).
   absl::Status PrepareDirectory();
   absl::Status Launch();
