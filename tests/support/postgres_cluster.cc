@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "tests/support/test_pki.h"
 
 namespace apptrust::testing {
 namespace {
@@ -285,6 +286,11 @@ absl::StatusOr<std::string> PostgresCluster::BuildTemplate() {
 
 absl::Status PostgresCluster::PrepareDirectory() {
   if (absl::Status given = GiveToServerUser(dir_.path()); !given.ok()) return given;
+  if (IsRoot() && !Run(AsServerUser({"test", "-w", dir_.path()})).ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the postgres user cannot reach ", dir_.path(),
+                     ": set TMPDIR to a directory every user can traverse (/tmp)"));
+  }
   data_dir_ = dir_.File("data");
   if (tls_chain_pem_.empty()) return absl::OkStatus();
   cert_path_ = dir_.File("server.crt");
