@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -163,6 +164,27 @@ absl::Status WaitForSql(PostgresCluster& cluster, absl::string_view sql, absl::s
   }
 }
 
+// A test process that dies (a crash, an abort, a ctest timeout) runs no
+// destructor: its servers die with it (--pdeathsig) but its directories stay,
+// a data directory each. The next test process removes those whose owner is
+// gone.
+constexpr absl::string_view kOwnerFile = "postgres_cluster.owner";
+
+void RemoveDirectoriesOfDeadTests() {
+  const char* base = std::getenv("TMPDIR");
+  std::error_code error;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(base != nullptr ? base : "/tmp", error)) {
+    if (!absl::StartsWith(entry.path().filename().string(), "apptrust-test-")) continue;
+    std::ifstream owner_file(entry.path() / std::string(kOwnerFile));
+    pid_t owner = 0;
+    if (!(owner_file >> owner) || owner <= 0) continue;
+    if (kill(owner, 0) == 0 || errno != ESRCH) continue;
+    if (!ProcessesIn((entry.path() / "data").string()).empty()) continue;
+    std::filesystem::remove_all(entry.path(), error);
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PostgresCluster>> PostgresCluster::StartPrimary(
@@ -218,8 +240,10 @@ absl::StatusOr<std::unique_ptr<PostgresCluster>> PostgresCluster::StartPrimary(
 }
 
 absl::StatusOr<std::string> PostgresCluster::TemplateDataDir() {
-  static const absl::StatusOr<std::string>* const data_dir =
-      new absl::StatusOr<std::string>(BuildTemplate());
+  static const absl::StatusOr<std::string>* const data_dir = [] {
+    RemoveDirectoriesOfDeadTests();
+    return new absl::StatusOr<std::string>(BuildTemplate());
+  }();
   return *data_dir;
 }
 
@@ -285,6 +309,11 @@ absl::StatusOr<std::string> PostgresCluster::BuildTemplate() {
 }
 
 absl::Status PostgresCluster::PrepareDirectory() {
+  // Whose directory this is, for RemoveDirectoriesOfDeadTests().
+  if (absl::Status owner = WriteFile(dir_.File(kOwnerFile), absl::StrCat(getpid()), 0644);
+      !owner.ok()) {
+    return owner;
+  }
   if (absl::Status given = GiveToServerUser(dir_.path()); !given.ok()) return given;
   if (IsRoot() && !Run(AsServerUser({"test", "-w", dir_.path()})).ok()) {
     return absl::FailedPreconditionError(

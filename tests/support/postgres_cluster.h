@@ -36,6 +36,9 @@
 // test body's thread), since Linux sends that signal when the starting
 // thread exits.
 //
+// A test process that dies without running destructors leaves its
+// directories behind; the next one to start a server removes them.
+//
 // Thread-compatible: one thread at a time per object; Psql() is thread-safe.
 #ifndef APPTRUST_TESTS_SUPPORT_POSTGRES_CLUSTER_H_
 #define APPTRUST_TESTS_SUPPORT_POSTGRES_CLUSTER_H_
