@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -22,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "tests/support/test_pki.h"
 
 namespace apptrust::testing {
 namespace {
@@ -162,49 +164,25 @@ absl::Status WaitForSql(PostgresCluster& cluster, absl::string_view sql, absl::s
   }
 }
 
-// One initdb per test process, removed at exit; each cluster starts from a
-// copy of it.
-struct Template {
-  Template();
-  TempDir dir;
-  std::string data_dir = dir.File("data");
-  absl::Status status;
-};
+// A test process that dies (a crash, an abort, a ctest timeout) runs no
+// destructor: its servers die with it (--pdeathsig) but its directories stay,
+// a data directory each. The next test process removes those whose owner is
+// gone.
+constexpr absl::string_view kOwnerFile = "postgres_cluster.owner";
 
-Template::Template() {
-  const absl::Time started = absl::Now();
-  if (!std::filesystem::exists(Bin("initdb"))) {
-    status = absl::FailedPreconditionError(
-        absl::StrCat(Bin("initdb"), " is missing: install postgresql-15 (scripts/bootstrap)"));
-    return;
+void RemoveDirectoriesOfDeadTests() {
+  const char* base = std::getenv("TMPDIR");
+  std::error_code error;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(base != nullptr ? base : "/tmp", error)) {
+    if (!absl::StartsWith(entry.path().filename().string(), "apptrust-test-")) continue;
+    std::ifstream owner_file(entry.path() / std::string(kOwnerFile));
+    pid_t owner = 0;
+    if (!(owner_file >> owner) || owner <= 0) continue;
+    if (kill(owner, 0) == 0 || errno != ESRCH) continue;
+    if (!ProcessesIn((entry.path() / "data").string()).empty()) continue;
+    std::filesystem::remove_all(entry.path(), error);
   }
-  status = GiveToServerUser(dir.path());
-  if (!status.ok()) return;
-  // --no-sync: the template's files need not reach the disk; the server's own
-  // fsync setting is unaffected.
-  absl::StatusOr<std::string> initdb =
-      Run(AsServerUser({Bin("initdb"), "-D", data_dir, "-U", std::string(kServerUser),
-                        "--encoding=UTF8", "--locale=C", "--auth-local=trust",
-                        "--auth-host=scram-sha-256", "--no-sync", "--no-instructions"}));
-  if (!initdb.ok()) {
-    status = initdb.status();
-    return;
-  }
-  // The fixture uses the socket as superuser (trust: only the directory's
-  // owner and root reach it); every TCP client needs its password.
-  status = WriteFile(data_dir + "/pg_hba.conf",
-                     "# TYPE  DATABASE     USER  ADDRESS        METHOD\n"
-                     "local   all          all                  trust\n"
-                     "local   replication  all                  trust\n"
-                     "host    all          all   127.0.0.1/32   scram-sha-256\n"
-                     "host    replication  all   127.0.0.1/32   scram-sha-256\n",
-                     0600);
-  LogStep("initdb (template)", started);
-}
-
-const Template& InitdbTemplate() {
-  static const Template made;
-  return made;
 }
 
 }  // namespace
@@ -212,8 +190,8 @@ const Template& InitdbTemplate() {
 absl::StatusOr<std::unique_ptr<PostgresCluster>> PostgresCluster::StartPrimary(
     const PostgresOptions& options) {
   const absl::Time started = absl::Now();
-  const Template& templ = InitdbTemplate();
-  if (!templ.status.ok()) return templ.status;
+  absl::StatusOr<std::string> template_data = TemplateDataDir();
+  if (!template_data.ok()) return template_data.status();
 
   std::unique_ptr<PostgresCluster> cluster(new PostgresCluster());
   cluster->options_ = options;
@@ -235,7 +213,7 @@ absl::StatusOr<std::unique_ptr<PostgresCluster>> PostgresCluster::StartPrimary(
   }
   if (absl::Status prepared = cluster->PrepareDirectory(); !prepared.ok()) return prepared;
 
-  absl::StatusOr<std::string> copied = Run({"cp", "-a", templ.data_dir, cluster->data_dir_});
+  absl::StatusOr<std::string> copied = Run({"cp", "-a", *template_data, cluster->data_dir_});
   if (!copied.ok()) return copied.status();
   std::string settings =
       absl::StrCat("\n# postgres_cluster\nfsync = ", options.fsync ? "on" : "off",
@@ -251,21 +229,97 @@ absl::StatusOr<std::unique_ptr<PostgresCluster>> PostgresCluster::StartPrimary(
   cluster->port_ = *port;
   if (absl::Status launched = cluster->Launch(); !launched.ok()) return launched;
 
-  // Separate statements: CREATE DATABASE cannot run in a transaction block.
-  for (const std::string& sql :
-       {absl::StrCat("CREATE ROLE ", kUser, " LOGIN PASSWORD '", cluster->password_, "'"),
-        absl::StrCat("CREATE ROLE ", kReplicationUser, " REPLICATION LOGIN PASSWORD '",
-                     cluster->replication_password_, "'"),
-        absl::StrCat("CREATE DATABASE ", kDatabase, " OWNER ", kUser)}) {
-    absl::StatusOr<std::string> done = cluster->Sql(sql, "postgres");
-    if (!done.ok()) return done.status();
-  }
+  // The template's roles have no password yet: no TCP login before this.
+  absl::StatusOr<std::string> passwords = cluster->Sql(
+      absl::StrCat("ALTER ROLE ", kUser, " PASSWORD '", cluster->password_, "'; ALTER ROLE ",
+                   kReplicationUser, " PASSWORD '", cluster->replication_password_, "'"),
+      "postgres");
+  if (!passwords.ok()) return passwords.status();
   LogStep(absl::StrCat("start primary on port ", cluster->port_), started);
   return cluster;
 }
 
+absl::StatusOr<std::string> PostgresCluster::TemplateDataDir() {
+  static const absl::StatusOr<std::string>* const data_dir = [] {
+    RemoveDirectoriesOfDeadTests();
+    return new absl::StatusOr<std::string>(BuildTemplate());
+  }();
+  return *data_dir;
+}
+
+absl::StatusOr<std::string> PostgresCluster::BuildTemplate() {
+  // In the build tree: made once by the first test that needs it, reused by
+  // every later test process and run. The suffix changes with what is made.
+  const std::string cache = APPTRUST_POSTGRES_TEMPLATE_DIR;
+  const std::string cached_data = cache + "/data";
+  if (std::filesystem::exists(cached_data + "/PG_VERSION")) return cached_data;
+  if (!std::filesystem::exists(Bin("initdb"))) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(Bin("initdb"), " is missing: install postgresql-15 (scripts/bootstrap)"));
+  }
+  const absl::Time started = absl::Now();
+  std::unique_ptr<PostgresCluster> seed(new PostgresCluster());
+  if (absl::Status prepared = seed->PrepareDirectory(); !prepared.ok()) return prepared;
+  // --no-sync: the template's files need not reach the disk; the servers'
+  // own fsync setting is unaffected.
+  absl::StatusOr<std::string> initdb =
+      Run(AsServerUser({Bin("initdb"), "-D", seed->data_dir_, "-U", std::string(kServerUser),
+                        "--encoding=UTF8", "--locale=C", "--auth-local=trust",
+                        "--auth-host=scram-sha-256", "--no-sync", "--no-instructions"}));
+  if (!initdb.ok()) return initdb.status();
+  // The fixture uses the socket as superuser (trust: only the directory's
+  // owner and root reach it); every TCP client needs its password.
+  if (absl::Status hba = WriteFile(seed->data_dir_ + "/pg_hba.conf",
+                                   "# TYPE  DATABASE     USER  ADDRESS        METHOD\n"
+                                   "local   all          all                  trust\n"
+                                   "local   replication  all                  trust\n"
+                                   "host    all          all   127.0.0.1/32   scram-sha-256\n"
+                                   "host    replication  all   127.0.0.1/32   scram-sha-256\n",
+                                   0600);
+      !hba.ok()) {
+    return hba;
+  }
+  absl::StatusOr<uint16_t> port = FreeLoopbackPort();
+  if (!port.ok()) return port.status();
+  seed->port_ = *port;
+  if (absl::Status launched = seed->Launch(); !launched.ok()) return launched;
+  // Separate statements: CREATE DATABASE cannot run in a transaction block.
+  for (const std::string& sql :
+       {absl::StrCat("CREATE ROLE ", kUser, " LOGIN"),
+        absl::StrCat("CREATE ROLE ", kReplicationUser, " REPLICATION LOGIN"),
+        absl::StrCat("CREATE DATABASE ", kDatabase, " OWNER ", kUser)}) {
+    absl::StatusOr<std::string> done = seed->Sql(sql, "postgres");
+    if (!done.ok()) return done.status();
+  }
+  if (absl::Status stopped = seed->Stop(); !stopped.ok()) return stopped;
+  // Published whole by one rename: test processes running at once may each
+  // build one; the first rename wins and the others drop theirs.
+  const std::string staging = absl::StrCat(cache, ".staging-", getpid());
+  std::error_code error;
+  std::filesystem::remove_all(staging, error);
+  std::filesystem::create_directories(staging, error);
+  absl::StatusOr<std::string> copied = Run({"cp", "-a", seed->data_dir_, staging + "/data"});
+  if (!copied.ok()) return copied.status();
+  if (rename(staging.c_str(), cache.c_str()) != 0) std::filesystem::remove_all(staging, error);
+  if (!std::filesystem::exists(cached_data + "/PG_VERSION")) {
+    return absl::InternalError(absl::StrCat("cannot publish the template at ", cache));
+  }
+  LogStep("initdb and roles (template, once per build tree)", started);
+  return cached_data;
+}
+
 absl::Status PostgresCluster::PrepareDirectory() {
+  // Whose directory this is, for RemoveDirectoriesOfDeadTests().
+  if (absl::Status owner = WriteFile(dir_.File(kOwnerFile), absl::StrCat(getpid()), 0644);
+      !owner.ok()) {
+    return owner;
+  }
   if (absl::Status given = GiveToServerUser(dir_.path()); !given.ok()) return given;
+  if (IsRoot() && !Run(AsServerUser({"test", "-w", dir_.path()})).ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the postgres user cannot reach ", dir_.path(),
+                     ": set TMPDIR to a directory every user can traverse (/tmp)"));
+  }
   data_dir_ = dir_.File("data");
   if (tls_chain_pem_.empty()) return absl::OkStatus();
   cert_path_ = dir_.File("server.crt");
