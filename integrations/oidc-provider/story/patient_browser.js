@@ -56,14 +56,16 @@ export class PatientBrowser {
     });
   }
 
-  // One request, then its redirects (GET). Resolves to the last answer, with
-  // `url` the address it came from.
-  async go(method, url, form) {
+  // One request, then its redirects (GET), except to an address for which
+  // `stopBefore(url)` is true. Resolves to the last answer, with `url` the
+  // address it came from.
+  async go(method, url, form, stopBefore = () => false) {
     let answer = await this.#request(method, url, form);
     this.onStep({ method, url, status: answer.status, location: answer.location });
     let current = url;
     for (let hops = 0; answer.location && answer.status >= 300 && answer.status < 400; hops += 1) {
       if (hops > 10) throw new Error(`too many redirects from ${url}`);
+      if (stopBefore(new URL(answer.location, current).href)) break;
       current = new URL(answer.location, current).href;
       answer = await this.#request('GET', current);
       this.onStep({ method: 'GET', url: current, status: answer.status, location: answer.location });
@@ -72,9 +74,11 @@ export class PatientBrowser {
   }
 
   // Starts the app's authorization on its page, signs in when asked, approves
-  // on the consent page, and follows the redirect back to the app's website.
-  // Resolves to the last answer (the app's page, connected).
-  async approveApp(appUrl, { username = 'patient', password = 'patient' } = {}) {
+  // on the consent page, and follows the redirect back to the app's website
+  // (unless `toApp` is false: then it resolves to the gateway's redirect,
+  // `location` holding the code, which the app never sees). Resolves to the
+  // last answer (with `toApp`, the app's page, connected).
+  async approveApp(appUrl, { username = 'patient', password = 'patient', toApp = true } = {}) {
     let answer = await this.go('GET', `${appUrl}/authorize`);
     if (answer.body.includes('/login"')) {
       answer = await this.go('POST', `${answer.url}/login`, { username, password });
@@ -83,6 +87,8 @@ export class PatientBrowser {
       throw new Error(`no consent page at ${answer.url}: ${answer.status} ${answer.body.slice(0, 300)}`);
     }
     this.consentPage = answer.body;
-    return this.go('POST', `${answer.url}/confirm`, {});
+    const gateway = new URL(answer.url).origin;
+    return this.go('POST', `${answer.url}/confirm`, {},
+      (next) => !toApp && new URL(next).origin !== gateway);
   }
 }
