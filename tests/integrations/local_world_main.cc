@@ -13,9 +13,7 @@
 //   stop-decision   stops apptrust-decision (SIGTERM): the gateway's
 //                   fail-closed path
 // End of input (or SIGTERM) stops everything and removes the files.
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -28,12 +26,14 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging/json_log.h"
+#include "tests/operability/prometheus_fixture.h"
 #include "tests/support/dnsmasq.h"
 #include "tests/support/services.h"
 #include "tests/support/test_pki.h"
 
 ABSL_FLAG(std::string, app_domain, "heart.test", "the app's registrable domain (eTLD+1)");
-ABSL_FLAG(std::string, client_id, "heart-helper", "the app's client id, published in its TXT record");
+ABSL_FLAG(std::string, client_id, "heart-helper",
+          "the app's client id, published in its TXT record");
 ABSL_FLAG(std::string, tenant, "demo", "the tenant whose page settings the policy holds");
 ABSL_FLAG(std::string, support_contact, "Demo Health help desk, 555-0100",
           "shown on the explanation page");
@@ -54,22 +54,6 @@ absl::Status WriteAtomically(const std::string& path, const std::string& text) {
     return absl::InternalError(absl::StrCat("cannot rename to ", path));
   }
   return absl::OkStatus();
-}
-
-// A port that was free a moment ago: the explanation page's address must be
-// known before the decision service starts, since every error_uri names it.
-absl::StatusOr<int> FreeLoopbackPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::InternalError("socket");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-                  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  close(fd);
-  if (!ok) return absl::InternalError("cannot bind a loopback port");
-  return ntohs(address.sin_port);
 }
 
 std::string Json(const std::string& text) {
@@ -142,16 +126,19 @@ class LocalWorld {
   std::string key_path() const { return dir_.File("app-key.pem"); }
 
   absl::Status StartDecision() {
+    // The explanation page's address must be known before the decision
+    // service starts, since every error_uri names it.
     int port = absl::GetFlag(FLAGS_web_port);
     if (port == 0) {
-      auto free_port = FreeLoopbackPort();
+      auto free_port = PickFreeLoopbackPort();
       if (!free_port.ok()) return free_port.status();
       port = *free_port;
     }
     web_base_ = absl::StrCat("http://127.0.0.1:", port);
     std::string policy = absl::StrCat("error_base_url: ", Json(web_base_), "\n");
-    absl::StrAppend(&policy, "tenants {\n  key: ", Json(absl::GetFlag(FLAGS_tenant)),
-                    "\n  value {\n    support_contact: ", Json(absl::GetFlag(FLAGS_support_contact)));
+    absl::StrAppend(
+        &policy, "tenants {\n  key: ", Json(absl::GetFlag(FLAGS_tenant)),
+        "\n  value {\n    support_contact: ", Json(absl::GetFlag(FLAGS_support_contact)));
     if (!absl::GetFlag(FLAGS_manage_url).empty()) {
       absl::StrAppend(&policy, "\n    manage_url: ", Json(absl::GetFlag(FLAGS_manage_url)));
     }
@@ -159,11 +146,11 @@ class LocalWorld {
     const std::string policy_path = dir_.File("policy.textproto");
     if (absl::Status s = WriteAtomically(policy_path, policy); !s.ok()) return s;
     auto decision = apptrust::testing::StartDecision(
-        store_.grpc_address, {absl::StrCat("--web_listen=127.0.0.1:", port),
-                              absl::StrCat("--dns_servers=", dns_->server()),
-                              absl::StrCat("--trust_store=", pki_->root_pem_path()),
-                              "--probe_allow_cidrs=127.0.0.0/8", "--cache_ttl=0s",
-                              "--probe_timeout=3s", absl::StrCat("--policy=", policy_path)});
+        store_.grpc_address,
+        {absl::StrCat("--web_listen=127.0.0.1:", port),
+         absl::StrCat("--dns_servers=", dns_->server()),
+         absl::StrCat("--trust_store=", pki_->root_pem_path()), "--probe_allow_cidrs=127.0.0.0/8",
+         "--cache_ttl=0s", "--probe_timeout=3s", absl::StrCat("--policy=", policy_path)});
     if (!decision.ok()) return decision.status();
     if (!WaitServing(decision->channel)) {
       return absl::UnavailableError("apptrust-decision not serving");
@@ -199,7 +186,8 @@ int main(int argc, char** argv) {
   }
   std::cout << world.Describe() << std::endl;
   for (std::string command; std::getline(std::cin, command);) {
-    absl::Status done = absl::InvalidArgumentError("unknown command (expire, renew, stop-decision)");
+    absl::Status done =
+        absl::InvalidArgumentError("unknown command (expire, renew, stop-decision)");
     if (command == "expire" || command == "renew") {
       done = world.ServeCertificate(command == "expire");
     } else if (command == "stop-decision") {
