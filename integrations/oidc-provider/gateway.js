@@ -85,6 +85,10 @@ const provider = new Provider(issuer, {
       || grantIndex.get(`${session.accountId} ${client.clientId}`);
     return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
   },
+  // Refresh tokens only for offline_access, the approvals AppTrust enrolls
+  // (oidc-provider's default also gives them to every public web client).
+  issueRefreshToken: (ctx, client, code) => client.grantTypeAllowed('refresh_token')
+    && code.scopes.has('offline_access'),
   rotateRefreshToken: checkedRotation({
     apptrust,
     tenantId: flags.tenant,
