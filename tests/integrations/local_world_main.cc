@@ -12,6 +12,7 @@
 //   renew    ... a valid one again (same organization: nothing to re-approve)
 //   stop-decision   stops apptrust-decision (SIGTERM): the gateway's
 //                   fail-closed path
+//   start-decision  starts it again on the same addresses
 // End of input (or SIGTERM) stops everything and removes the files.
 #include <signal.h>
 #include <unistd.h>
@@ -85,10 +86,19 @@ class LocalWorld {
     store_ = std::move(*store);
     if (!WaitServing(store_.channel)) return absl::UnavailableError("apptrust-store not serving");
 
-    // A port taken between the probe above and the decision service's bind
-    // fails its start: try another.
+    // The explanation page's address must be known before the decision
+    // service starts, since every error_uri names it. A port taken between
+    // the pick and the decision service's bind fails its start: try another.
     absl::Status started = absl::UnavailableError("not started");
-    for (int attempt = 0; attempt < 3 && !started.ok(); ++attempt) started = StartDecision();
+    for (int attempt = 0; attempt < 3 && !started.ok(); ++attempt) {
+      int port = absl::GetFlag(FLAGS_web_port);
+      if (port == 0) {
+        auto free_port = PickFreeLoopbackPort();
+        if (!free_port.ok()) return free_port.status();
+        port = *free_port;
+      }
+      started = StartDecision(port, "127.0.0.1:0");
+    }
     return started;
   }
 
@@ -104,6 +114,10 @@ class LocalWorld {
     if (absl::Status s = WriteAtomically(key_path(), cert->key_pem); !s.ok()) return s;
     return WriteAtomically(chain_path(), cert->chain_pem);
   }
+
+  // Starts apptrust-decision again on the addresses it had: the gateway and
+  // every error_uri name them.
+  absl::Status RestartDecision() { return StartDecision(web_port_, decision_.grpc_address); }
 
   absl::Status StopDecision() {
     decision_.process->Signal(SIGTERM);
@@ -125,15 +139,8 @@ class LocalWorld {
   std::string chain_path() const { return dir_.File("app-chain.pem"); }
   std::string key_path() const { return dir_.File("app-key.pem"); }
 
-  absl::Status StartDecision() {
-    // The explanation page's address must be known before the decision
-    // service starts, since every error_uri names it.
-    int port = absl::GetFlag(FLAGS_web_port);
-    if (port == 0) {
-      auto free_port = PickFreeLoopbackPort();
-      if (!free_port.ok()) return free_port.status();
-      port = *free_port;
-    }
+  absl::Status StartDecision(int port, const std::string& listen) {
+    web_port_ = port;
     web_base_ = absl::StrCat("http://127.0.0.1:", port);
     std::string policy = absl::StrCat("error_base_url: ", Json(web_base_), "\n");
     absl::StrAppend(
@@ -147,7 +154,7 @@ class LocalWorld {
     if (absl::Status s = WriteAtomically(policy_path, policy); !s.ok()) return s;
     auto decision = apptrust::testing::StartDecision(
         store_.grpc_address,
-        {absl::StrCat("--web_listen=127.0.0.1:", port),
+        {absl::StrCat("--listen=", listen), absl::StrCat("--web_listen=127.0.0.1:", port),
          absl::StrCat("--dns_servers=", dns_->server()),
          absl::StrCat("--trust_store=", pki_->root_pem_path()), "--probe_allow_cidrs=127.0.0.0/8",
          "--cache_ttl=0s", "--probe_timeout=3s", absl::StrCat("--policy=", policy_path)});
@@ -165,6 +172,7 @@ class LocalWorld {
   RunningService store_;
   RunningService decision_;
   std::string domain_, host_, web_base_;
+  int web_port_ = 0;
 };
 
 }  // namespace
@@ -186,12 +194,14 @@ int main(int argc, char** argv) {
   }
   std::cout << world.Describe() << std::endl;
   for (std::string command; std::getline(std::cin, command);) {
-    absl::Status done =
-        absl::InvalidArgumentError("unknown command (expire, renew, stop-decision)");
+    absl::Status done = absl::InvalidArgumentError(
+        "unknown command (expire, renew, stop-decision, start-decision)");
     if (command == "expire" || command == "renew") {
       done = world.ServeCertificate(command == "expire");
     } else if (command == "stop-decision") {
       done = world.StopDecision();
+    } else if (command == "start-decision") {
+      done = world.RestartDecision();
     }
     if (done.ok()) {
       std::cout << "ok " << command << std::endl;
