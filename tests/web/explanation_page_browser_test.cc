@@ -3,8 +3,8 @@
 // apptrust-store).
 //
 // ExplanationPageBrowserTest: on a phone (360×740) and a desktop (1280×800)
-// viewport, the reason sentence and the domain are visible, nothing scrolls
-// sideways, no script exists or ran.
+// viewport, in English and Spanish, the reason sentence and the domain are
+// visible, nothing scrolls sideways, no script exists or ran.
 //
 // ExplanationPageAccessibilityTest: for a suspension with every kind of
 // finding, in English and in Spanish (chosen by the browser's
@@ -253,6 +253,22 @@ void PrintTo(const Viewport& viewport, std::ostream* out) {
 constexpr Viewport kPhone{360, 740, true};
 constexpr Viewport kDesktop{1280, 800, false};
 
+struct LanguageCase {
+  const char* tag;
+  // What the browser sends; the page must pick `tag` from it.
+  const char* accept_language;
+  // Words of the heading in that language.
+  const char* heading;
+  // The expired-certificate finding as a patient reads it in that language.
+  const char* expired_sentence;
+};
+
+constexpr LanguageCase kEnglish{"en", "en-US,en;q=0.9", "access to your health record is paused",
+                                kExpiredSentence};
+constexpr LanguageCase kSpanish{
+    "es", "es-MX,es;q=0.9,en;q=0.5", "acceso de esta aplicación a su expediente médico",
+    "El certificado de seguridad del sitio web caducó el 1 de noviembre de 2026."};
+
 // One fixture, two suspensions and one browser for the test that runs (ctest
 // runs each test in its own process), started on first use and stopped by
 // gtest at the end.
@@ -329,66 +345,64 @@ class ExplanationPageBrowserTest : public ::testing::TestWithParam<Viewport> {
 TEST_P(ExplanationPageBrowserTest, ReasonAndDomainVisibleWithoutHorizontalScroll) {
   const Viewport viewport = GetParam();
   HeadlessChromium& browser = env().browser();
-  ASSERT_TRUE(
-      browser.Open(env().expired_uri(), viewport.width, viewport.height, viewport.mobile).ok());
+  for (const LanguageCase& language : {kEnglish, kSpanish}) {
+    SCOPED_TRACE(language.tag);
+    HeadlessChromium::PageOptions options;
+    options.width = viewport.width;
+    options.height = viewport.height;
+    options.mobile = viewport.mobile;
+    options.accept_language = language.accept_language;
+    ASSERT_TRUE(browser.Open(env().expired_uri(), options).ok());
 
-  auto measured = browser.Evaluate(MeasureExpression(kExpiredSentence, "heart-helper.example"));
-  ASSERT_TRUE(measured.ok()) << measured.status();
-  Struct page;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(measured->string_value(), &page).ok())
-      << measured->string_value();
-  const auto& m = page.fields();
-  SCOPED_TRACE(measured->string_value());
+    auto measured =
+        browser.Evaluate(MeasureExpression(language.expired_sentence, "heart-helper.example"));
+    ASSERT_TRUE(measured.ok()) << measured.status();
+    Struct page;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(measured->string_value(), &page).ok())
+        << measured->string_value();
+    const auto& m = page.fields();
+    SCOPED_TRACE(measured->string_value());
 
-  EXPECT_EQ(m.at("innerWidth").number_value(), viewport.width);
-  EXPECT_LE(m.at("scrollWidth").number_value(), m.at("innerWidth").number_value())
-      << "the page scrolls sideways at " << viewport.width << " px";
-  EXPECT_TRUE(m.at("reasonShown").bool_value());
-  // The reason is what the patient came for: on the first screen.
-  EXPECT_GE(m.at("reasonTop").number_value(), 0);
-  EXPECT_LT(m.at("reasonTop").number_value(), m.at("innerHeight").number_value());
-  EXPECT_TRUE(m.at("domainShown").bool_value());
-  EXPECT_TRUE(m.at("buttonShown").bool_value());
-  EXPECT_EQ(m.at("buttonHref").string_value(), "https://north.example/patient/apps");
-  EXPECT_EQ(m.at("buttonTarget").string_value(), "_blank");
-  EXPECT_EQ(m.at("scripts").number_value(), 0);
-  EXPECT_TRUE(m.at("organizationAsText").bool_value());
-  EXPECT_EQ(m.at("lang").string_value(), "en");
-  EXPECT_THAT(m.at("h1").string_value(), HasSubstr("paused"));
-  for (const std::string& event : browser.events()) {
-    EXPECT_NE(event, "Page.javascriptDialogOpening") << "a script ran: alert()";
+    EXPECT_EQ(m.at("innerWidth").number_value(), viewport.width);
+    EXPECT_LE(m.at("scrollWidth").number_value(), m.at("innerWidth").number_value())
+        << "the page scrolls sideways at " << viewport.width << " px";
+    EXPECT_TRUE(m.at("reasonShown").bool_value());
+    // The reason is what the patient came for: on the first screen.
+    EXPECT_GE(m.at("reasonTop").number_value(), 0);
+    EXPECT_LT(m.at("reasonTop").number_value(), m.at("innerHeight").number_value());
+    EXPECT_TRUE(m.at("domainShown").bool_value());
+    EXPECT_TRUE(m.at("buttonShown").bool_value());
+    EXPECT_EQ(m.at("buttonHref").string_value(), "https://north.example/patient/apps");
+    EXPECT_EQ(m.at("buttonTarget").string_value(), "_blank");
+    EXPECT_EQ(m.at("scripts").number_value(), 0);
+    EXPECT_TRUE(m.at("organizationAsText").bool_value());
+    EXPECT_EQ(m.at("lang").string_value(), language.tag);
+    EXPECT_THAT(m.at("h1").string_value(), HasSubstr(language.heading));
+    for (const std::string& event : browser.events()) {
+      EXPECT_NE(event, "Page.javascriptDialogOpening") << "a script ran: alert()";
+    }
+
+    auto png = browser.ScreenshotPng();
+    ASSERT_TRUE(png.ok()) << png.status();
+    ASSERT_GT(png->size(), 24u);
+    EXPECT_EQ(png->substr(1, 3), "PNG");
+    // IHDR width, big-endian at offset 16.
+    const auto byte = [&](size_t i) { return static_cast<unsigned char>((*png)[i]); };
+    EXPECT_EQ((byte(16) << 24) | (byte(17) << 16) | (byte(18) << 8) | byte(19), viewport.width);
+    SavePng(*png, absl::StrCat("explanation_page_expired_", language.tag, "_", viewport.width, "x",
+                               viewport.height));
+
+    auto full_page = browser.ScreenshotPng(/*full_page=*/true);
+    ASSERT_TRUE(full_page.ok()) << full_page.status();
+    SavePng(*full_page,
+            absl::StrCat("explanation_page_expired_", language.tag, "_", viewport.width, "_full"));
   }
-
-  auto png = browser.ScreenshotPng();
-  ASSERT_TRUE(png.ok()) << png.status();
-  ASSERT_GT(png->size(), 24u);
-  EXPECT_EQ(png->substr(1, 3), "PNG");
-  // IHDR width, big-endian at offset 16.
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>((*png)[i]); };
-  EXPECT_EQ((byte(16) << 24) | (byte(17) << 16) | (byte(18) << 8) | byte(19), viewport.width);
-  SavePng(*png, absl::StrCat("explanation_page_", viewport.width, "x", viewport.height));
-
-  auto full_page = browser.ScreenshotPng(/*full_page=*/true);
-  ASSERT_TRUE(full_page.ok()) << full_page.status();
-  SavePng(*full_page, absl::StrCat("explanation_page_", viewport.width, "_full"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Viewports, ExplanationPageBrowserTest, ::testing::Values(kPhone, kDesktop),
                          [](const ::testing::TestParamInfo<Viewport>& info) {
                            return absl::StrCat(info.param.width, "x", info.param.height);
                          });
-
-struct LanguageCase {
-  const char* tag;
-  // What the browser sends; the page must pick `tag` from it.
-  const char* accept_language;
-  // Words of the heading in that language.
-  const char* heading;
-};
-
-constexpr LanguageCase kEnglish{"en", "en-US,en;q=0.9", "access to your health record is paused"};
-constexpr LanguageCase kSpanish{"es", "es-MX,es;q=0.9,en;q=0.5",
-                                "acceso de esta aplicación a su expediente médico"};
 
 struct AccessibilityCase {
   Viewport viewport;
