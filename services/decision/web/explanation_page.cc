@@ -130,17 +130,16 @@ std::optional<absl::Time> DetailDate(absl::string_view detail, absl::string_view
   return time;
 }
 
-// What to do about every finding, in the page's language. Texts come from
-// the catalogue; the renderer supplies markup and (escaped) data.
+// The page's words in one language, from its catalogue: as plain text (JSON)
+// or escaped for HTML, with placeholders filled by the caller's values
+// (plain values for plain text, markup for HTML).
 class Words {
  public:
   explicit Words(Language language) : language_(language) {}
 
   Language language() const { return language_; }
-  // The catalogue text, as plain text (JSON) and as HTML.
   std::string Plain(absl::string_view key) const { return std::string(Translate(language_, key)); }
   std::string Html(absl::string_view key) const { return HtmlEscape(Translate(language_, key)); }
-  // With placeholders: plain values for plain text, HTML values for HTML.
   std::string Plain(absl::string_view key, Placeholders values) const {
     return FillPlaceholders(Translate(language_, key), values);
   }

@@ -306,6 +306,25 @@ TEST(RenderExplanationHtmlTest, EveryReasonHasAPatientSentence) {
   EXPECT_THAT(html, HasSubstr("The website uses an unusual network port."));
 }
 
+TEST(RenderExplanationHtmlTest, CertificateDatesComeFromTheDetailInTheLanguagesForm) {
+  v1::Suspension s = ExpiredCertSuspension();
+  v1::Finding* first = s.mutable_findings(0);
+  first->set_reason(v1::REASON_TLS_CERT_NOT_YET_VALID);
+  first->set_detail("not_before: 2027-01-15T00:00:00Z; more");
+  EXPECT_THAT(RenderExplanationHtml(s, Contact()),
+              HasSubstr("is not valid until 15 January 2027."));
+  EXPECT_THAT(RenderExplanationHtml(s, Contact(), Language::kSpanish),
+              HasSubstr("no es válido hasta el 15 de enero de 2027."));
+  // A detail the page cannot read leaves the sentence without a date.
+  for (const char* detail : {"not_before: soon", "not_after: 2027-01-15T00:00:00Z", "",
+                             "not_before:2027-01-15T00:00:00Z"}) {
+    first->set_detail(detail);
+    EXPECT_THAT(RenderExplanationHtml(s, Contact()),
+                HasSubstr("The website&#39;s security certificate is not valid yet."))
+        << detail;
+  }
+}
+
 TEST(RenderExplanationHtmlTest, LanguageLinksKeepTheQueryAndMarkTheCurrentOne) {
   v1::Suspension s = ExpiredCertSuspension();
   s.set_client_id("a&b\"<c d");

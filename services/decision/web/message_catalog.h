@@ -10,6 +10,7 @@
 #ifndef APPTRUST_SERVICES_DECISION_WEB_MESSAGE_CATALOG_H_
 #define APPTRUST_SERVICES_DECISION_WEB_MESSAGE_CATALOG_H_
 
+#include <initializer_list>
 #include <string>
 #include <utility>
 
