@@ -17,7 +17,9 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/store/backend_copy.h"
 #include "services/store/postgres_schema.h"
+#include "services/store/sqlite_backend.h"
 #include "services/store/testing/grant_backend_conformance.h"
 #include "tests/support/postgres_cluster.h"
 #include "tests/support/subprocess.h"
@@ -361,6 +363,69 @@ TEST(PostgresBackendTest, ABatchIsOneRoundTripAndBytesThatAreNotUtf8StayOutOfThe
   ASSERT_EQ(got->size(), 200u);
   EXPECT_TRUE((*got)[100].ok());
   EXPECT_EQ((*got)[99].status().code(), absl::StatusCode::kNotFound);
+}
+
+// --- Moving from SQLite ----------------------------------------------------------------
+
+TEST(PostgresBackendCopyTest, CopiesEveryGrantAndSuspensionAndNeverRollsBackANewerGrant) {
+  apptrust::testing::TempDir dir;
+  auto sqlite = SqliteBackend::Open(dir.File("old.db"));
+  ASSERT_TRUE(sqlite.ok()) << sqlite.status();
+  SqliteBackend& from = **sqlite;
+  ASSERT_TRUE(from.PutGrant(MakeGrant("t", "a"), At(0), kAudit, Deadline()).ok());
+  ASSERT_TRUE(from.PutGrant(MakeGrant("t", "b"), At(0), kAudit, Deadline()).ok());
+  ASSERT_TRUE(
+      from.SuspendGrant("t", "b", 1, MakeSuspension("s-b", At(1)), At(1), kAudit, Deadline()).ok());
+  ASSERT_TRUE(from.PutGrant(MakeGrant("u", "c"), At(0), kAudit, Deadline()).ok());
+  ASSERT_TRUE(
+      from.SuspendGrant("u", "c", 1, MakeSuspension("s-c", At(1)), At(1), kAudit, Deadline()).ok());
+  ASSERT_TRUE(from.PutGrant(MakeGrant("u", "c"), At(2), kAudit, Deadline()).ok());  // version 3
+
+  PgCluster& cluster = SharedCluster();
+  auto to = OpenOn(cluster, NewDatabase(cluster));
+  ASSERT_TRUE(to.ok()) << to.status();
+  // Changed on PostgreSQL already (version 2): the copy must keep it.
+  ASSERT_TRUE((*to)->PutGrant(MakeGrant("t", "a", "client-new"), At(5), kAudit, Deadline()).ok());
+  ASSERT_TRUE((*to)->PutGrant(MakeGrant("t", "a", "client-new"), At(6), kAudit, Deadline()).ok());
+
+  auto counts = CopySqliteToPostgres(from, **to, absl::Seconds(30));
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->grants_read, 3);
+  EXPECT_EQ(counts->grants_written, 2);
+  EXPECT_EQ(counts->grants_kept, 1);
+  EXPECT_EQ(counts->suspensions_read, 2);
+  EXPECT_EQ(counts->suspensions_written, 2);
+  EXPECT_THAT(counts->ToString(), HasSubstr("grants: 3 read, 2 written, 1 kept"));
+
+  auto a = (*to)->GetGrant("t", "a", Deadline());
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->client_id(), "client-new");
+  EXPECT_EQ(a->version(), 2);
+  auto b = (*to)->GetGrant("t", "b", Deadline());
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->state(), v1::GRANT_STATE_SUSPENDED);
+  EXPECT_EQ(b->version(), 2);
+  EXPECT_EQ(b->suspension().suspension_id(), "s-b");
+  auto c = (*to)->GetGrant("u", "c", Deadline());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->state(), v1::GRANT_STATE_ACTIVE);
+  EXPECT_EQ(c->version(), 3);
+  EXPECT_FALSE(c->has_suspension());
+  // An earlier suspension still explains its error_uri.
+  EXPECT_TRUE((*to)->GetSuspension("s-c", Deadline()).ok());
+  // And the copied grants behave like any other: the next write is version + 1.
+  auto suspended =
+      (*to)->SuspendGrant("u", "c", 3, MakeSuspension("s-c2", At(9)), At(9), kAudit, Deadline());
+  ASSERT_TRUE(suspended.ok()) << suspended.status();
+  EXPECT_EQ(suspended->grant.version(), 4);
+
+  // Repeating the copy changes nothing.
+  auto again = CopySqliteToPostgres(from, **to, absl::Seconds(30));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->grants_written, 0);
+  EXPECT_EQ(again->grants_kept, 3);
+  EXPECT_EQ(again->suspensions_written, 0);
+  EXPECT_EQ(again->suspensions_kept, 2);
 }
 
 }  // namespace
