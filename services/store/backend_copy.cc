@@ -6,10 +6,10 @@
 namespace apptrust::store {
 
 std::string CopyCounts::ToString() const {
-  return absl::StrCat("grants: ", grants_read, " read, ", grants_written, " written, ",
-                      grants_kept, " kept (same or newer version there); suspensions: ",
-                      suspensions_read, " read, ", suspensions_written, " written, ",
-                      suspensions_kept, " kept (already there)");
+  return absl::StrCat("grants: ", grants_read, " read, ", grants_written, " written, ", grants_kept,
+                      " kept (same or newer version there); suspensions: ", suspensions_read,
+                      " read, ", suspensions_written, " written, ", suspensions_kept,
+                      " kept (already there)");
 }
 
 absl::StatusOr<CopyCounts> CopySqliteToPostgres(SqliteBackend& from, PostgresBackend& to,

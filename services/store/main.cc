@@ -20,8 +20,8 @@
 #include "common/server/grpc_server.h"
 #include "common/server/server_security_flags.h"
 #include "services/store/audit_sweeper.h"
-#include "services/store/flags.h"
 #include "services/store/backend_copy.h"
+#include "services/store/flags.h"
 #include "services/store/postgres_backend.h"
 #include "services/store/sqlite_backend.h"
 #include "services/store/store_metrics.h"
@@ -107,10 +107,10 @@ std::unique_ptr<store::PostgresBackend> OpenPostgres(const store::PostgresOption
 // the counts, exits.
 [[noreturn]] void CopyFromSqlite(const std::string& sqlite_path, const std::string& db) {
   if (!store::IsPostgresUri(db)) {
-    server::ExitIfBadFlag(kProgram, "db", db,
-                          absl::InvalidArgumentError(
-                              "--copy_from_sqlite copies into PostgreSQL: --db must be a "
-                              "postgresql:// URI"));
+    server::ExitIfBadFlag(
+        kProgram, "db", db,
+        absl::InvalidArgumentError("--copy_from_sqlite copies into PostgreSQL: --db must be a "
+                                   "postgresql:// URI"));
   }
   if (!std::filesystem::is_regular_file(sqlite_path)) {
     server::ExitIfBadFlag(kProgram, "copy_from_sqlite", sqlite_path,
@@ -118,8 +118,8 @@ std::unique_ptr<store::PostgresBackend> OpenPostgres(const store::PostgresOption
   }
   auto from = store::SqliteBackend::Open(sqlite_path);
   if (!from.ok()) ExitCannotOpen(sqlite_path, from.status());
-  auto to = store::PostgresBackend::Open(PostgresOptionsFromFlags(db),
-                                         absl::Now() + absl::Seconds(30));
+  auto to =
+      store::PostgresBackend::Open(PostgresOptionsFromFlags(db), absl::Now() + absl::Seconds(30));
   if (!to.ok()) ExitCannotOpen(db, to.status());
   auto counts = store::CopySqliteToPostgres(**from, **to, absl::Seconds(30));
   if (!counts.ok()) {

@@ -332,7 +332,9 @@ absl::StatusOr<std::unique_ptr<PostgresBackend>> PostgresBackend::Open(PostgresO
 }
 
 PostgresBackend::PostgresBackend(PostgresOptions options, PgPoolOptions pool_options)
-    : options_(std::move(options)), connect_(pool_options.connect), pool_(std::move(pool_options)) {}
+    : options_(std::move(options)),
+      connect_(pool_options.connect),
+      pool_(std::move(pool_options)) {}
 
 PostgresBackend::~PostgresBackend() = default;
 
@@ -388,8 +390,8 @@ absl::StatusOr<PutGrantResult> PostgresBackend::PutGrant(const Grant& grant, abs
                                                          const AuditContext& audit,
                                                          absl::Time deadline) {
   return Write<PutGrantResult>(deadline, [&](Transaction& tx) -> absl::StatusOr<PutGrantResult> {
-    auto locked = tx.Run({Prepared(kLockGrant, {PgParam::Text(grant.tenant_id()),
-                                                PgParam::Text(grant.grant_id())})});
+    auto locked = tx.Run({Prepared(
+        kLockGrant, {PgParam::Text(grant.tenant_id()), PgParam::Text(grant.grant_id())})});
     if (!locked.ok()) return locked.status();
     const std::optional<LockedGrant> before = LockedFromResult((*locked)[0]);
 
@@ -452,8 +454,8 @@ absl::StatusOr<PutGrantResult> PostgresBackend::PutGrant(const Grant& grant, abs
 
 absl::StatusOr<Grant> PostgresBackend::GetGrant(absl::string_view tenant_id,
                                                 absl::string_view grant_id, absl::Time deadline) {
-  auto results = Read(
-      {Prepared(kSelectGrant, {PgParam::Text(tenant_id), PgParam::Text(grant_id)})}, deadline);
+  auto results =
+      Read({Prepared(kSelectGrant, {PgParam::Text(tenant_id), PgParam::Text(grant_id)})}, deadline);
   if (!results.ok()) return results.status();
   if ((*results)[0].rows() == 0) {
     return absl::NotFoundError(absl::StrCat("grant ", grant_id, " not found"));
@@ -486,8 +488,7 @@ absl::StatusOr<std::vector<absl::StatusOr<Grant>>> PostgresBackend::GetGrants(
 
 absl::StatusOr<SuspendGrantResult> PostgresBackend::SuspendGrant(
     absl::string_view tenant_id, absl::string_view grant_id, int64_t expected_version,
-    const Suspension& suspension, absl::Time now, const AuditContext& audit,
-    absl::Time deadline) {
+    const Suspension& suspension, absl::Time now, const AuditContext& audit, absl::Time deadline) {
   return Write<SuspendGrantResult>(
       deadline, [&](Transaction& tx) -> absl::StatusOr<SuspendGrantResult> {
         auto locked =
@@ -505,12 +506,11 @@ absl::StatusOr<SuspendGrantResult> PostgresBackend::SuspendGrant(
         if (current->state == v1::GRANT_STATE_SUSPENDED) {
           // Another caller won: its suspension stands, whatever this one
           // asked. Read after the lock, so it is the committed winner's.
-          auto existing = tx.Commit(
-              {Prepared(kSelectSuspension, {PgParam::Text(current->suspension_id)})});
+          auto existing =
+              tx.Commit({Prepared(kSelectSuspension, {PgParam::Text(current->suspension_id)})});
           if (!existing.ok()) return existing.status();
-          if ((*existing)[0].rows() == 0 ||
-              !stored.mutable_suspension()->ParseFromString(
-                  std::string((*existing)[0].Bytes(0, 0)))) {
+          if ((*existing)[0].rows() == 0 || !stored.mutable_suspension()->ParseFromString(
+                                                std::string((*existing)[0].Bytes(0, 0)))) {
             return absl::DataLossError("the suspension of a suspended grant is missing");
           }
           return result;
@@ -545,18 +545,16 @@ absl::StatusOr<SuspendGrantResult> PostgresBackend::SuspendGrant(
         *entry.mutable_findings() = stored_suspension.findings();
 
         auto committed = tx.Commit(
-            {Prepared(kInsertSuspension,
-                      {PgParam::Text(stored_suspension.suspension_id()), PgParam::Text(tenant_id),
-                       PgParam::Text(grant_id),
-                       PgParam::Int(
-                           TimeUtil::TimestampToMicroseconds(stored_suspension.suspended_at())),
-                       PgParam::Bytes(stored_suspension.SerializeAsString())}),
-             Prepared(kSuspendGrant,
-                      {PgParam::Text(tenant_id), PgParam::Text(grant_id),
-                       PgParam::Int(stored.state()), PgParam::Int(stored.version()),
-                       PgParam::Int(absl::ToUnixMicros(now)),
-                       PgParam::Text(stored_suspension.suspension_id()),
-                       PgParam::Bytes(stored.SerializeAsString())}),
+            {Prepared(kInsertSuspension, {PgParam::Text(stored_suspension.suspension_id()),
+                                          PgParam::Text(tenant_id), PgParam::Text(grant_id),
+                                          PgParam::Int(TimeUtil::TimestampToMicroseconds(
+                                              stored_suspension.suspended_at())),
+                                          PgParam::Bytes(stored_suspension.SerializeAsString())}),
+             Prepared(kSuspendGrant, {PgParam::Text(tenant_id), PgParam::Text(grant_id),
+                                      PgParam::Int(stored.state()), PgParam::Int(stored.version()),
+                                      PgParam::Int(absl::ToUnixMicros(now)),
+                                      PgParam::Text(stored_suspension.suspension_id()),
+                                      PgParam::Bytes(stored.SerializeAsString())}),
              AuditInsert(entry, audit)});
         if (!committed.ok()) {
           if (committed.status().code() == absl::StatusCode::kAlreadyExists) {
@@ -586,8 +584,8 @@ absl::StatusOr<Suspension> PostgresBackend::GetSuspension(absl::string_view susp
 }
 
 absl::StatusOr<GrantState> PostgresBackend::DeleteGrant(absl::string_view tenant_id,
-                                                        absl::string_view grant_id,
-                                                        absl::Time now, const AuditContext& audit,
+                                                        absl::string_view grant_id, absl::Time now,
+                                                        const AuditContext& audit,
                                                         absl::Time deadline) {
   return Write<GrantState>(deadline, [&](Transaction& tx) -> absl::StatusOr<GrantState> {
     auto locked =
@@ -680,9 +678,9 @@ absl::StatusOr<AuditPage> PostgresBackend::ListAuditEntries(const AuditQuery& qu
 absl::StatusOr<int64_t> PostgresBackend::PruneAuditEntries(absl::Time before, int max_entries,
                                                            absl::Time deadline) {
   if (max_entries < 1) return absl::InvalidArgumentError("max_entries must be at least 1");
-  auto results = Read(
-      {Prepared(kPruneAudit, {PgParam::Int(absl::ToUnixMicros(before)), PgParam::Int(max_entries)})},
-      deadline);
+  auto results = Read({Prepared(kPruneAudit, {PgParam::Int(absl::ToUnixMicros(before)),
+                                              PgParam::Int(max_entries)})},
+                      deadline);
   if (!results.ok()) return results.status();
   return (*results)[0].AffectedRows();
 }
@@ -696,29 +694,29 @@ absl::StatusOr<bool> PostgresBackend::ImportGrant(const Grant& grant, absl::Time
   row.clear_suspension();
   const std::string suspension_id =
       grant.state() == v1::GRANT_STATE_SUSPENDED ? grant.suspension().suspension_id() : "";
-  auto results = Read(
-      {Prepared(kImportGrant,
-                {PgParam::Text(grant.tenant_id()), PgParam::Text(grant.grant_id()),
-                 PgParam::Text(grant.client_id()), PgParam::Int(grant.state()),
-                 PgParam::Int(grant.version()),
-                 PgParam::Int(TimeUtil::TimestampToMicroseconds(grant.created_at())),
-                 PgParam::Int(TimeUtil::TimestampToMicroseconds(grant.updated_at())),
-                 suspension_id.empty() ? PgParam::Null() : PgParam::Text(suspension_id),
-                 PgParam::Bytes(row.SerializeAsString())})},
-      deadline);
+  auto results =
+      Read({Prepared(kImportGrant,
+                     {PgParam::Text(grant.tenant_id()), PgParam::Text(grant.grant_id()),
+                      PgParam::Text(grant.client_id()), PgParam::Int(grant.state()),
+                      PgParam::Int(grant.version()),
+                      PgParam::Int(TimeUtil::TimestampToMicroseconds(grant.created_at())),
+                      PgParam::Int(TimeUtil::TimestampToMicroseconds(grant.updated_at())),
+                      suspension_id.empty() ? PgParam::Null() : PgParam::Text(suspension_id),
+                      PgParam::Bytes(row.SerializeAsString())})},
+           deadline);
   if (!results.ok()) return results.status();
   return (*results)[0].AffectedRows() == 1;
 }
 
 absl::StatusOr<bool> PostgresBackend::ImportSuspension(const Suspension& suspension,
                                                        absl::Time deadline) {
-  auto results = Read(
-      {Prepared(kImportSuspension,
-                {PgParam::Text(suspension.suspension_id()), PgParam::Text(suspension.tenant_id()),
-                 PgParam::Text(suspension.grant_id()),
-                 PgParam::Int(TimeUtil::TimestampToMicroseconds(suspension.suspended_at())),
-                 PgParam::Bytes(suspension.SerializeAsString())})},
-      deadline);
+  auto results =
+      Read({Prepared(kImportSuspension,
+                     {PgParam::Text(suspension.suspension_id()),
+                      PgParam::Text(suspension.tenant_id()), PgParam::Text(suspension.grant_id()),
+                      PgParam::Int(TimeUtil::TimestampToMicroseconds(suspension.suspended_at())),
+                      PgParam::Bytes(suspension.SerializeAsString())})},
+           deadline);
   if (!results.ok()) return results.status();
   return (*results)[0].AffectedRows() == 1;
 }

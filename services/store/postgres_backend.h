@@ -103,8 +103,7 @@ class PostgresBackend : public GrantBackend {
                                                        absl::Time deadline) override;
   absl::StatusOr<GrantPage> ListGrants(const ListGrantsQuery& query, absl::Time deadline) override;
   absl::StatusOr<GrantCounts> CountGrants(absl::Time deadline) override;
-  absl::StatusOr<AuditPage> ListAuditEntries(const AuditQuery& query,
-                                             absl::Time deadline) override;
+  absl::StatusOr<AuditPage> ListAuditEntries(const AuditQuery& query, absl::Time deadline) override;
   absl::StatusOr<int64_t> PruneAuditEntries(absl::Time before, int max_entries,
                                             absl::Time deadline) override;
   absl::Status CheckReachable(absl::Time deadline) override;

@@ -84,8 +84,8 @@ absl::Status PgResultError(const PGresult* result, bool* broken) {
   return absl::InternalError(absl::StrCat("database error: ", text));
 }
 
-absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(
-    const PgConnectOptions& options, absl::Time deadline) {
+absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(const PgConnectOptions& options,
+                                                                    absl::Time deadline) {
   std::vector<const char*> keywords;
   std::vector<const char*> values;
   for (const auto& [keyword, value] : options.keywords) {
@@ -121,8 +121,8 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(
     polling = PQconnectPoll(conn);
   }
   if (PQsetnonblocking(conn, 1) != 0) {
-    return absl::InternalError(absl::StrCat("cannot make the connection non-blocking: ",
-                                            OneLine(PQerrorMessage(conn))));
+    return absl::InternalError(
+        absl::StrCat("cannot make the connection non-blocking: ", OneLine(PQerrorMessage(conn))));
   }
   PQsetNoticeReceiver(conn, &PgConnection::OnNotice, connection.get());
   return connection;
@@ -139,9 +139,7 @@ void PgConnection::OnNotice(void* self, const PGresult* notice) {
   }
 }
 
-bool PgConnection::in_transaction() const {
-  return PQtransactionStatus(conn_) != PQTRANS_IDLE;
-}
+bool PgConnection::in_transaction() const { return PQtransactionStatus(conn_) != PQTRANS_IDLE; }
 
 std::string PgConnection::server() const {
   return absl::StrCat(PQhost(conn_) ? PQhost(conn_) : "", ":", PQport(conn_) ? PQport(conn_) : "");
@@ -225,8 +223,8 @@ absl::Status PgConnection::Prepare(
     if (type == PGRES_FATAL_ERROR && status.ok()) {
       bool broken = false;
       status = PgResultError(*result, &broken);
-      status = absl::Status(status.code(), absl::StrCat("preparing ", name_and_sql[i].first, ": ",
-                                                        status.message()));
+      status = absl::Status(
+          status.code(), absl::StrCat("preparing ", name_and_sql[i].first, ": ", status.message()));
       if (broken) broken_ = true;
     }
     // Each command's results end with a null.
@@ -265,12 +263,11 @@ absl::StatusOr<std::vector<PgResult>> PgConnection::Run(const std::vector<PgComm
       formats.push_back(param.binary ? 1 : 0);
     }
     const int n = static_cast<int>(values.size());
-    const int sent =
-        command.name.empty()
-            ? PQsendQueryParams(conn_, command.sql.c_str(), n, nullptr, values.data(),
-                                lengths.data(), formats.data(), /*resultFormat=*/1)
-            : PQsendQueryPrepared(conn_, command.name.c_str(), n, values.data(), lengths.data(),
-                                  formats.data(), /*resultFormat=*/1);
+    const int sent = command.name.empty()
+                         ? PQsendQueryParams(conn_, command.sql.c_str(), n, nullptr, values.data(),
+                                             lengths.data(), formats.data(), /*resultFormat=*/1)
+                         : PQsendQueryPrepared(conn_, command.name.c_str(), n, values.data(),
+                                               lengths.data(), formats.data(), /*resultFormat=*/1);
     if (sent != 1) {
       return Broken(absl::UnavailableError(
           absl::StrCat("database connection failed: ", OneLine(PQerrorMessage(conn_)))));

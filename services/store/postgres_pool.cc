@@ -12,7 +12,8 @@ PgPool::Lease::Lease(PgPool* pool, std::unique_ptr<PgConnection> connection, uin
     : pool_(pool), connection_(std::move(connection)), generation_(generation) {}
 
 PgPool::Lease::Lease(Lease&& other) noexcept
-    : pool_(other.pool_), connection_(std::move(other.connection_)),
+    : pool_(other.pool_),
+      connection_(std::move(other.connection_)),
       generation_(other.generation_) {}
 
 PgPool::Lease::~Lease() {
@@ -69,8 +70,8 @@ absl::StatusOr<PgPool::Lease> PgPool::Acquire(absl::Time deadline) {
           absl::StrCat("database unreachable (reconnecting): ", last_connect_error_.message()));
     }
     if (absl::Now() >= give_up) {
-      return absl::UnavailableError(absl::StrCat("all ", options_.size,
-                                                 " database connections stayed busy"));
+      return absl::UnavailableError(
+          absl::StrCat("all ", options_.size, " database connections stayed busy"));
     }
     // Woken by a release, or when the backoff allows a new connection.
     const absl::Time wake = open_ < options_.size ? std::min(give_up, next_connect_) : give_up;

@@ -103,10 +103,9 @@ absl::Status MigratePostgres(PgConnection& connection, absl::Time deadline) {
     auto version = CurrentVersion(connection, deadline);
     if (!version.ok()) return version.status();
     if (*version > latest) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("database schema version ", *version,
-                       " is newer than this binary supports (", latest,
-                       "); run the apptrust-store release that wrote it, or a later one"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "database schema version ", *version, " is newer than this binary supports (", latest,
+          "); run the apptrust-store release that wrote it, or a later one"));
     }
     if (*version == latest) return absl::OkStatus();
     const int next = static_cast<int>(*version) + 1;

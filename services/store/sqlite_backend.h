@@ -80,8 +80,7 @@ class SqliteBackend : public GrantBackend {
                                                        absl::Time deadline) override;
   absl::StatusOr<GrantPage> ListGrants(const ListGrantsQuery& query, absl::Time deadline) override;
   absl::StatusOr<GrantCounts> CountGrants(absl::Time deadline) override;
-  absl::StatusOr<AuditPage> ListAuditEntries(const AuditQuery& query,
-                                             absl::Time deadline) override;
+  absl::StatusOr<AuditPage> ListAuditEntries(const AuditQuery& query, absl::Time deadline) override;
   absl::StatusOr<int64_t> PruneAuditEntries(absl::Time before, int max_entries,
                                             absl::Time deadline) override;
   absl::Status CheckReachable(absl::Time deadline) override;
@@ -92,8 +91,7 @@ class SqliteBackend : public GrantBackend {
   absl::Status ForEachGrant(const std::function<bool(const apptrust::v1::Grant&)>& visit);
   // Every suspension kept (of current and earlier suspensions of every
   // grant), for copying the database elsewhere; `visit` returns false to stop.
-  absl::Status ForEachSuspension(
-      const std::function<bool(const apptrust::v1::Suspension&)>& visit);
+  absl::Status ForEachSuspension(const std::function<bool(const apptrust::v1::Suspension&)>& visit);
 
   const std::string& path() const { return path_; }
 

@@ -33,10 +33,10 @@ namespace {
 using apptrust::v1::Grant;
 using apptrust::v1::Suspension;
 using google::protobuf::util::TimeUtil;
-using ::testing::HasSubstr;
 using testing::AllAuditEntries;
 using testing::At;
 using testing::Deadline;
+using ::testing::HasSubstr;
 using testing::kAudit;
 using testing::MakeGrant;
 using testing::MakeSuspension;
@@ -75,7 +75,6 @@ std::string QueryFile(const std::string& path, const std::string& sql) {
   sqlite3_close(db);
   return result;
 }
-
 
 // Holds SQLite's write lock from a connection of its own, as another process
 // would, until Release(): the store's writes queue up behind it meanwhile.
@@ -161,8 +160,8 @@ std::unique_ptr<testing::BackendFactory> MakeSqliteFactory() {
 }
 
 using testing::GrantBackendConformance;
-INSTANTIATE_TEST_SUITE_P(Sqlite, GrantBackendConformance,
-                         ::testing::Values(&MakeSqliteFactory));
+INSTANTIATE_TEST_SUITE_P(Sqlite, GrantBackendConformance, ::testing::Values(&MakeSqliteFactory),
+                         [](const auto&) { return std::string("Sqlite"); });
 
 // --- Opening -------------------------------------------------------------
 
@@ -200,7 +199,9 @@ TEST(SqliteBackendOpenTest, ReopeningKeepsGrantsSuspensionsAndSchema) {
     ASSERT_TRUE((*backend)->PutGrant(MakeGrant("t", "g1"), At(0), kAudit, Deadline()).ok());
     ASSERT_TRUE((*backend)->PutGrant(MakeGrant("t", "g2"), At(0), kAudit, Deadline()).ok());
     ASSERT_TRUE(
-        (*backend)->SuspendGrant("t", "g2", 1, MakeSuspension("s2", At(5)), At(5), kAudit, Deadline()).ok());
+        (*backend)
+            ->SuspendGrant("t", "g2", 1, MakeSuspension("s2", At(5)), At(5), kAudit, Deadline())
+            .ok());
   }
   auto backend = SqliteBackend::Open(path);
   ASSERT_TRUE(backend.ok()) << backend.status();
@@ -297,14 +298,18 @@ TEST_F(SqliteBackendTest, AnotherProcessHoldingTheLockBrieflyIsWaitedFor) {
 TEST_F(SqliteBackendTest, ALoneWriterCommitsEachWriteByItself) {
   ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(0), kAudit, Deadline()).ok());
   ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(1), kAudit, Deadline()).ok());
-  ASSERT_TRUE(backend_->SuspendGrant("t", "g", 2, MakeSuspension("s", At(2)), At(2), kAudit, Deadline()).ok());
+  ASSERT_TRUE(
+      backend_->SuspendGrant("t", "g", 2, MakeSuspension("s", At(2)), At(2), kAudit, Deadline())
+          .ok());
   // Failed writes commit nothing.
   EXPECT_EQ(backend_->DeleteGrant("t", "missing", At(0), kAudit, Deadline()).status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(backend_->SuspendGrant("t", "other", 1, MakeSuspension("s2", At(3)), At(3), kAudit, Deadline())
-                .status()
-                .code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      backend_
+          ->SuspendGrant("t", "other", 1, MakeSuspension("s2", At(3)), At(3), kAudit, Deadline())
+          .status()
+          .code(),
+      absl::StatusCode::kNotFound);
   const SqliteWriteStats stats = backend_->write_stats();
   EXPECT_EQ(stats.committed_writes, 3);
   EXPECT_EQ(stats.commits, 3);
@@ -324,7 +329,8 @@ TEST_F(SqliteBackendTest, ManyConcurrentWritersAllSucceedAndSurviveReopening) {
     threads.emplace_back([&, t] {
       start.arrive_and_wait();
       for (int i = 0; i < kPerThread; ++i) {
-        auto put = backend_->PutGrant(MakeGrant("t", absl::StrCat("g-", t, "-", i)), At(i), kAudit, Deadline());
+        auto put = backend_->PutGrant(MakeGrant("t", absl::StrCat("g-", t, "-", i)), At(i), kAudit,
+                                      Deadline());
         if (!put.ok()) {
           errors[t].push_back(put.status().ToString());
         } else if (put->grant.version() != 1) {
@@ -340,7 +346,8 @@ TEST_F(SqliteBackendTest, ManyConcurrentWritersAllSucceedAndSurviveReopening) {
         }
       }
       // A re-put of this thread's first grant.
-      auto again = backend_->PutGrant(MakeGrant("t", absl::StrCat("g-", t, "-0")), At(100), kAudit, Deadline());
+      auto again = backend_->PutGrant(MakeGrant("t", absl::StrCat("g-", t, "-0")), At(100), kAudit,
+                                      Deadline());
       if (!again.ok() || again->grant.version() != 2) {
         errors[t].push_back(absl::StrCat("re-put of g-", t, "-0: ", again.status().ToString()));
       }
@@ -404,7 +411,9 @@ TEST_F(SqliteBackendTest, ConcurrentWritersShareCommits) {
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&, w] {
       start.arrive_and_wait();
-      results[w] = backend_->PutGrant(MakeGrant("t", absl::StrCat("g", w)), At(w), kAudit, Deadline()).status();
+      results[w] =
+          backend_->PutGrant(MakeGrant("t", absl::StrCat("g", w)), At(w), kAudit, Deadline())
+              .status();
     });
   }
   // The first leader waits for the lock with whatever was queued when it
@@ -429,8 +438,9 @@ TEST_F(SqliteBackendTest, AFailedWriteLeavesTheOthersOfItsBatchCommitted) {
   // A first write leads a batch of its own and waits for the lock, so that
   // all the writes below queue behind it and form the next batch together.
   absl::Status plug;
-  std::thread leader(
-      [&] { plug = backend_->PutGrant(MakeGrant("t", "plug"), At(1), kAudit, Deadline()).status(); });
+  std::thread leader([&] {
+    plug = backend_->PutGrant(MakeGrant("t", "plug"), At(1), kAudit, Deadline()).status();
+  });
   const bool leader_queued = WaitForPendingWrites(*backend_, 1);
 
   constexpr int kWriters = 16;
@@ -443,25 +453,24 @@ TEST_F(SqliteBackendTest, AFailedWriteLeavesTheOthersOfItsBatchCommitted) {
       start.arrive_and_wait();
       switch (w) {
         case 0:  // a stale version
-          results[w] =
-              backend_
-                  ->SuspendGrant("t", "victim", 7, MakeSuspension("s-stale", At(2)), At(2), kAudit,
-                                  Deadline())
-                  .status();
+          results[w] = backend_
+                           ->SuspendGrant("t", "victim", 7, MakeSuspension("s-stale", At(2)), At(2),
+                                          kAudit, Deadline())
+                           .status();
           break;
         case 1:
           results[w] = backend_->DeleteGrant("t", "missing", At(0), kAudit, Deadline()).status();
           break;
         case 2:
-          results[w] =
-              backend_
-                  ->SuspendGrant("t", "to-suspend", 1, MakeSuspension("s-ok", At(2)), At(2), kAudit,
-                                  Deadline())
-                  .status();
+          results[w] = backend_
+                           ->SuspendGrant("t", "to-suspend", 1, MakeSuspension("s-ok", At(2)),
+                                          At(2), kAudit, Deadline())
+                           .status();
           break;
         default:
           results[w] =
-              backend_->PutGrant(MakeGrant("t", absl::StrCat("new", w)), At(2), kAudit, Deadline()).status();
+              backend_->PutGrant(MakeGrant("t", absl::StrCat("new", w)), At(2), kAudit, Deadline())
+                  .status();
       }
     });
   }
@@ -486,7 +495,8 @@ TEST_F(SqliteBackendTest, AFailedWriteLeavesTheOthersOfItsBatchCommitted) {
   ASSERT_TRUE(victim.ok()) << victim.status();
   EXPECT_EQ(victim->state(), v1::GRANT_STATE_ACTIVE);
   EXPECT_EQ(victim->version(), 1);
-  EXPECT_EQ(backend_->GetSuspension("s-stale", Deadline()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(backend_->GetSuspension("s-stale", Deadline()).status().code(),
+            absl::StatusCode::kNotFound);
   auto suspended = backend_->GetGrant("t", "to-suspend", Deadline());
   ASSERT_TRUE(suspended.ok()) << suspended.status();
   EXPECT_EQ(suspended->state(), v1::GRANT_STATE_SUSPENDED);
@@ -518,8 +528,9 @@ TEST(SqliteBackendBusyTest, ALockHeldPastTheTimeoutFailsEveryQueuedWrite) {
     for (int w = 0; w < kWriters; ++w) {
       writers.emplace_back([&, w] {
         start.arrive_and_wait();
-        results[w] =
-            (*backend)->PutGrant(MakeGrant("t", absl::StrCat("g", w)), At(w), kAudit, Deadline()).status();
+        results[w] = (*backend)
+                         ->PutGrant(MakeGrant("t", absl::StrCat("g", w)), At(w), kAudit, Deadline())
+                         .status();
       });
     }
     for (auto& writer : writers) writer.join();
@@ -591,7 +602,8 @@ TEST_F(SqliteBackendTest, AChangeWhoseAuditEntryFailsIsRolledBackAloneInItsBatch
   EXPECT_FALSE(results[2].ok());
   EXPECT_TRUE(results[3].ok()) << results[3];
   EXPECT_EQ(backend_->write_stats().commits, 2);
-  EXPECT_EQ(backend_->GetGrant("t", "poison", Deadline()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(backend_->GetGrant("t", "poison", Deadline()).status().code(),
+            absl::StatusCode::kNotFound);
   const std::vector<v1::AuditEntry> entries = AllAuditEntries(*backend_, "t");
   ASSERT_EQ(entries.size(), 3u);
   EXPECT_EQ(entries[0].grant_id(), "plug");

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <string>
-#include <vector>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/logging/json_log.h"
@@ -101,7 +101,8 @@ grpc::Status StoreService::Finish(const char* method, absl::Time start,
 grpc::Status StoreService::PutGrant(grpc::ServerContext* context,
                                     const v1::PutGrantRequest* request, Grant* response) {
   const absl::Time start = absl::Now();
-  return Finish("PutGrant", start, DoPutGrant(*request, AuditContextFor(context), response, DeadlineOf(context)));
+  return Finish("PutGrant", start,
+                DoPutGrant(*request, AuditContextFor(context), response, DeadlineOf(context)));
 }
 
 grpc::Status StoreService::GetGrant(grpc::ServerContext* context,
@@ -118,7 +119,8 @@ grpc::Status StoreService::BatchGetGrants(grpc::ServerContext* context,
   const absl::Time start = absl::Now();
   auto turn = EnterRead(context);
   if (!turn.ok()) return Finish("BatchGetGrants", start, turn.status());
-  return Finish("BatchGetGrants", start, DoBatchGetGrants(*request, context, response, DeadlineOf(context)));
+  return Finish("BatchGetGrants", start,
+                DoBatchGetGrants(*request, context, response, DeadlineOf(context)));
 }
 
 grpc::Status StoreService::SuspendGrant(grpc::ServerContext* context,
@@ -141,7 +143,8 @@ grpc::Status StoreService::DeleteGrant(grpc::ServerContext* context,
                                        const v1::DeleteGrantRequest* request,
                                        google::protobuf::Empty*) {
   const absl::Time start = absl::Now();
-  return Finish("DeleteGrant", start, DoDeleteGrant(*request, AuditContextFor(context), DeadlineOf(context)));
+  return Finish("DeleteGrant", start,
+                DoDeleteGrant(*request, AuditContextFor(context), DeadlineOf(context)));
 }
 
 grpc::Status StoreService::ListGrants(grpc::ServerContext* context,
@@ -172,7 +175,8 @@ absl::Status StoreService::DoPutGrant(const v1::PutGrantRequest& request, const 
   return absl::OkStatus();
 }
 
-absl::Status StoreService::DoGetGrant(const v1::GetGrantRequest& request, Grant* response, absl::Time deadline) {
+absl::Status StoreService::DoGetGrant(const v1::GetGrantRequest& request, Grant* response,
+                                      absl::Time deadline) {
   if (absl::Status status = ValidateGetGrant(request); !status.ok()) return status;
   auto backend = Backend();
   if (!backend.ok()) return backend.status();
@@ -184,7 +188,8 @@ absl::Status StoreService::DoGetGrant(const v1::GetGrantRequest& request, Grant*
 
 absl::Status StoreService::DoBatchGetGrants(const v1::BatchGetGrantsRequest& request,
                                             grpc::ServerContext* context,
-                                            v1::BatchGetGrantsResponse* response, absl::Time deadline) {
+                                            v1::BatchGetGrantsResponse* response,
+                                            absl::Time deadline) {
   if (absl::Status status = ValidateBatchGetGrants(request); !status.ok()) return status;
   auto backend = Backend();
   if (!backend.ok()) return backend.status();
@@ -224,7 +229,8 @@ absl::Status StoreService::DoBatchGetGrants(const v1::BatchGetGrantsRequest& req
 }
 
 absl::Status StoreService::DoSuspendGrant(const v1::SuspendGrantRequest& request,
-                                          const AuditContext& audit, Grant* response, absl::Time deadline) {
+                                          const AuditContext& audit, Grant* response,
+                                          absl::Time deadline) {
   if (absl::Status status = ValidateSuspendGrant(request); !status.ok()) return status;
   auto backend = Backend();
   if (!backend.ok()) return backend.status();
@@ -235,8 +241,9 @@ absl::Status StoreService::DoSuspendGrant(const v1::SuspendGrantRequest& request
     *suspension.mutable_suspended_at() =
         google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
   }
-  auto result = (*backend)->SuspendGrant(request.tenant_id(), request.grant_id(),
-                                         request.expected_version(), suspension, now, audit, deadline);
+  auto result =
+      (*backend)->SuspendGrant(request.tenant_id(), request.grant_id(), request.expected_version(),
+                               suspension, now, audit, deadline);
   if (!result.ok()) return result.status();
   if (result->newly_suspended) {
     if (metrics_ != nullptr) {
@@ -279,7 +286,8 @@ absl::Status StoreService::DoDeleteGrant(const v1::DeleteGrantRequest& request,
   if (absl::Status status = ValidateDeleteGrant(request); !status.ok()) return status;
   auto backend = Backend();
   if (!backend.ok()) return backend.status();
-  auto previous = (*backend)->DeleteGrant(request.tenant_id(), request.grant_id(), clock_(), audit, deadline);
+  auto previous =
+      (*backend)->DeleteGrant(request.tenant_id(), request.grant_id(), clock_(), audit, deadline);
   if (!previous.ok()) return previous.status();
   if (metrics_ != nullptr) metrics_->GrantMoved(*previous, v1::GRANT_STATE_UNSPECIFIED);
   logging::Info("grant deleted")
@@ -317,11 +325,13 @@ grpc::Status StoreService::ListAuditEntries(grpc::ServerContext* context,
   const absl::Time start = absl::Now();
   auto turn = EnterRead(context);
   if (!turn.ok()) return Finish("ListAuditEntries", start, turn.status());
-  return Finish("ListAuditEntries", start, DoListAuditEntries(*request, response, DeadlineOf(context)));
+  return Finish("ListAuditEntries", start,
+                DoListAuditEntries(*request, response, DeadlineOf(context)));
 }
 
 absl::Status StoreService::DoListAuditEntries(const v1::ListAuditEntriesRequest& request,
-                                              v1::ListAuditEntriesResponse* response, absl::Time deadline) {
+                                              v1::ListAuditEntriesResponse* response,
+                                              absl::Time deadline) {
   if (absl::Status status = ValidateListAuditEntries(request); !status.ok()) return status;
   auto after = DecodeAuditPageToken(request.page_token(), request.tenant_id(), request.grant_id());
   if (!after.ok()) return after.status();

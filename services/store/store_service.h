@@ -114,13 +114,15 @@ class StoreService final : public apptrust::v1::FingerprintStore::Service {
                           apptrust::v1::Grant* response, absl::Time deadline);
   absl::Status DoBatchGetGrants(const apptrust::v1::BatchGetGrantsRequest& request,
                                 grpc::ServerContext* context,
-                                apptrust::v1::BatchGetGrantsResponse* response, absl::Time deadline);
+                                apptrust::v1::BatchGetGrantsResponse* response,
+                                absl::Time deadline);
   // A turn to read for the call `context` (null in unit tests: no deadline).
   absl::StatusOr<ReadGate::Turn> EnterRead(grpc::ServerContext* context);
   absl::Status DoGetGrant(const apptrust::v1::GetGrantRequest& request,
                           apptrust::v1::Grant* response, absl::Time deadline);
   absl::Status DoSuspendGrant(const apptrust::v1::SuspendGrantRequest& request,
-                              const AuditContext& audit, apptrust::v1::Grant* response, absl::Time deadline);
+                              const AuditContext& audit, apptrust::v1::Grant* response,
+                              absl::Time deadline);
   absl::Status DoGetSuspension(const apptrust::v1::GetSuspensionRequest& request,
                                apptrust::v1::Suspension* response, absl::Time deadline);
   absl::Status DoDeleteGrant(const apptrust::v1::DeleteGrantRequest& request,
@@ -128,7 +130,8 @@ class StoreService final : public apptrust::v1::FingerprintStore::Service {
   absl::Status DoListGrants(const apptrust::v1::ListGrantsRequest& request,
                             apptrust::v1::ListGrantsResponse* response, absl::Time deadline);
   absl::Status DoListAuditEntries(const apptrust::v1::ListAuditEntriesRequest& request,
-                                  apptrust::v1::ListAuditEntriesResponse* response, absl::Time deadline);
+                                  apptrust::v1::ListAuditEntriesResponse* response,
+                                  absl::Time deadline);
 
   StoreMetrics* const metrics_;
   const Clock clock_;

@@ -38,13 +38,12 @@ class FakeBackend : public GrantBackend {
     result.grant.set_version(1);
     return result;
   }
-  absl::StatusOr<v1::Grant> GetGrant(absl::string_view, absl::string_view,
-                                     absl::Time) override {
+  absl::StatusOr<v1::Grant> GetGrant(absl::string_view, absl::string_view, absl::Time) override {
     if (!next_error.ok()) return next_error;
     return v1::Grant();
   }
-  absl::StatusOr<std::vector<absl::StatusOr<v1::Grant>>> GetGrants(const std::vector<GrantKey>& keys,
-                                                                   absl::Time) override {
+  absl::StatusOr<std::vector<absl::StatusOr<v1::Grant>>> GetGrants(
+      const std::vector<GrantKey>& keys, absl::Time) override {
     if (!next_error.ok()) return next_error;
     return std::vector<absl::StatusOr<v1::Grant>>(keys.size(), v1::Grant());
   }

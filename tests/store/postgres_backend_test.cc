@@ -28,13 +28,13 @@
 namespace apptrust::store {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
 using testing::At;
 using testing::Deadline;
+using ::testing::HasSubstr;
 using testing::kAudit;
 using testing::MakeGrant;
 using testing::MakeSuspension;
+using ::testing::Not;
 using PgCluster = apptrust::testing::PostgresCluster;
 
 // One server for the whole binary (initdb and start cost seconds); each test
@@ -94,8 +94,8 @@ std::unique_ptr<testing::BackendFactory> MakePostgresFactory() {
 }
 
 using testing::GrantBackendConformance;
-INSTANTIATE_TEST_SUITE_P(Postgres, GrantBackendConformance,
-                         ::testing::Values(&MakePostgresFactory));
+INSTANTIATE_TEST_SUITE_P(Postgres, GrantBackendConformance, ::testing::Values(&MakePostgresFactory),
+                         [](const auto&) { return std::string("Postgres"); });
 
 // --- The URI and the password -----------------------------------------------------
 
@@ -148,15 +148,16 @@ TEST(PostgresBackendOpenTest, ConnectsOverVerifiedTls) {
   auto backend = OpenOn(**cluster, (*cluster)->uri((*cluster)->tls_query()));
   ASSERT_TRUE(backend.ok()) << backend.status();
   ASSERT_TRUE((*backend)->PutGrant(MakeGrant("t", "g"), At(0), kAudit, Deadline()).ok());
-  auto ssl = (*cluster)->Sql("SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a"
-                             " USING (pid) WHERE s.ssl AND a.application_name = 'apptrust-store'");
+  auto ssl = (*cluster)->Sql(
+      "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a"
+      " USING (pid) WHERE s.ssl AND a.application_name = 'apptrust-store'");
   ASSERT_TRUE(ssl.ok()) << ssl.status();
   EXPECT_NE(*ssl, "0");
   // A CA that did not issue the server's certificate is refused.
   auto pki = apptrust::testing::TestPki::Create();
   ASSERT_TRUE(pki.ok());
-  auto refused = OpenOn(**cluster, (*cluster)->uri("sslmode=verify-full&sslrootcert=" +
-                                                   (*pki)->root_pem_path()));
+  auto refused = OpenOn(
+      **cluster, (*cluster)->uri("sslmode=verify-full&sslrootcert=" + (*pki)->root_pem_path()));
   EXPECT_FALSE(refused.ok());
 }
 
@@ -174,7 +175,8 @@ TEST(PostgresBackendOpenTest, ReplicasStartingTogetherApplyEachMigrationOnce) {
   }
   for (auto& replica : replicas) replica.join();
   for (const absl::Status& status : opened) EXPECT_TRUE(status.ok()) << status;
-  auto rows = cluster.Sql("SELECT count(*), max(version) FROM apptrust_schema_migrations", database);
+  auto rows =
+      cluster.Sql("SELECT count(*), max(version) FROM apptrust_schema_migrations", database);
   ASSERT_TRUE(rows.ok()) << rows.status();
   EXPECT_EQ(*rows, absl::StrCat(LatestPostgresSchemaVersion(), "|", LatestPostgresSchemaVersion()));
 }
@@ -184,8 +186,8 @@ TEST(PostgresBackendOpenTest, RefusesADatabaseNewerThanTheBinary) {
   const std::string uri = NewDatabase(cluster);
   const std::string database = uri.substr(uri.rfind('/') + 1);
   ASSERT_TRUE(OpenOn(cluster, uri).ok());
-  ASSERT_TRUE(cluster.Sql("INSERT INTO apptrust_schema_migrations (version) VALUES (999)", database)
-                  .ok());
+  ASSERT_TRUE(
+      cluster.Sql("INSERT INTO apptrust_schema_migrations (version) VALUES (999)", database).ok());
   auto backend = OpenOn(cluster, uri);
   ASSERT_EQ(backend.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(backend.status().message(), HasSubstr("999 is newer than this binary"));
@@ -234,11 +236,11 @@ TEST(PostgresBackendFailureTest, ADemotedPrimaryIsUnavailableNotInternal) {
   ASSERT_TRUE(backend.ok()) << backend.status();
   ASSERT_TRUE((*backend)->PutGrant(MakeGrant("t", "g"), At(0), kAudit, Deadline()).ok());
 
-  ASSERT_TRUE(cluster
-                  .Sql(absl::StrCat("ALTER DATABASE ", database,
-                                    " SET default_transaction_read_only = on"),
-                       "postgres")
-                  .ok());
+  ASSERT_TRUE(
+      cluster
+          .Sql(absl::StrCat("ALTER DATABASE ", database, " SET default_transaction_read_only = on"),
+               "postgres")
+          .ok());
   ASSERT_TRUE(cluster
                   .Sql(absl::StrCat("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                                     " WHERE datname = '",
@@ -311,9 +313,8 @@ TEST(PostgresBackendFailureTest, ACommitWhoseReplicationWaitIsCancelledOrTimesOu
   absl::SleepFor(absl::Milliseconds(300));  // the reload reaches the backends
 
   absl::StatusOr<PutGrantResult> cancelled = absl::UnknownError("not run");
-  std::thread writer([&] {
-    cancelled = (*backend)->PutGrant(MakeGrant("t", "g"), At(0), kAudit, Deadline());
-  });
+  std::thread writer(
+      [&] { cancelled = (*backend)->PutGrant(MakeGrant("t", "g"), At(0), kAudit, Deadline()); });
   std::string waiting;
   for (int attempt = 0; attempt < 200 && (waiting.empty() || waiting == "0"); ++attempt) {
     absl::SleepFor(absl::Milliseconds(50));

@@ -42,6 +42,10 @@ StoreDatabase NewStoreDatabase(StoreBackend backend, const TempDir& dir) {
       cluster, absl::StrCat("postgresql://apptrust@", cluster.host_port(), "/", name), dir);
 }
 
+void PrintTo(StoreBackend backend, std::ostream* out) {
+  *out << (backend == StoreBackend::kSqlite ? "Sqlite" : "Postgres");
+}
+
 std::string StoreBackendName(const ::testing::TestParamInfo<StoreBackend>& info) {
   return info.param == StoreBackend::kSqlite ? "Sqlite" : "Postgres";
 }

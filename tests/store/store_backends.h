@@ -6,6 +6,7 @@
 #ifndef APPTRUST_TESTS_STORE_STORE_BACKENDS_H_
 #define APPTRUST_TESTS_STORE_STORE_BACKENDS_H_
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@
 namespace apptrust::testing {
 
 enum class StoreBackend { kSqlite, kPostgres };
+
+// Test names and failure messages say "Sqlite" or "Postgres".
+void PrintTo(StoreBackend backend, std::ostream* out);
 
 // --db and the other flags a store needs for one database.
 struct StoreDatabase {

@@ -115,7 +115,9 @@ TEST_P(GrantBackendConformance, PutReplacesKeepingCreatedAtAndIncrementingVersio
 
 TEST_P(GrantBackendConformance, PutOnASuspendedGrantReactivatesItAndKeepsTheOldSuspension) {
   ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(0), kAudit, Deadline()).ok());
-  ASSERT_TRUE(backend_->SuspendGrant("t", "g", 1, MakeSuspension("s1", At(1)), At(1), kAudit, Deadline()).ok());
+  ASSERT_TRUE(
+      backend_->SuspendGrant("t", "g", 1, MakeSuspension("s1", At(1)), At(1), kAudit, Deadline())
+          .ok());
   auto put = backend_->PutGrant(MakeGrant("t", "g"), At(2), kAudit, Deadline());
   ASSERT_TRUE(put.ok()) << put.status();
   EXPECT_EQ(put->previous_state, v1::GRANT_STATE_SUSPENDED);
@@ -128,7 +130,8 @@ TEST_P(GrantBackendConformance, PutOnASuspendedGrantReactivatesItAndKeepsTheOldS
   // The old error_uri still explains itself.
   EXPECT_TRUE(backend_->GetSuspension("s1", Deadline()).ok());
   // And the grant can be suspended again, at its new version.
-  auto again = backend_->SuspendGrant("t", "g", 3, MakeSuspension("s2", At(3)), At(3), kAudit, Deadline());
+  auto again =
+      backend_->SuspendGrant("t", "g", 3, MakeSuspension("s2", At(3)), At(3), kAudit, Deadline());
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->newly_suspended);
   EXPECT_EQ(again->grant.suspension().suspension_id(), "s2");
@@ -136,15 +139,19 @@ TEST_P(GrantBackendConformance, PutOnASuspendedGrantReactivatesItAndKeepsTheOldS
 
 TEST_P(GrantBackendConformance, GetIsScopedByTenant) {
   ASSERT_TRUE(backend_->PutGrant(MakeGrant("tenant-a", "g"), At(0), kAudit, Deadline()).ok());
-  EXPECT_EQ(backend_->GetGrant("tenant-b", "g", Deadline()).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(backend_->GetGrant("tenant-a", "other", Deadline()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(backend_->GetGrant("tenant-b", "g", Deadline()).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(backend_->GetGrant("tenant-a", "other", Deadline()).status().code(),
+            absl::StatusCode::kNotFound);
   EXPECT_TRUE(backend_->GetGrant("tenant-a", "g", Deadline()).ok());
 }
 
 TEST_P(GrantBackendConformance, SameGrantIdInTwoTenantsAreTwoGrants) {
   ASSERT_TRUE(backend_->PutGrant(MakeGrant("a", "g", "client-a"), At(0), kAudit, Deadline()).ok());
   ASSERT_TRUE(backend_->PutGrant(MakeGrant("b", "g", "client-b"), At(0), kAudit, Deadline()).ok());
-  ASSERT_TRUE(backend_->SuspendGrant("a", "g", 1, MakeSuspension("s", At(1)), At(1), kAudit, Deadline()).ok());
+  ASSERT_TRUE(
+      backend_->SuspendGrant("a", "g", 1, MakeSuspension("s", At(1)), At(1), kAudit, Deadline())
+          .ok());
   auto b = backend_->GetGrant("b", "g", Deadline());
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->client_id(), "client-b");
@@ -179,8 +186,10 @@ TEST_P(GrantBackendConformance, SuspendMovesAnActiveGrantAtTheExpectedVersion) {
 
 TEST_P(GrantBackendConformance, SuspendWithAStaleVersionIsAPreconditionFailure) {
   ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(0), kAudit, Deadline()).ok());
-  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(1), kAudit, Deadline()).ok());  // version 2
-  auto result = backend_->SuspendGrant("t", "g", 1, MakeSuspension("s1", At(2)), At(2), kAudit, Deadline());
+  ASSERT_TRUE(
+      backend_->PutGrant(MakeGrant("t", "g"), At(1), kAudit, Deadline()).ok());  // version 2
+  auto result =
+      backend_->SuspendGrant("t", "g", 1, MakeSuspension("s1", At(2)), At(2), kAudit, Deadline());
   EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(result.status().message()), HasSubstr("version 2"));
   auto got = backend_->GetGrant("t", "g", Deadline());
@@ -191,25 +200,30 @@ TEST_P(GrantBackendConformance, SuspendWithAStaleVersionIsAPreconditionFailure) 
 
 TEST_P(GrantBackendConformance, SuspendingASuspendedGrantReturnsTheExistingSuspension) {
   ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(0), kAudit, Deadline()).ok());
-  auto first = backend_->SuspendGrant("t", "g", 1, MakeSuspension("first", At(1)), At(1), kAudit, Deadline());
+  auto first = backend_->SuspendGrant("t", "g", 1, MakeSuspension("first", At(1)), At(1), kAudit,
+                                      Deadline());
   ASSERT_TRUE(first.ok());
   // A second replica read version 1 too, and proposes another suspension.
-  auto second = backend_->SuspendGrant("t", "g", 1, MakeSuspension("second", At(2)), At(2), kAudit, Deadline());
+  auto second = backend_->SuspendGrant("t", "g", 1, MakeSuspension("second", At(2)), At(2), kAudit,
+                                       Deadline());
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_FALSE(second->newly_suspended);
   EXPECT_EQ(second->grant.suspension().suspension_id(), "first");
   EXPECT_EQ(second->grant.suspension().error_uri(), first->grant.suspension().error_uri());
   EXPECT_EQ(second->grant.version(), 2);
   // Whatever version it names.
-  auto third = backend_->SuspendGrant("t", "g", 7, MakeSuspension("third", At(3)), At(3), kAudit, Deadline());
+  auto third = backend_->SuspendGrant("t", "g", 7, MakeSuspension("third", At(3)), At(3), kAudit,
+                                      Deadline());
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(third->grant.suspension().suspension_id(), "first");
-  EXPECT_EQ(backend_->GetSuspension("second", Deadline()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(backend_->GetSuspension("second", Deadline()).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_P(GrantBackendConformance, SuspendIsScopedByTenant) {
   ASSERT_TRUE(backend_->PutGrant(MakeGrant("a", "g"), At(0), kAudit, Deadline()).ok());
-  auto result = backend_->SuspendGrant("b", "g", 1, MakeSuspension("s", At(1)), At(1), kAudit, Deadline());
+  auto result =
+      backend_->SuspendGrant("b", "g", 1, MakeSuspension("s", At(1)), At(1), kAudit, Deadline());
   EXPECT_EQ(result.status().code(), absl::StatusCode::kNotFound);
   auto got = backend_->GetGrant("a", "g", Deadline());
   ASSERT_TRUE(got.ok());
@@ -220,8 +234,10 @@ TEST_P(GrantBackendConformance, SuspensionIdInUseIsRefusedAndNothingChanges) {
   ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g1"), At(0), kAudit, Deadline()).ok());
   ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g2"), At(0), kAudit, Deadline()).ok());
   ASSERT_TRUE(
-      backend_->SuspendGrant("t", "g1", 1, MakeSuspension("dup", At(1)), At(1), kAudit, Deadline()).ok());
-  auto result = backend_->SuspendGrant("t", "g2", 1, MakeSuspension("dup", At(2)), At(2), kAudit, Deadline());
+      backend_->SuspendGrant("t", "g1", 1, MakeSuspension("dup", At(1)), At(1), kAudit, Deadline())
+          .ok());
+  auto result =
+      backend_->SuspendGrant("t", "g2", 1, MakeSuspension("dup", At(2)), At(2), kAudit, Deadline());
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(result.status().message()), HasSubstr("suspension.suspension_id"));
   auto g2 = backend_->GetGrant("t", "g2", Deadline());
@@ -234,16 +250,19 @@ TEST_P(GrantBackendConformance, SuspensionIdInUseIsRefusedAndNothingChanges) {
 }
 
 TEST_P(GrantBackendConformance, SuspendUnknownGrantIsNotFound) {
-  EXPECT_EQ(backend_->SuspendGrant("t", "nope", 1, MakeSuspension("s", At(0)), At(0), kAudit, Deadline())
-                .status()
-                .code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      backend_->SuspendGrant("t", "nope", 1, MakeSuspension("s", At(0)), At(0), kAudit, Deadline())
+          .status()
+          .code(),
+      absl::StatusCode::kNotFound);
   EXPECT_EQ(backend_->GetSuspension("s", Deadline()).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_P(GrantBackendConformance, DeleteRemovesTheGrantAndItsSuspensions) {
   ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(0), kAudit, Deadline()).ok());
-  ASSERT_TRUE(backend_->SuspendGrant("t", "g", 1, MakeSuspension("s", At(1)), At(1), kAudit, Deadline()).ok());
+  ASSERT_TRUE(
+      backend_->SuspendGrant("t", "g", 1, MakeSuspension("s", At(1)), At(1), kAudit, Deadline())
+          .ok());
   auto deleted = backend_->DeleteGrant("t", "g", At(0), kAudit, Deadline());
   ASSERT_TRUE(deleted.ok()) << deleted.status();
   EXPECT_EQ(*deleted, v1::GRANT_STATE_SUSPENDED);
@@ -267,13 +286,15 @@ TEST_P(GrantBackendConformance, DeleteIsScopedByTenant) {
 
 TEST_P(GrantBackendConformance, ListIsOrderedByGrantIdPagedAndScoped) {
   for (const char* id : {"g3", "g1", "g5", "g2", "g4"}) {
-    ASSERT_TRUE(
-        backend_->PutGrant(MakeGrant("t", id, id == std::string("g2") ? "c2" : "c1"), At(0), kAudit, Deadline())
-            .ok());
+    ASSERT_TRUE(backend_
+                    ->PutGrant(MakeGrant("t", id, id == std::string("g2") ? "c2" : "c1"), At(0),
+                               kAudit, Deadline())
+                    .ok());
   }
   ASSERT_TRUE(backend_->PutGrant(MakeGrant("other", "g0"), At(0), kAudit, Deadline()).ok());
   ASSERT_TRUE(
-      backend_->SuspendGrant("t", "g4", 1, MakeSuspension("s4", At(1)), At(1), kAudit, Deadline()).ok());
+      backend_->SuspendGrant("t", "g4", 1, MakeSuspension("s4", At(1)), At(1), kAudit, Deadline())
+          .ok());
 
   ListGrantsQuery query;
   query.tenant_id = "t";
@@ -314,12 +335,15 @@ TEST_P(GrantBackendConformance, ListIsOrderedByGrantIdPagedAndScoped) {
 
 TEST_P(GrantBackendConformance, CountsGrantsByState) {
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", absl::StrCat("g", i)), At(0), kAudit, Deadline()).ok());
+    ASSERT_TRUE(
+        backend_->PutGrant(MakeGrant("t", absl::StrCat("g", i)), At(0), kAudit, Deadline()).ok());
   }
   ASSERT_TRUE(
-      backend_->SuspendGrant("t", "g1", 1, MakeSuspension("s1", At(1)), At(1), kAudit, Deadline()).ok());
+      backend_->SuspendGrant("t", "g1", 1, MakeSuspension("s1", At(1)), At(1), kAudit, Deadline())
+          .ok());
   ASSERT_TRUE(
-      backend_->SuspendGrant("t", "g2", 1, MakeSuspension("s2", At(1)), At(1), kAudit, Deadline()).ok());
+      backend_->SuspendGrant("t", "g2", 1, MakeSuspension("s2", At(1)), At(1), kAudit, Deadline())
+          .ok());
   ASSERT_TRUE(backend_->DeleteGrant("t", "g3", At(0), kAudit, Deadline()).ok());
   auto counts = backend_->CountGrants(Deadline());
   ASSERT_TRUE(counts.ok());
@@ -338,13 +362,14 @@ TEST_P(GrantBackendConformance, ConcurrentWritersAndReadersNeverFail) {
         const std::string id = absl::StrCat("g-", t, "-", i);
         auto put = backend_->PutGrant(MakeGrant("t", id), At(i), kAudit, Deadline());
         if (!put.ok()) errors[t].push_back(put.status().ToString());
-        auto got = backend_->GetGrant("t", absl::StrCat("g-", (t + 1) % kThreads, "-", i), Deadline());
+        auto got =
+            backend_->GetGrant("t", absl::StrCat("g-", (t + 1) % kThreads, "-", i), Deadline());
         if (!got.ok() && got.status().code() != absl::StatusCode::kNotFound) {
           errors[t].push_back(got.status().ToString());
         }
         if (i % 2 == 0) {
-          auto suspended =
-              backend_->SuspendGrant("t", id, 1, MakeSuspension(id + "-s", At(i)), At(i), kAudit, Deadline());
+          auto suspended = backend_->SuspendGrant("t", id, 1, MakeSuspension(id + "-s", At(i)),
+                                                  At(i), kAudit, Deadline());
           if (!suspended.ok()) errors[t].push_back(suspended.status().ToString());
         }
       }
@@ -361,17 +386,21 @@ TEST_P(GrantBackendConformance, ConcurrentWritersAndReadersNeverFail) {
 TEST_P(GrantBackendConformance, EveryStateChangeLeavesExactlyOneAuditEntry) {
   ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g", "client-7"), At(0), kAudit, Deadline()).ok());
   ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g", "client-7"), At(1), kAudit, Deadline()).ok());
-  ASSERT_TRUE(backend_->SuspendGrant("t", "g", 2, MakeSuspension("s1", At(2)), At(2), kAudit, Deadline()).ok());
+  ASSERT_TRUE(
+      backend_->SuspendGrant("t", "g", 2, MakeSuspension("s1", At(2)), At(2), kAudit, Deadline())
+          .ok());
   // No change, no entry: an idempotent suspend, a version conflict, unknown
   // grants.
-  auto again = backend_->SuspendGrant("t", "g", 3, MakeSuspension("s2", At(3)), At(3), kAudit, Deadline());
+  auto again =
+      backend_->SuspendGrant("t", "g", 3, MakeSuspension("s2", At(3)), At(3), kAudit, Deadline());
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->newly_suspended);
   ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "h"), At(3), kAudit, Deadline()).ok());
-  EXPECT_EQ(backend_->SuspendGrant("t", "h", 7, MakeSuspension("s3", At(3)), At(3), kAudit, Deadline())
-                .status()
-                .code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      backend_->SuspendGrant("t", "h", 7, MakeSuspension("s3", At(3)), At(3), kAudit, Deadline())
+          .status()
+          .code(),
+      absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(backend_->DeleteGrant("t", "missing", At(3), kAudit, Deadline()).status().code(),
             absl::StatusCode::kNotFound);
   const AuditContext operator_call{"spiffe://test/operator", ""};
@@ -422,7 +451,9 @@ TEST_P(GrantBackendConformance, EveryStateChangeLeavesExactlyOneAuditEntry) {
 
 TEST_P(GrantBackendConformance, ReapprovalSaysWhichSuspensionItEnded) {
   ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(0), kAudit, Deadline()).ok());
-  ASSERT_TRUE(backend_->SuspendGrant("t", "g", 1, MakeSuspension("s1", At(1)), At(1), kAudit, Deadline()).ok());
+  ASSERT_TRUE(
+      backend_->SuspendGrant("t", "g", 1, MakeSuspension("s1", At(1)), At(1), kAudit, Deadline())
+          .ok());
   ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(2), kAudit, Deadline()).ok());
   const std::vector<v1::AuditEntry> entries = AllAuditEntries(*backend_, "t", "g");
   ASSERT_EQ(entries.size(), 3u);
@@ -435,7 +466,8 @@ TEST_P(GrantBackendConformance, ReapprovalSaysWhichSuspensionItEnded) {
 
 TEST_P(GrantBackendConformance, PruningRemovesOnlyExpiredEntriesOldestFirstInBoundedBatches) {
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", absl::StrCat("g", i)), At(i), kAudit, Deadline()).ok());
+    ASSERT_TRUE(
+        backend_->PutGrant(MakeGrant("t", absl::StrCat("g", i)), At(i), kAudit, Deadline()).ok());
   }
   // Entries at 0..4 s; before 3 s: three are expired, removed two at a time.
   auto first = backend_->PruneAuditEntries(At(3), 2, Deadline());
@@ -461,7 +493,8 @@ TEST_P(GrantBackendConformance, PruningRemovesOnlyExpiredEntriesOldestFirstInBou
 
 TEST_P(GrantBackendConformance, TheSweeperRemovesEverythingPastRetentionBatchByBatch) {
   for (int i = 0; i < 7; ++i) {
-    ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", absl::StrCat("g", i)), At(i), kAudit, Deadline()).ok());
+    ASSERT_TRUE(
+        backend_->PutGrant(MakeGrant("t", absl::StrCat("g", i)), At(i), kAudit, Deadline()).ok());
   }
   AuditSweeperOptions options;
   options.retention = absl::Seconds(10);
@@ -477,17 +510,16 @@ TEST_P(GrantBackendConformance, TheSweeperRemovesEverythingPastRetentionBatchByB
   EXPECT_EQ(left[1].grant_id(), "g6");
 }
 
-
 // --- BatchGetGrants ------------------------------------------------------------
 
 TEST_P(GrantBackendConformance, GetGrantsAnswersEveryKeyInOrder) {
   ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "a"), At(0), kAudit, Deadline()).ok());
   ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "b"), At(0), kAudit, Deadline()).ok());
-  ASSERT_TRUE(backend_->SuspendGrant("t", "b", 1, MakeSuspension("sb", At(1)), At(1), kAudit,
-                                     Deadline())
-                  .ok());
-  auto got = backend_->GetGrants({{"t", "b"}, {"t", "missing"}, {"other", "a"}, {"t", "a"}},
-                                 Deadline());
+  ASSERT_TRUE(
+      backend_->SuspendGrant("t", "b", 1, MakeSuspension("sb", At(1)), At(1), kAudit, Deadline())
+          .ok());
+  auto got =
+      backend_->GetGrants({{"t", "b"}, {"t", "missing"}, {"other", "a"}, {"t", "a"}}, Deadline());
   ASSERT_TRUE(got.ok()) << got.status();
   ASSERT_EQ(got->size(), 4u);
   ASSERT_TRUE((*got)[0].ok());
@@ -550,9 +582,9 @@ TEST_P(GrantBackendConformance, TwoReplicasRacingToSuspendAgreeOnOneSuspension) 
     std::thread racers[2];
     for (int r = 0; r < 2; ++r) {
       racers[r] = std::thread([&, r] {
-        results[r] = replicas[r]->SuspendGrant(
-            "t", id, 1, MakeSuspension(absl::StrCat(id, "-by-", r), At(1)), At(1), kAudit,
-            Deadline());
+        results[r] = replicas[r]->SuspendGrant("t", id, 1,
+                                               MakeSuspension(absl::StrCat(id, "-by-", r), At(1)),
+                                               At(1), kAudit, Deadline());
       });
     }
     for (auto& racer : racers) racer.join();
