@@ -21,6 +21,7 @@
 #include "services/store/postgres_schema.h"
 #include "services/store/sqlite_backend.h"
 #include "services/store/testing/grant_backend_conformance.h"
+#include "tests/store/store_backends.h"
 #include "tests/support/postgres_cluster.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_pki.h"
@@ -37,28 +38,11 @@ using testing::MakeSuspension;
 using ::testing::Not;
 using PgCluster = apptrust::testing::PostgresCluster;
 
-// One server for the whole binary (initdb and start cost seconds); each test
+// One server for the whole binary (tests/store/store_backends.h); each test
 // makes databases of its own on it.
-PgCluster& SharedCluster() {
-  static PgCluster* cluster = [] {
-    auto started = PgCluster::StartPrimary();
-    if (!started.ok()) {
-      std::fprintf(stderr, "cannot start PostgreSQL: %s\n", started.status().ToString().c_str());
-      std::abort();
-    }
-    return started->release();
-  }();
-  return *cluster;
-}
+PgCluster& SharedCluster() { return apptrust::testing::SharedPostgres(); }
 
-// A new empty database owned by the apptrust role; returns its URI.
-std::string NewDatabase(PgCluster& cluster) {
-  static int databases = 0;
-  const std::string name = absl::StrCat("test_", ++databases);
-  auto created = cluster.Sql(absl::StrCat("CREATE DATABASE ", name, " OWNER apptrust"), "postgres");
-  EXPECT_TRUE(created.ok()) << created.status();
-  return absl::StrCat("postgresql://apptrust@", cluster.host_port(), "/", name);
-}
+std::string NewDatabase(PgCluster&) { return apptrust::testing::NewPostgresDatabase(); }
 
 PostgresOptions OptionsFor(const PgCluster& cluster, const std::string& uri) {
   PostgresOptions options;

@@ -28,18 +28,21 @@ StoreDatabase PostgresDatabase(const PostgresCluster& cluster, const std::string
   return {uri, {"--db_password_file=" + password_file}};
 }
 
-StoreDatabase NewStoreDatabase(StoreBackend backend, const TempDir& dir) {
+std::string NewPostgresDatabase() {
   static int databases = 0;
-  ++databases;
-  if (backend == StoreBackend::kSqlite) {
-    return {dir.File(absl::StrCat("var/store-", databases, ".db")), {}};
-  }
   PostgresCluster& cluster = SharedPostgres();
-  const std::string name = absl::StrCat("store_", databases);
+  const std::string name = absl::StrCat("store_", ++databases);
   auto created = cluster.Sql(absl::StrCat("CREATE DATABASE ", name, " OWNER apptrust"), "postgres");
   EXPECT_TRUE(created.ok()) << created.status();
-  return PostgresDatabase(
-      cluster, absl::StrCat("postgresql://apptrust@", cluster.host_port(), "/", name), dir);
+  return absl::StrCat("postgresql://apptrust@", cluster.host_port(), "/", name);
+}
+
+StoreDatabase NewStoreDatabase(StoreBackend backend, const TempDir& dir) {
+  static int files = 0;
+  if (backend == StoreBackend::kSqlite) {
+    return {dir.File(absl::StrCat("var/store-", ++files, ".db")), {}};
+  }
+  return PostgresDatabase(SharedPostgres(), NewPostgresDatabase(), dir);
 }
 
 void PrintTo(StoreBackend backend, std::ostream* out) {

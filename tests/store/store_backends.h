@@ -34,6 +34,10 @@ StoreDatabase NewStoreDatabase(StoreBackend backend, const TempDir& dir);
 // The PostgreSQL server of this test binary, started on first use.
 PostgresCluster& SharedPostgres();
 
+// A new empty database owned by the apptrust role on SharedPostgres();
+// returns its URI (no password in it).
+std::string NewPostgresDatabase();
+
 // For INSTANTIATE_TEST_SUITE_P: "Sqlite", "Postgres".
 std::string StoreBackendName(const ::testing::TestParamInfo<StoreBackend>& info);
 
