@@ -138,22 +138,26 @@ std::unique_ptr<store::PostgresBackend> OpenPostgres(const store::PostgresOption
 // replica that can serve them.
 class ReachabilityWatch {
  public:
-  ReachabilityWatch(store::GrantBackend* backend, server::GrpcServer* server)
-      : thread_([this, backend, server] { Run(backend, server); }) {}
+  ReachabilityWatch(store::GrantBackend* backend, server::GrpcServer* server,
+                    store::StoreMetrics* metrics)
+      : thread_([this, backend, server, metrics] { Run(backend, server, metrics); }) {}
   ~ReachabilityWatch() {
     stop_ = true;
     thread_.join();
   }
 
  private:
-  void Run(store::GrantBackend* backend, server::GrpcServer* server) {
+  void Run(store::GrantBackend* backend, server::GrpcServer* server,
+           store::StoreMetrics* metrics) {
     bool serving = true;
+    metrics->SetDatabaseUp(true);
     while (!stop_) {
       absl::SleepFor(absl::Seconds(1));
       const absl::Status reachable = backend->CheckReachable(absl::Now() + absl::Seconds(2));
       if (reachable.ok() == serving) continue;
       serving = reachable.ok();
       server->SetServing(serving);
+      metrics->SetDatabaseUp(serving);
       if (serving) {
         logging::Info("database reachable again: serving");
       } else {
@@ -264,7 +268,7 @@ int main(int argc, char** argv) {
   // Declared after the backend, so destroyed (its thread stopped) before it.
   store::AuditSweeper audit_sweeper(backend.get(), sweeper_options);
   (*grpc_server)->SetServing(true);
-  ReachabilityWatch reachability(backend.get(), grpc_server->get());
+  ReachabilityWatch reachability(backend.get(), grpc_server->get(), &store_metrics);
 
   server::AnnounceListener(kProgram, "grpc", (*grpc_server)->address());
   if (!(*grpc_server)->health_address().empty()) {

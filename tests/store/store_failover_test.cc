@@ -16,7 +16,9 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/store/grant_fixtures.h"
+#include "tests/store/metrics_scrape.h"
 #include "tests/store/store_backends.h"
 #include "tests/support/postgres_cluster.h"
 #include "tests/support/services.h"
@@ -164,6 +166,69 @@ TEST(StoreFailoverTest, EveryAcknowledgedWriteSurvivesKillingThePrimary) {
       static_cast<long long>(ledger.unavailable),
       absl::FormatDuration(ledger.first_ok_after_kill - kill_time).c_str(),
       absl::FormatDuration(promoted - kill_time).c_str());
+}
+
+// The store's health, as a kubelet or load balancer asks it.
+std::string HealthOf(const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+  grpc::health::v1::HealthCheckResponse response;
+  const grpc::Status status = stub->Check(&context, {}, &response);
+  if (!status.ok()) return Describe(status);
+  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
+}
+
+// Polls `health` until it says `want` (or 20 s pass); returns the last answer.
+std::string WaitHealth(const std::shared_ptr<grpc::Channel>& channel, const std::string& want) {
+  std::string health;
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    health = HealthOf(channel);
+    if (health == want) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return health;
+}
+
+double DatabaseUp(const RunningService& store) {
+  auto text = ScrapeMetrics(store.metrics_address);
+  EXPECT_TRUE(text.ok()) << text.status();
+  return text.ok() ? SeriesValue(*text, "apptrust_store_database_up").value_or(-1) : -1;
+}
+
+// Readiness follows the database: a store replica started before its
+// database comes up by itself once the database does; while the database is
+// down the store says NOT_SERVING and apptrust_store_database_up is 0; when
+// it is back, SERVING again without a restart.
+TEST(StoreFailoverTest, HealthFollowsTheDatabase) {
+  auto cluster = PostgresCluster::StartPrimary();
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  ASSERT_TRUE((*cluster)->Stop().ok());
+  TempDir dir;
+  const StoreDatabase database = PostgresDatabase(**cluster, (*cluster)->uri(), dir);
+  absl::StatusOr<RunningService> store = absl::UnknownError("not started");
+  std::thread starter([&] { store = StartStore(database.db, database.flags); });
+  absl::SleepFor(absl::Seconds(2));  // the store is trying to reach its database
+  ASSERT_TRUE((*cluster)->Restart().ok());
+  starter.join();
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_THAT(store->process->stderr_text(), ::testing::HasSubstr("database unreachable, retrying"));
+  EXPECT_EQ(WaitHealth(store->channel, "SERVING"), "SERVING");
+  auto stub = NewStoreStub(store->channel);
+  ASSERT_TRUE(Put(*stub, MakeGrant("t", "g"), nullptr).ok());
+  EXPECT_EQ(DatabaseUp(*store), 1);
+
+  ASSERT_TRUE((*cluster)->Stop().ok());
+  EXPECT_EQ(WaitHealth(store->channel, "NOT_SERVING"), "NOT_SERVING");
+  EXPECT_EQ(DatabaseUp(*store), 0);
+  EXPECT_EQ(Put(*stub, MakeGrant("t", "h"), nullptr).error_code(), grpc::StatusCode::UNAVAILABLE);
+
+  ASSERT_TRUE((*cluster)->Restart().ok());
+  EXPECT_EQ(WaitHealth(store->channel, "SERVING"), "SERVING");
+  EXPECT_EQ(DatabaseUp(*store), 1);
+  v1::Grant grant;
+  ASSERT_TRUE(Get(*stub, "t", "g", &grant).ok());
+  EXPECT_EQ(grant.version(), 1);
 }
 
 }  // namespace
