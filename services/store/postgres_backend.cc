@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/text/utf8.h"
+#include "common/time/proto_time.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/store/postgres_schema.h"
 
@@ -18,6 +19,7 @@ using apptrust::v1::Grant;
 using apptrust::v1::GrantState;
 using apptrust::v1::Suspension;
 using google::protobuf::util::TimeUtil;
+using timeconv::ToProto;
 
 // Prepared on every connection (PgPool's setup), used by name.
 constexpr char kSetTimeout[] = "set_timeout";
@@ -122,10 +124,6 @@ std::string Storable(absl::string_view text) {
   std::string valid = text::ToValidUtf8(text);
   valid.erase(std::remove(valid.begin(), valid.end(), '\0'), valid.end());
   return valid;
-}
-
-google::protobuf::Timestamp ToProto(absl::Time time) {
-  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(time));
 }
 
 // Reads a (grant_proto, suspension_proto) row: the grant with its suspension.
@@ -338,11 +336,20 @@ PostgresBackend::PostgresBackend(PostgresOptions options, PgPoolOptions pool_opt
 
 PostgresBackend::~PostgresBackend() = default;
 
+std::string PostgresBackend::TimeoutMillis(absl::Time deadline) const {
+  // Rounded up to a coarse step: calls with the same budget then share one
+  // value, which a connection sets once instead of with every read. The
+  // client's own deadline (Bounded) stays exact.
+  int64_t millis = absl::ToInt64Milliseconds(
+      std::clamp(deadline - absl::Now(), absl::Milliseconds(1), options_.max_statement_timeout));
+  const int64_t step = millis < 1000 ? 100 : 1000;
+  millis = std::min((millis + step - 1) / step * step,
+                    absl::ToInt64Milliseconds(options_.max_statement_timeout));
+  return std::to_string(millis);
+}
+
 PgCommand PostgresBackend::TimeoutFor(absl::Time deadline, bool local) const {
-  const absl::Duration left =
-      std::clamp(deadline - absl::Now(), absl::Milliseconds(1), options_.max_statement_timeout);
-  return Prepared(local ? kSetLocalTimeout : kSetTimeout,
-                  {PgParam::Text(std::to_string(absl::ToInt64Milliseconds(left)))});
+  return Prepared(local ? kSetLocalTimeout : kSetTimeout, {PgParam::Text(TimeoutMillis(deadline))});
 }
 
 absl::Time PostgresBackend::Bounded(absl::Time deadline) const {
@@ -354,10 +361,17 @@ absl::StatusOr<std::vector<PgResult>> PostgresBackend::Read(std::vector<PgComman
   deadline = Bounded(deadline);
   auto connection = pool_.Acquire(deadline);
   if (!connection.ok()) return connection.status();
-  commands.insert(commands.begin(), TimeoutFor(deadline, /*local=*/false));
+  const std::string timeout = TimeoutMillis(deadline);
+  const bool set_timeout = (*connection)->session_timeout() != timeout;
+  if (set_timeout) {
+    commands.insert(commands.begin(), Prepared(kSetTimeout, {PgParam::Text(timeout)}));
+  }
+  // Unknown until the pipeline (one implicit transaction) has committed.
+  (*connection)->set_session_timeout("");
   auto results = (*connection)->Run(commands, deadline);
   if (!results.ok()) return results.status();
-  results->erase(results->begin());
+  (*connection)->set_session_timeout(timeout);
+  if (set_timeout) results->erase(results->begin());
   return results;
 }
 

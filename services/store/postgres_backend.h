@@ -127,6 +127,8 @@ class PostgresBackend : public GrantBackend {
   // sooner. The client's own bound: the server's statement timeout does not
   // cover a COMMIT's wait for a synchronous standby, nor a silent server.
   absl::Time Bounded(absl::Time deadline) const;
+  // The statement_timeout (milliseconds) for a call with `deadline`.
+  std::string TimeoutMillis(absl::Time deadline) const;
   // The statement_timeout command for a call with `deadline`.
   PgCommand TimeoutFor(absl::Time deadline, bool local) const;
   // Runs `commands` (after the timeout) on a pooled connection; results

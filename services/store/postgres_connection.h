@@ -126,6 +126,12 @@ class PgConnection {
   // "host:port" of the server this connection reached.
   std::string server() const;
 
+  // The session statement_timeout (milliseconds, as text) its user last set
+  // and saw committed, so that an unchanged value is not sent again; empty
+  // when unknown.
+  const std::string& session_timeout() const { return session_timeout_; }
+  void set_session_timeout(std::string value) { session_timeout_ = std::move(value); }
+
  private:
   explicit PgConnection(PGconn* conn);
   // Waits until the socket is readable (and writable when `write`), or the
@@ -143,6 +149,7 @@ class PgConnection {
   bool broken_ = false;
   // WARNINGs the server sent while the current batch ran.
   std::vector<std::string> warnings_;
+  std::string session_timeout_;
 };
 
 // The status for a failed result (by its SQLSTATE); `broken` is set when the

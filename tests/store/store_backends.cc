@@ -3,19 +3,22 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 
 namespace apptrust::testing {
 
 PostgresCluster& SharedPostgres() {
-  static PostgresCluster* cluster = [] {
+  // Destroyed when the test binary exits: the server stops and its directory
+  // goes (stores started on it are static too, made later, so gone first).
+  static std::unique_ptr<PostgresCluster> cluster = [] {
     auto started = PostgresCluster::StartPrimary();
     if (!started.ok()) {
       std::fprintf(stderr, "cannot start PostgreSQL: %s\n", started.status().ToString().c_str());
       std::abort();
     }
-    return started->release();
+    return std::move(*started);
   }();
   return *cluster;
 }

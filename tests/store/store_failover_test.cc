@@ -15,8 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
 #include "tests/store/grant_fixtures.h"
 #include "tests/store/metrics_scrape.h"
 #include "tests/store/store_backends.h"
@@ -212,7 +212,8 @@ TEST(StoreFailoverTest, HealthFollowsTheDatabase) {
   ASSERT_TRUE((*cluster)->Restart().ok());
   starter.join();
   ASSERT_TRUE(store.ok()) << store.status();
-  EXPECT_THAT(store->process->stderr_text(), ::testing::HasSubstr("database unreachable, retrying"));
+  EXPECT_THAT(store->process->stderr_text(),
+              ::testing::HasSubstr("database unreachable, retrying"));
   EXPECT_EQ(WaitHealth(store->channel, "SERVING"), "SERVING");
   auto stub = NewStoreStub(store->channel);
   ASSERT_TRUE(Put(*stub, MakeGrant("t", "g"), nullptr).ok());

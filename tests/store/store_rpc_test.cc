@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -49,20 +50,21 @@ class StoreRpcTest : public ::testing::TestWithParam<StoreBackend> {
     }
   }
 
-  // Started on first use, kept until the binary exits.
+  // Started on first use; stopped when the test binary exits (a static
+  // destructor), so no store outlives its test process.
   static RunningService* SharedStore(StoreBackend backend) {
-    static TempDir* dir = new TempDir();
-    static RunningService* stores[2] = {nullptr, nullptr};
-    RunningService*& store = stores[static_cast<int>(backend)];
+    static TempDir dir;
+    static std::unique_ptr<RunningService> stores[2];
+    std::unique_ptr<RunningService>& store = stores[static_cast<int>(backend)];
     if (store == nullptr) {
-      const StoreDatabase database = NewStoreDatabase(backend, *dir);
+      const StoreDatabase database = NewStoreDatabase(backend, dir);
       auto started = StartStore(database.db, database.flags);
       EXPECT_TRUE(started.ok()) << started.status();
       if (!started.ok()) return nullptr;
-      store = new RunningService(std::move(*started));
+      store = std::make_unique<RunningService>(std::move(*started));
       EXPECT_TRUE(WaitServing(store->channel));
     }
-    return store;
+    return store.get();
   }
 
   RunningService* store_ = nullptr;
