@@ -12,10 +12,15 @@
 //   - (6) has the decision service Inspect --rss_hosts distinct hosts and
 //     reads its VmRSS before and after;
 // then starts a second decision replica with --grant_cache_ttl=1s on the same
-// store (its observation cache is warmed by the load generator's warm-up);
-// prints each figure as "figure <name> <value>", writes KEY=VALUE lines to
-// --out (addresses and grant files for apptrust-loadgen, openssl s_time and
-// dnsperf), and serves until SIGTERM or SIGINT.
+// store (its observation cache is warmed by the load generator's warm-up).
+// With --postgres it also runs a second store on a throw-away PostgreSQL 15
+// (tests/support/postgres_cluster.h: production durability, the `postgres`
+// user when run as root) with a decision service of its own on it, enrolled
+// with the same grants, so CheckRefresh can be measured on both backends side
+// by side. --figures=false skips (2), (3), (4) and (6) (just the services).
+// Finally it prints each figure as "figure <name> <value>", writes
+// KEY=VALUE lines to --out (addresses and grant files for apptrust-loadgen,
+// openssl s_time and dnsperf), and serves until SIGTERM or SIGINT.
 //
 // A program that prints figures, not a test: nothing asserts on time.
 #include <signal.h>
@@ -44,6 +49,7 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/completion_queue.h"
 #include "tests/support/dnsmasq.h"
+#include "tests/support/postgres_cluster.h"
 #include "tests/support/services.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_pki.h"
@@ -57,6 +63,9 @@ ABSL_FLAG(int, txt_lookups, 20000, "TXT lookups through the ProbeEngine");
 ABSL_FLAG(int, txt_domains, 100, "Distinct TXT domains the lookups cycle over");
 ABSL_FLAG(int, probe_concurrency, 64, "Probes in flight for the ProbeEngine figures");
 ABSL_FLAG(int, rss_hosts, 10000, "Distinct hosts the decision service inspects (and caches)");
+ABSL_FLAG(bool, postgres, false,
+          "Also a store on PostgreSQL with a decision service of its own (DECISION_PG)");
+ABSL_FLAG(bool, figures, true, "Take the in-process figures (2), (3), (4) and (6)");
 
 namespace {
 
@@ -298,6 +307,38 @@ int main(int argc, char** argv) {
   }
   auto stub = v1::DecisionService::NewStub(decision->channel);
 
+  // With --postgres: the same store and decision service on PostgreSQL.
+  std::unique_ptr<PostgresCluster> postgres;
+  RunningService pg_store, pg_decision;
+  std::unique_ptr<v1::DecisionService::Stub> pg_stub;
+  if (absl::GetFlag(FLAGS_postgres)) {
+    auto cluster = PostgresCluster::StartPrimary();  // fsync, synchronous_commit: on
+    if (!cluster.ok()) {
+      Fail(cluster.status());
+    }
+    postgres = std::move(*cluster);
+    const std::string password_file = dir.File("db-password");
+    std::ofstream(password_file) << postgres->password() << "\n";
+    auto started_store =
+        StartStore(postgres->uri(), {"--db_password_file=" + password_file, "--log_level=warning"});
+    if (!started_store.ok()) {
+      Fail(started_store.status());
+    }
+    pg_store = std::move(*started_store);
+    if (!WaitServing(pg_store.channel)) {
+      Fail(absl::UnavailableError("store (PostgreSQL) not serving"));
+    }
+    auto started_decision = StartDecision(pg_store.grpc_address, decision_flags);
+    if (!started_decision.ok()) {
+      Fail(started_decision.status());
+    }
+    pg_decision = std::move(*started_decision);
+    if (!WaitServing(pg_decision.channel)) {
+      Fail(absl::UnavailableError("decision (PostgreSQL store) not serving"));
+    }
+    pg_stub = v1::DecisionService::NewStub(pg_decision.channel);
+  }
+
   // Enroll: the hot grant, then the many (each a probe and a durable write).
   auto enroll_request = [&](const std::string& client, const std::string& grant,
                             const std::string& host) {
@@ -313,27 +354,37 @@ int main(int argc, char** argv) {
   std::ofstream hot_file(dir.File("grants_hot.txt"));
   hot_file << kTenant << " client-hot grant-hot\n";
   hot_file.close();
-  int enrolled = RunAsync<v1::EnrollResponse>(
-      1, 1, [&](int, grpc::ClientContext* context, grpc::CompletionQueue* cq) {
-        return stub->PrepareAsyncEnroll(
-            context, enroll_request("client-hot", "grant-hot", "app.hot.test"), cq);
-      });
-  const absl::Time many_began = absl::Now();
-  enrolled += RunAsync<v1::EnrollResponse>(
-      many, 16, [&](int i, grpc::ClientContext* context, grpc::CompletionQueue* cq) {
-        return stub->PrepareAsyncEnroll(
-            context, enroll_request("client-many", absl::StrCat("grant-m", i), ManyHost(i)), cq);
-      });
-  Figure("enroll_many_seconds", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - many_began)));
-  Figure("enrolled_ok", absl::StrCat(enrolled, "/", many + 1));
+  // Enrolls the hot grant and the many through `decision_stub`; prints the
+  // figures with `suffix`.
+  auto enroll_all = [&](v1::DecisionService::Stub& decision_stub, const std::string& suffix) {
+    int enrolled = RunAsync<v1::EnrollResponse>(
+        1, 1, [&](int, grpc::ClientContext* context, grpc::CompletionQueue* cq) {
+          return decision_stub.PrepareAsyncEnroll(
+              context, enroll_request("client-hot", "grant-hot", "app.hot.test"), cq);
+        });
+    const absl::Time many_began = absl::Now();
+    enrolled += RunAsync<v1::EnrollResponse>(
+        many, 16, [&](int i, grpc::ClientContext* context, grpc::CompletionQueue* cq) {
+          return decision_stub.PrepareAsyncEnroll(
+              context, enroll_request("client-many", absl::StrCat("grant-m", i), ManyHost(i)), cq);
+        });
+    Figure("enroll_many_seconds" + suffix,
+           absl::StrCat(absl::ToDoubleSeconds(absl::Now() - many_began)));
+    Figure("enrolled_ok" + suffix, absl::StrCat(enrolled, "/", many + 1));
+  };
+  enroll_all(*stub, "");
+  if (pg_stub != nullptr) {
+    enroll_all(*pg_stub, "_postgres");
+  }
   std::ofstream many_file(dir.File("grants_many.txt"));
   for (int i = 0; i < many; ++i) {
     many_file << kTenant << " client-many grant-m" << i << "\n";
   }
   many_file.close();
 
+  const bool figures = absl::GetFlag(FLAGS_figures);
   // (4) Cold cache, many concurrent refreshes of one app: one handshake.
-  {
+  if (figures) {
     auto cold = StartDecision(store->grpc_address, decision_flags);
     if (!cold.ok()) {
       Fail(cold.status());
@@ -364,7 +415,7 @@ int main(int argc, char** argv) {
   }
 
   // (2) and (3): the probe engine alone, in this process.
-  {
+  if (figures) {
     const int handshakes_before = (*server)->completed_handshakes();
     std::atomic<int> probes_ok{0};
     const absl::Duration probe_time =
@@ -408,7 +459,7 @@ int main(int argc, char** argv) {
   queries.close();
 
   // (6) RSS of the decision service with many cached hosts.
-  {
+  if (figures) {
     const absl::Time load_began = absl::Now();
     if (absl::Status s = (*dns)->Restart(with_rss_hosts); !s.ok()) {
       Fail(s);
@@ -475,6 +526,11 @@ int main(int argc, char** argv) {
         << "GRANTS_MANY=" << dir.File("grants_many.txt") << "\n"
         << "DNSPERF_QUERIES=" << dir.File("dnsperf_queries.txt") << "\n"
         << "TRUST_STORE=" << (*pki)->root_pem_path() << "\n";
+    if (pg_stub != nullptr) {
+      out << "DECISION_PG=" << pg_decision.grpc_address << "\n"
+          << "DECISION_PG_PID=" << pg_decision.process->pid() << "\n"
+          << "STORE_PG=" << pg_store.grpc_address << "\n";
+    }
     out.close();
     std::rename((out_path + ".tmp").c_str(), out_path.c_str());
   }
