@@ -31,6 +31,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,6 +45,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "apptrust/v1/decision.grpc.pb.h"
+#include "bench/world_process.h"
 #include "common/net/address_policy.h"
 #include "common/probe/probe_engine.h"
 #include "grpcpp/client_context.h"
@@ -77,8 +79,7 @@ constexpr char kTenant[] = "bench";
 constexpr char kTxtKey[] = "cerner-client-id";
 
 [[noreturn]] void Fail(const absl::Status& status) {
-  std::fprintf(stderr, "apptrust-bench-world: %s\n", status.ToString().c_str());
-  std::exit(1);
+  apptrust::bench::ExitWithError("apptrust-bench-world", status);
 }
 
 std::string ManyHost(int i) { return absl::StrCat("m", i, ".bench.test"); }
@@ -95,11 +96,6 @@ long VmRssKb(pid_t pid) {
     }
   }
   return -1;
-}
-
-void Figure(const std::string& name, const std::string& value) {
-  std::printf("figure %s %s\n", name.c_str(), value.c_str());
-  std::fflush(stdout);
 }
 
 // Runs `count` unary calls with at most `in_flight` outstanding. `start(i,
@@ -196,12 +192,7 @@ absl::Duration RunProbes(int count, int in_flight, std::atomic<int>& ok_count, S
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  // Block the stop signals before any thread starts; the end sigwaits them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  apptrust::bench::StopSignals stop_signals;  // before any thread starts
 
   const int many = absl::GetFlag(FLAGS_many_grants);
   const int probe_hosts = absl::GetFlag(FLAGS_probe_hosts);
@@ -368,9 +359,9 @@ int main(int argc, char** argv) {
           return decision_stub.PrepareAsyncEnroll(
               context, enroll_request("client-many", absl::StrCat("grant-m", i), ManyHost(i)), cq);
         });
-    Figure("enroll_many_seconds" + suffix,
-           absl::StrCat(absl::ToDoubleSeconds(absl::Now() - many_began)));
-    Figure("enrolled_ok" + suffix, absl::StrCat(enrolled, "/", many + 1));
+    apptrust::bench::PrintFigure("enroll_many_seconds" + suffix,
+                                 absl::StrCat(absl::ToDoubleSeconds(absl::Now() - many_began)));
+    apptrust::bench::PrintFigure("enrolled_ok" + suffix, absl::StrCat(enrolled, "/", many + 1));
   };
   enroll_all(*stub, "");
   if (pg_stub != nullptr) {
@@ -408,10 +399,11 @@ int main(int argc, char** argv) {
           return cold_stub->PrepareAsyncCheckRefresh(context, request, cq);
         });
     absl::SleepFor(absl::Milliseconds(500));  // the server side finishes a moment later
-    Figure("cold_calls_ok", absl::StrCat(ok, "/", calls));
-    Figure("cold_tls_handshakes", absl::StrCat((*server)->completed_handshakes() - before));
-    Figure("cold_tcp_connections",
-           absl::StrCat((*server)->accepted_connections() - accepted_before));
+    apptrust::bench::PrintFigure("cold_calls_ok", absl::StrCat(ok, "/", calls));
+    apptrust::bench::PrintFigure("cold_tls_handshakes",
+                                 absl::StrCat((*server)->completed_handshakes() - before));
+    apptrust::bench::PrintFigure("cold_tcp_connections",
+                                 absl::StrCat((*server)->accepted_connections() - accepted_before));
   }
 
   // (2) and (3): the probe engine alone, in this process.
@@ -431,12 +423,15 @@ int main(int argc, char** argv) {
                                      });
         });
     absl::SleepFor(absl::Milliseconds(300));
-    Figure("engine_probes", absl::StrCat(probes_ok.load(), "/", probe_hosts, " ok"));
-    Figure("engine_probe_handshakes",
-           absl::StrCat((*server)->completed_handshakes() - handshakes_before));
-    Figure("engine_probe_seconds", absl::StrCat(absl::ToDoubleSeconds(probe_time)));
-    Figure("engine_probes_per_second",
-           absl::StrCat(probe_hosts / absl::ToDoubleSeconds(probe_time)));
+    apptrust::bench::PrintFigure("engine_probes",
+                                 absl::StrCat(probes_ok.load(), "/", probe_hosts, " ok"));
+    apptrust::bench::PrintFigure(
+        "engine_probe_handshakes",
+        absl::StrCat((*server)->completed_handshakes() - handshakes_before));
+    apptrust::bench::PrintFigure("engine_probe_seconds",
+                                 absl::StrCat(absl::ToDoubleSeconds(probe_time)));
+    apptrust::bench::PrintFigure("engine_probes_per_second",
+                                 absl::StrCat(probe_hosts / absl::ToDoubleSeconds(probe_time)));
 
     const int lookups = absl::GetFlag(FLAGS_txt_lookups);
     std::atomic<int> txt_ok{0};
@@ -448,9 +443,11 @@ int main(int argc, char** argv) {
                 done(seen.outcome == v1::PROBE_OUTCOME_OK && seen.entries.size() == 1);
               });
         });
-    Figure("engine_txt", absl::StrCat(txt_ok.load(), "/", lookups, " ok"));
-    Figure("engine_txt_seconds", absl::StrCat(absl::ToDoubleSeconds(txt_time)));
-    Figure("engine_txt_per_second", absl::StrCat(lookups / absl::ToDoubleSeconds(txt_time)));
+    apptrust::bench::PrintFigure("engine_txt", absl::StrCat(txt_ok.load(), "/", lookups, " ok"));
+    apptrust::bench::PrintFigure("engine_txt_seconds",
+                                 absl::StrCat(absl::ToDoubleSeconds(txt_time)));
+    apptrust::bench::PrintFigure("engine_txt_per_second",
+                                 absl::StrCat(lookups / absl::ToDoubleSeconds(txt_time)));
   }
   std::ofstream queries(dir.File("dnsperf_queries.txt"));
   for (int i = 0; i < txt_domains; ++i) {
@@ -465,8 +462,8 @@ int main(int argc, char** argv) {
       Fail(s);
     }
     wait_dns();
-    Figure("rss_dnsmasq_load_seconds",
-           absl::StrCat(absl::ToDoubleSeconds(absl::Now() - load_began)));
+    apptrust::bench::PrintFigure("rss_dnsmasq_load_seconds",
+                                 absl::StrCat(absl::ToDoubleSeconds(absl::Now() - load_began)));
     const long before_kb = VmRssKb(decision->process->pid());
     const absl::Time began = absl::Now();
     // The fixture TLS server keeps a thread per connection until it is
@@ -490,10 +487,12 @@ int main(int argc, char** argv) {
             return stub->PrepareAsyncInspect(context, request, cq);
           });
     }
-    Figure("rss_inspect_ok", absl::StrCat(ok, "/", rss_hosts));
-    Figure("rss_inspect_seconds", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - began)));
-    Figure("decision_rss_kb_before", absl::StrCat(before_kb));
-    Figure("decision_rss_kb_after", absl::StrCat(VmRssKb(decision->process->pid())));
+    apptrust::bench::PrintFigure("rss_inspect_ok", absl::StrCat(ok, "/", rss_hosts));
+    apptrust::bench::PrintFigure("rss_inspect_seconds",
+                                 absl::StrCat(absl::ToDoubleSeconds(absl::Now() - began)));
+    apptrust::bench::PrintFigure("decision_rss_kb_before", absl::StrCat(before_kb));
+    apptrust::bench::PrintFigure("decision_rss_kb_after",
+                                 absl::StrCat(VmRssKb(decision->process->pid())));
     if (absl::Status s = (*dns)->Restart(records); !s.ok()) {
       Fail(s);
     }
@@ -512,31 +511,26 @@ int main(int argc, char** argv) {
     Fail(absl::UnavailableError("decision (grant cache) not serving"));
   }
 
-  const std::string out_path = absl::GetFlag(FLAGS_out);
-  if (!out_path.empty()) {
-    std::ofstream out(out_path + ".tmp");
-    out << "DECISION=" << decision->grpc_address << "\n"
-        << "DECISION_PID=" << decision->process->pid() << "\n"
-        << "DECISION_GRANT_CACHE=" << grant_cache_decision->grpc_address << "\n"
-        << "STORE=" << store->grpc_address << "\n"
-        << "DNS=" << (*dns)->server() << "\n"
-        << "DNS_PORT=" << (*dns)->port() << "\n"
-        << "TLS_PORT=" << port << "\n"
-        << "GRANTS_HOT=" << dir.File("grants_hot.txt") << "\n"
-        << "GRANTS_MANY=" << dir.File("grants_many.txt") << "\n"
-        << "DNSPERF_QUERIES=" << dir.File("dnsperf_queries.txt") << "\n"
-        << "TRUST_STORE=" << (*pki)->root_pem_path() << "\n";
-    if (pg_stub != nullptr) {
-      out << "DECISION_PG=" << pg_decision.grpc_address << "\n"
-          << "DECISION_PG_PID=" << pg_decision.process->pid() << "\n"
-          << "STORE_PG=" << pg_store.grpc_address << "\n";
-    }
-    out.close();
-    std::rename((out_path + ".tmp").c_str(), out_path.c_str());
+  std::ostringstream out;
+  out << "DECISION=" << decision->grpc_address << "\n"
+      << "DECISION_PID=" << decision->process->pid() << "\n"
+      << "DECISION_GRANT_CACHE=" << grant_cache_decision->grpc_address << "\n"
+      << "STORE=" << store->grpc_address << "\n"
+      << "DNS=" << (*dns)->server() << "\n"
+      << "DNS_PORT=" << (*dns)->port() << "\n"
+      << "TLS_PORT=" << port << "\n"
+      << "GRANTS_HOT=" << dir.File("grants_hot.txt") << "\n"
+      << "GRANTS_MANY=" << dir.File("grants_many.txt") << "\n"
+      << "DNSPERF_QUERIES=" << dir.File("dnsperf_queries.txt") << "\n"
+      << "TRUST_STORE=" << (*pki)->root_pem_path() << "\n";
+  if (pg_stub != nullptr) {
+    out << "DECISION_PG=" << pg_decision.grpc_address << "\n"
+        << "DECISION_PG_PID=" << pg_decision.process->pid() << "\n"
+        << "STORE_PG=" << pg_store.grpc_address << "\n";
   }
+  apptrust::bench::WriteReadyFile(absl::GetFlag(FLAGS_out), out.str());
   std::printf("apptrust-bench-world: ready\n");
   std::fflush(stdout);
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  stop_signals.Wait();
   return 0;
 }

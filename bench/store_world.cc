@@ -16,8 +16,6 @@
 // statement and WAL statistics for the time the stores served, then stops.
 //
 // A program that prints figures, not a test: nothing asserts on time.
-#include <signal.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -32,6 +30,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/bench_grants.h"
+#include "bench/world_process.h"
 #include "services/store/postgres_backend.h"
 #include "services/store/sqlite_backend.h"
 #include "tests/support/postgres_cluster.h"
@@ -49,13 +48,7 @@ using apptrust::testing::PostgresCluster;
 using apptrust::testing::TempDir;
 
 [[noreturn]] void Fail(const absl::Status& status) {
-  std::fprintf(stderr, "apptrust-bench-store-world: %s\n", status.ToString().c_str());
-  std::exit(1);
-}
-
-void Figure(const std::string& name, const std::string& value) {
-  std::printf("figure %s %s\n", name.c_str(), value.c_str());
-  std::fflush(stdout);
+  apptrust::bench::ExitWithError("apptrust-bench-store-world", status);
 }
 
 std::string Seconds(absl::Time since) {
@@ -91,11 +84,7 @@ void PrintServerStatistics(PostgresCluster& cluster) {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  apptrust::bench::StopSignals stop_signals;  // before any thread starts
   const int grants = absl::GetFlag(FLAGS_grants);
 
   TempDir dir;
@@ -113,10 +102,11 @@ int main(int argc, char** argv) {
     if (absl::Status loaded = apptrust::bench::BulkLoadSqlite(sqlite_path, grants); !loaded.ok()) {
       Fail(loaded);
     }
-    Figure("sqlite_bulk_load_seconds", Seconds(began));
-    Figure("sqlite_file_mb",
-           absl::StrFormat(
-               "%.1f", static_cast<double>(std::filesystem::file_size(sqlite_path)) / (1 << 20)));
+    apptrust::bench::PrintFigure("sqlite_bulk_load_seconds", Seconds(began));
+    apptrust::bench::PrintFigure(
+        "sqlite_file_mb",
+        absl::StrFormat("%.1f",
+                        static_cast<double>(std::filesystem::file_size(sqlite_path)) / (1 << 20)));
   }
 
   apptrust::testing::PostgresOptions pg_options;  // fsync, synchronous_commit: on
@@ -146,17 +136,19 @@ int main(int argc, char** argv) {
     if (auto checkpoint = pg.Sql("CHECKPOINT", "postgres"); !checkpoint.ok()) {
       Fail(checkpoint.status());
     }
-    Figure("postgres_bulk_load_seconds", Seconds(began));
+    apptrust::bench::PrintFigure("postgres_bulk_load_seconds", Seconds(began));
     auto size = pg.Sql(
         "SELECT round(pg_total_relation_size('grants') / 1048576.0, 1) || ' MB total, table ' ||"
         " round(pg_relation_size('grants') / 1048576.0, 1) || ' MB'");
-    Figure("postgres_grants_size", size.ok() ? *size : size.status().ToString());
+    apptrust::bench::PrintFigure("postgres_grants_size",
+                                 size.ok() ? *size : size.status().ToString());
     auto settings = pg.Sql(
         "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings WHERE name"
         " IN ('fsync', 'synchronous_commit', 'wal_sync_method', 'shared_buffers', "
         "'full_page_writes',"
         " 'commit_delay', 'max_connections', 'server_version')");
-    Figure("postgres_settings", settings.ok() ? *settings : settings.status().ToString());
+    apptrust::bench::PrintFigure("postgres_settings",
+                                 settings.ok() ? *settings : settings.status().ToString());
   }
 
   const std::string password_file = dir.File("db-password");
@@ -179,23 +171,16 @@ int main(int argc, char** argv) {
     Fail(reset.status());
   }
 
-  const std::string out_path = absl::GetFlag(FLAGS_out);
-  if (!out_path.empty()) {
-    std::ofstream out(out_path + ".tmp");
-    out << "STORE_SQLITE=" << sqlite_store->grpc_address << "\n"
-        << "STORE_SQLITE_PID=" << sqlite_store->process->pid() << "\n"
-        << "STORE_PG=" << pg_store->grpc_address << "\n"
-        << "STORE_PG_PID=" << pg_store->process->pid() << "\n"
-        << "PG_POSTMASTER_PID=" << pg.postmaster_pid() << "\n"
-        << "PG_SOCKET_DIR=" << pg.socket_dir() << "\n"
-        << "PG_PORT=" << pg.port() << "\n";
-    out.close();
-    std::rename((out_path + ".tmp").c_str(), out_path.c_str());
-  }
+  apptrust::bench::WriteReadyFile(
+      absl::GetFlag(FLAGS_out),
+      absl::StrCat("STORE_SQLITE=", sqlite_store->grpc_address, "\n", "STORE_SQLITE_PID=",
+                   sqlite_store->process->pid(), "\n", "STORE_PG=", pg_store->grpc_address, "\n",
+                   "STORE_PG_PID=", pg_store->process->pid(), "\n",
+                   "PG_POSTMASTER_PID=", pg.postmaster_pid(), "\n",
+                   "PG_SOCKET_DIR=", pg.socket_dir(), "\n", "PG_PORT=", pg.port(), "\n"));
   std::printf("apptrust-bench-store-world: ready\n");
   std::fflush(stdout);
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  stop_signals.Wait();
   PrintServerStatistics(pg);
   return 0;
 }
