@@ -12,10 +12,15 @@
 //   - (6) has the decision service Inspect --rss_hosts distinct hosts and
 //     reads its VmRSS before and after;
 // then starts a second decision replica with --grant_cache_ttl=1s on the same
-// store (its observation cache is warmed by the load generator's warm-up);
-// prints each figure as "figure <name> <value>", writes KEY=VALUE lines to
-// --out (addresses and grant files for apptrust-loadgen, openssl s_time and
-// dnsperf), and serves until SIGTERM or SIGINT.
+// store (its observation cache is warmed by the load generator's warm-up).
+// With --postgres it also runs a second store on a throw-away PostgreSQL 15
+// (tests/support/postgres_cluster.h: production durability, the `postgres`
+// user when run as root) with a decision service of its own on it, enrolled
+// with the same grants, so CheckRefresh can be measured on both backends side
+// by side. --figures=false skips (2), (3), (4) and (6) (just the services).
+// Finally it prints each figure as "figure <name> <value>", writes
+// KEY=VALUE lines to --out (addresses and grant files for apptrust-loadgen,
+// openssl s_time and dnsperf), and serves until SIGTERM or SIGINT.
 //
 // A program that prints figures, not a test: nothing asserts on time.
 #include <signal.h>
@@ -26,6 +31,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,11 +45,13 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "apptrust/v1/decision.grpc.pb.h"
+#include "bench/world_process.h"
 #include "common/net/address_policy.h"
 #include "common/probe/probe_engine.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/completion_queue.h"
 #include "tests/support/dnsmasq.h"
+#include "tests/support/postgres_cluster.h"
 #include "tests/support/services.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_pki.h"
@@ -57,6 +65,9 @@ ABSL_FLAG(int, txt_lookups, 20000, "TXT lookups through the ProbeEngine");
 ABSL_FLAG(int, txt_domains, 100, "Distinct TXT domains the lookups cycle over");
 ABSL_FLAG(int, probe_concurrency, 64, "Probes in flight for the ProbeEngine figures");
 ABSL_FLAG(int, rss_hosts, 10000, "Distinct hosts the decision service inspects (and caches)");
+ABSL_FLAG(bool, postgres, false,
+          "Also a store on PostgreSQL with a decision service of its own (DECISION_PG)");
+ABSL_FLAG(bool, figures, true, "Take the in-process figures (2), (3), (4) and (6)");
 
 namespace {
 
@@ -68,8 +79,7 @@ constexpr char kTenant[] = "bench";
 constexpr char kTxtKey[] = "cerner-client-id";
 
 [[noreturn]] void Fail(const absl::Status& status) {
-  std::fprintf(stderr, "apptrust-bench-world: %s\n", status.ToString().c_str());
-  std::exit(1);
+  apptrust::bench::ExitWithError("apptrust-bench-world", status);
 }
 
 std::string ManyHost(int i) { return absl::StrCat("m", i, ".bench.test"); }
@@ -86,11 +96,6 @@ long VmRssKb(pid_t pid) {
     }
   }
   return -1;
-}
-
-void Figure(const std::string& name, const std::string& value) {
-  std::printf("figure %s %s\n", name.c_str(), value.c_str());
-  std::fflush(stdout);
 }
 
 // Runs `count` unary calls with at most `in_flight` outstanding. `start(i,
@@ -187,12 +192,7 @@ absl::Duration RunProbes(int count, int in_flight, std::atomic<int>& ok_count, S
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  // Block the stop signals before any thread starts; the end sigwaits them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  apptrust::bench::StopSignals stop_signals;  // before any thread starts
 
   const int many = absl::GetFlag(FLAGS_many_grants);
   const int probe_hosts = absl::GetFlag(FLAGS_probe_hosts);
@@ -298,6 +298,38 @@ int main(int argc, char** argv) {
   }
   auto stub = v1::DecisionService::NewStub(decision->channel);
 
+  // With --postgres: the same store and decision service on PostgreSQL.
+  std::unique_ptr<PostgresCluster> postgres;
+  RunningService pg_store, pg_decision;
+  std::unique_ptr<v1::DecisionService::Stub> pg_stub;
+  if (absl::GetFlag(FLAGS_postgres)) {
+    auto cluster = PostgresCluster::StartPrimary();  // fsync, synchronous_commit: on
+    if (!cluster.ok()) {
+      Fail(cluster.status());
+    }
+    postgres = std::move(*cluster);
+    const std::string password_file = dir.File("db-password");
+    std::ofstream(password_file) << postgres->password() << "\n";
+    auto started_store =
+        StartStore(postgres->uri(), {"--db_password_file=" + password_file, "--log_level=warning"});
+    if (!started_store.ok()) {
+      Fail(started_store.status());
+    }
+    pg_store = std::move(*started_store);
+    if (!WaitServing(pg_store.channel)) {
+      Fail(absl::UnavailableError("store (PostgreSQL) not serving"));
+    }
+    auto started_decision = StartDecision(pg_store.grpc_address, decision_flags);
+    if (!started_decision.ok()) {
+      Fail(started_decision.status());
+    }
+    pg_decision = std::move(*started_decision);
+    if (!WaitServing(pg_decision.channel)) {
+      Fail(absl::UnavailableError("decision (PostgreSQL store) not serving"));
+    }
+    pg_stub = v1::DecisionService::NewStub(pg_decision.channel);
+  }
+
   // Enroll: the hot grant, then the many (each a probe and a durable write).
   auto enroll_request = [&](const std::string& client, const std::string& grant,
                             const std::string& host) {
@@ -313,27 +345,37 @@ int main(int argc, char** argv) {
   std::ofstream hot_file(dir.File("grants_hot.txt"));
   hot_file << kTenant << " client-hot grant-hot\n";
   hot_file.close();
-  int enrolled = RunAsync<v1::EnrollResponse>(
-      1, 1, [&](int, grpc::ClientContext* context, grpc::CompletionQueue* cq) {
-        return stub->PrepareAsyncEnroll(
-            context, enroll_request("client-hot", "grant-hot", "app.hot.test"), cq);
-      });
-  const absl::Time many_began = absl::Now();
-  enrolled += RunAsync<v1::EnrollResponse>(
-      many, 16, [&](int i, grpc::ClientContext* context, grpc::CompletionQueue* cq) {
-        return stub->PrepareAsyncEnroll(
-            context, enroll_request("client-many", absl::StrCat("grant-m", i), ManyHost(i)), cq);
-      });
-  Figure("enroll_many_seconds", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - many_began)));
-  Figure("enrolled_ok", absl::StrCat(enrolled, "/", many + 1));
+  // Enrolls the hot grant and the many through `decision_stub`; prints the
+  // figures with `suffix`.
+  auto enroll_all = [&](v1::DecisionService::Stub& decision_stub, const std::string& suffix) {
+    int enrolled = RunAsync<v1::EnrollResponse>(
+        1, 1, [&](int, grpc::ClientContext* context, grpc::CompletionQueue* cq) {
+          return decision_stub.PrepareAsyncEnroll(
+              context, enroll_request("client-hot", "grant-hot", "app.hot.test"), cq);
+        });
+    const absl::Time many_began = absl::Now();
+    enrolled += RunAsync<v1::EnrollResponse>(
+        many, 16, [&](int i, grpc::ClientContext* context, grpc::CompletionQueue* cq) {
+          return decision_stub.PrepareAsyncEnroll(
+              context, enroll_request("client-many", absl::StrCat("grant-m", i), ManyHost(i)), cq);
+        });
+    apptrust::bench::PrintFigure("enroll_many_seconds" + suffix,
+                                 absl::StrCat(absl::ToDoubleSeconds(absl::Now() - many_began)));
+    apptrust::bench::PrintFigure("enrolled_ok" + suffix, absl::StrCat(enrolled, "/", many + 1));
+  };
+  enroll_all(*stub, "");
+  if (pg_stub != nullptr) {
+    enroll_all(*pg_stub, "_postgres");
+  }
   std::ofstream many_file(dir.File("grants_many.txt"));
   for (int i = 0; i < many; ++i) {
     many_file << kTenant << " client-many grant-m" << i << "\n";
   }
   many_file.close();
 
+  const bool figures = absl::GetFlag(FLAGS_figures);
   // (4) Cold cache, many concurrent refreshes of one app: one handshake.
-  {
+  if (figures) {
     auto cold = StartDecision(store->grpc_address, decision_flags);
     if (!cold.ok()) {
       Fail(cold.status());
@@ -357,14 +399,15 @@ int main(int argc, char** argv) {
           return cold_stub->PrepareAsyncCheckRefresh(context, request, cq);
         });
     absl::SleepFor(absl::Milliseconds(500));  // the server side finishes a moment later
-    Figure("cold_calls_ok", absl::StrCat(ok, "/", calls));
-    Figure("cold_tls_handshakes", absl::StrCat((*server)->completed_handshakes() - before));
-    Figure("cold_tcp_connections",
-           absl::StrCat((*server)->accepted_connections() - accepted_before));
+    apptrust::bench::PrintFigure("cold_calls_ok", absl::StrCat(ok, "/", calls));
+    apptrust::bench::PrintFigure("cold_tls_handshakes",
+                                 absl::StrCat((*server)->completed_handshakes() - before));
+    apptrust::bench::PrintFigure("cold_tcp_connections",
+                                 absl::StrCat((*server)->accepted_connections() - accepted_before));
   }
 
   // (2) and (3): the probe engine alone, in this process.
-  {
+  if (figures) {
     const int handshakes_before = (*server)->completed_handshakes();
     std::atomic<int> probes_ok{0};
     const absl::Duration probe_time =
@@ -380,12 +423,15 @@ int main(int argc, char** argv) {
                                      });
         });
     absl::SleepFor(absl::Milliseconds(300));
-    Figure("engine_probes", absl::StrCat(probes_ok.load(), "/", probe_hosts, " ok"));
-    Figure("engine_probe_handshakes",
-           absl::StrCat((*server)->completed_handshakes() - handshakes_before));
-    Figure("engine_probe_seconds", absl::StrCat(absl::ToDoubleSeconds(probe_time)));
-    Figure("engine_probes_per_second",
-           absl::StrCat(probe_hosts / absl::ToDoubleSeconds(probe_time)));
+    apptrust::bench::PrintFigure("engine_probes",
+                                 absl::StrCat(probes_ok.load(), "/", probe_hosts, " ok"));
+    apptrust::bench::PrintFigure(
+        "engine_probe_handshakes",
+        absl::StrCat((*server)->completed_handshakes() - handshakes_before));
+    apptrust::bench::PrintFigure("engine_probe_seconds",
+                                 absl::StrCat(absl::ToDoubleSeconds(probe_time)));
+    apptrust::bench::PrintFigure("engine_probes_per_second",
+                                 absl::StrCat(probe_hosts / absl::ToDoubleSeconds(probe_time)));
 
     const int lookups = absl::GetFlag(FLAGS_txt_lookups);
     std::atomic<int> txt_ok{0};
@@ -397,9 +443,11 @@ int main(int argc, char** argv) {
                 done(seen.outcome == v1::PROBE_OUTCOME_OK && seen.entries.size() == 1);
               });
         });
-    Figure("engine_txt", absl::StrCat(txt_ok.load(), "/", lookups, " ok"));
-    Figure("engine_txt_seconds", absl::StrCat(absl::ToDoubleSeconds(txt_time)));
-    Figure("engine_txt_per_second", absl::StrCat(lookups / absl::ToDoubleSeconds(txt_time)));
+    apptrust::bench::PrintFigure("engine_txt", absl::StrCat(txt_ok.load(), "/", lookups, " ok"));
+    apptrust::bench::PrintFigure("engine_txt_seconds",
+                                 absl::StrCat(absl::ToDoubleSeconds(txt_time)));
+    apptrust::bench::PrintFigure("engine_txt_per_second",
+                                 absl::StrCat(lookups / absl::ToDoubleSeconds(txt_time)));
   }
   std::ofstream queries(dir.File("dnsperf_queries.txt"));
   for (int i = 0; i < txt_domains; ++i) {
@@ -408,14 +456,14 @@ int main(int argc, char** argv) {
   queries.close();
 
   // (6) RSS of the decision service with many cached hosts.
-  {
+  if (figures) {
     const absl::Time load_began = absl::Now();
     if (absl::Status s = (*dns)->Restart(with_rss_hosts); !s.ok()) {
       Fail(s);
     }
     wait_dns();
-    Figure("rss_dnsmasq_load_seconds",
-           absl::StrCat(absl::ToDoubleSeconds(absl::Now() - load_began)));
+    apptrust::bench::PrintFigure("rss_dnsmasq_load_seconds",
+                                 absl::StrCat(absl::ToDoubleSeconds(absl::Now() - load_began)));
     const long before_kb = VmRssKb(decision->process->pid());
     const absl::Time began = absl::Now();
     // The fixture TLS server keeps a thread per connection until it is
@@ -439,10 +487,12 @@ int main(int argc, char** argv) {
             return stub->PrepareAsyncInspect(context, request, cq);
           });
     }
-    Figure("rss_inspect_ok", absl::StrCat(ok, "/", rss_hosts));
-    Figure("rss_inspect_seconds", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - began)));
-    Figure("decision_rss_kb_before", absl::StrCat(before_kb));
-    Figure("decision_rss_kb_after", absl::StrCat(VmRssKb(decision->process->pid())));
+    apptrust::bench::PrintFigure("rss_inspect_ok", absl::StrCat(ok, "/", rss_hosts));
+    apptrust::bench::PrintFigure("rss_inspect_seconds",
+                                 absl::StrCat(absl::ToDoubleSeconds(absl::Now() - began)));
+    apptrust::bench::PrintFigure("decision_rss_kb_before", absl::StrCat(before_kb));
+    apptrust::bench::PrintFigure("decision_rss_kb_after",
+                                 absl::StrCat(VmRssKb(decision->process->pid())));
     if (absl::Status s = (*dns)->Restart(records); !s.ok()) {
       Fail(s);
     }
@@ -461,26 +511,26 @@ int main(int argc, char** argv) {
     Fail(absl::UnavailableError("decision (grant cache) not serving"));
   }
 
-  const std::string out_path = absl::GetFlag(FLAGS_out);
-  if (!out_path.empty()) {
-    std::ofstream out(out_path + ".tmp");
-    out << "DECISION=" << decision->grpc_address << "\n"
-        << "DECISION_PID=" << decision->process->pid() << "\n"
-        << "DECISION_GRANT_CACHE=" << grant_cache_decision->grpc_address << "\n"
-        << "STORE=" << store->grpc_address << "\n"
-        << "DNS=" << (*dns)->server() << "\n"
-        << "DNS_PORT=" << (*dns)->port() << "\n"
-        << "TLS_PORT=" << port << "\n"
-        << "GRANTS_HOT=" << dir.File("grants_hot.txt") << "\n"
-        << "GRANTS_MANY=" << dir.File("grants_many.txt") << "\n"
-        << "DNSPERF_QUERIES=" << dir.File("dnsperf_queries.txt") << "\n"
-        << "TRUST_STORE=" << (*pki)->root_pem_path() << "\n";
-    out.close();
-    std::rename((out_path + ".tmp").c_str(), out_path.c_str());
+  std::ostringstream out;
+  out << "DECISION=" << decision->grpc_address << "\n"
+      << "DECISION_PID=" << decision->process->pid() << "\n"
+      << "DECISION_GRANT_CACHE=" << grant_cache_decision->grpc_address << "\n"
+      << "STORE=" << store->grpc_address << "\n"
+      << "DNS=" << (*dns)->server() << "\n"
+      << "DNS_PORT=" << (*dns)->port() << "\n"
+      << "TLS_PORT=" << port << "\n"
+      << "GRANTS_HOT=" << dir.File("grants_hot.txt") << "\n"
+      << "GRANTS_MANY=" << dir.File("grants_many.txt") << "\n"
+      << "DNSPERF_QUERIES=" << dir.File("dnsperf_queries.txt") << "\n"
+      << "TRUST_STORE=" << (*pki)->root_pem_path() << "\n";
+  if (pg_stub != nullptr) {
+    out << "DECISION_PG=" << pg_decision.grpc_address << "\n"
+        << "DECISION_PG_PID=" << pg_decision.process->pid() << "\n"
+        << "STORE_PG=" << pg_store.grpc_address << "\n";
   }
+  apptrust::bench::WriteReadyFile(absl::GetFlag(FLAGS_out), out.str());
   std::printf("apptrust-bench-world: ready\n");
   std::fflush(stdout);
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  stop_signals.Wait();
   return 0;
 }

@@ -1,13 +1,20 @@
 // apptrust-loadgen: an asynchronous gRPC load generator for the decision
-// service. Each of --threads threads owns a channel and a CompletionQueue and
+// service and the store. Each of --threads threads owns a channel and a CompletionQueue and
 // keeps its share of --concurrency calls in flight (a closed loop) for
 // --duration after a --warmup that is not recorded. With --rate, calls are
 // sent on a fixed schedule instead (at most --concurrency outstanding) and
 // latency is measured from the scheduled send time, so a stall is not hidden
 // (no coordinated omission).
 //
-//   apptrust-loadgen --target=127.0.0.1:PORT --rpc=health|check
+// Against the store (apptrust.v1.FingerprintStore): get_grant reads grants
+// "g<i>" of tenant "bench" with i uniformly random below --grant_count (the
+// keys bench/bench_grants.h loads); put_grant writes a new grant per call
+// ("<id_prefix><ticket>"), so every call is a durable insert. Give each
+// put_grant run its own --id_prefix.
+//
+//   apptrust-loadgen --target=127.0.0.1:PORT --rpc=health|check|get_grant|put_grant
 //       [--grants=FILE (lines "tenant client grant")] [--keys=hot|uniform]
+//       [--grant_count=N] [--id_prefix=P]
 //       [--concurrency=64] [--threads=2] [--duration=10s] [--warmup=2s]
 //       [--rate=0 (calls/s, 0 = closed loop)] [--json]
 //
@@ -16,6 +23,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -23,11 +31,14 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "apptrust/v1/decision.grpc.pb.h"
+#include "apptrust/v1/store.grpc.pb.h"
+#include "bench/bench_grants.h"
 #include "bench/latency_histogram.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/alarm.h"
@@ -39,7 +50,9 @@
 #include "grpcpp/support/channel_arguments.h"
 
 ABSL_FLAG(std::string, target, "", "host:port of the decision service");
-ABSL_FLAG(std::string, rpc, "health", "health (grpc.health.v1 Check) or check (CheckRefresh)");
+ABSL_FLAG(std::string, rpc, "health",
+          "health (grpc.health.v1 Check), check (CheckRefresh), or the store's get_grant "
+          "(GetGrant) or put_grant (PutGrant of a new grant)");
 ABSL_FLAG(std::string, grants, "", "File of grants for --rpc=check: lines 'tenant client grant'");
 ABSL_FLAG(std::string, keys, "hot", "hot: every call for the first grant; uniform: round robin");
 ABSL_FLAG(int, concurrency, 64, "Calls in flight (closed loop) or most outstanding (--rate)");
@@ -47,6 +60,8 @@ ABSL_FLAG(int, threads, 2, "Client threads, each with its own channel and comple
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "Measured time");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(2), "Unrecorded time before measuring");
 ABSL_FLAG(double, rate, 0, "Fixed send rate in calls/s over all threads; 0 = closed loop");
+ABSL_FLAG(int, grant_count, 1000000, "get_grant: read random grants g0..g<N-1> of tenant bench");
+ABSL_FLAG(std::string, id_prefix, "new-", "put_grant: ids of the new grants start with this");
 ABSL_FLAG(bool, json, false, "Print one JSON object instead of text");
 
 namespace {
@@ -65,6 +80,8 @@ struct Shared {
   absl::Time measure_from;  // completions after this are recorded
   absl::Time stop;          // no call is started after this
   double rate = 0;          // calls/s; 0 = closed loop
+  int grant_count = 1;      // get_grant: keys drawn below this
+  std::string id_prefix;    // put_grant
   std::atomic<uint64_t> next_ticket{0};
 };
 
@@ -82,8 +99,10 @@ struct Call {
   grpc::Status status;
   grpc::health::v1::HealthCheckResponse health_response;
   apptrust::v1::CheckRefreshResponse check_response;
+  apptrust::v1::Grant grant_response;
   std::unique_ptr<grpc::ClientAsyncResponseReader<grpc::health::v1::HealthCheckResponse>> health;
   std::unique_ptr<grpc::ClientAsyncResponseReader<apptrust::v1::CheckRefreshResponse>> check;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<apptrust::v1::Grant>> grant;
   grpc::Alarm alarm;
   absl::Time scheduled;  // latency is measured from here
   uint64_t ticket = 0;
@@ -91,7 +110,8 @@ struct Call {
 
 class Worker {
  public:
-  Worker(Shared& shared, int index, int slots) : shared_(shared), slots_(slots) {
+  Worker(Shared& shared, int index, int slots)
+      : shared_(shared), slots_(slots), random_(static_cast<uint64_t>(index) + 1) {
     grpc::ChannelArguments args;
     args.SetInt("apptrust.bench.channel", index);  // distinct args: own connection
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
@@ -99,6 +119,7 @@ class Worker {
                                          grpc::InsecureChannelCredentials(), args);
     health_ = grpc::health::v1::Health::NewStub(channel_);
     decision_ = apptrust::v1::DecisionService::NewStub(channel_);
+    store_ = apptrust::v1::FingerprintStore::NewStub(channel_);
   }
 
   void Run() {
@@ -180,6 +201,21 @@ class Worker {
       call.health = health_->PrepareAsyncCheck(call.context.get(), request, &cq_);
       call.health->StartCall();
       call.health->Finish(&call.health_response, &call.status, &call);
+    } else if (shared_.rpc == "get_grant") {
+      apptrust::v1::GetGrantRequest request;
+      request.set_tenant_id(apptrust::bench::kBenchTenant);
+      request.set_grant_id(apptrust::bench::BenchGrantId(
+          static_cast<int>(random_() % static_cast<uint64_t>(shared_.grant_count))));
+      call.grant = store_->PrepareAsyncGetGrant(call.context.get(), request, &cq_);
+      call.grant->StartCall();
+      call.grant->Finish(&call.grant_response, &call.status, &call);
+    } else if (shared_.rpc == "put_grant") {
+      apptrust::v1::PutGrantRequest request;
+      *request.mutable_grant() =
+          apptrust::bench::MakeBenchGrant(absl::StrCat(shared_.id_prefix, call.ticket));
+      call.grant = store_->PrepareAsyncPutGrant(call.context.get(), request, &cq_);
+      call.grant->StartCall();
+      call.grant->Finish(&call.grant_response, &call.status, &call);
     } else {
       const Grant& grant = shared_.grants[shared_.hot ? 0 : call.ticket % shared_.grants.size()];
       apptrust::v1::CheckRefreshRequest request;
@@ -202,6 +238,8 @@ class Worker {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
   std::unique_ptr<apptrust::v1::DecisionService::Stub> decision_;
+  std::unique_ptr<apptrust::v1::FingerprintStore::Stub> store_;
+  std::mt19937_64 random_;
   Result result_;
 };
 
@@ -218,8 +256,13 @@ int main(int argc, char** argv) {
   shared.rpc = absl::GetFlag(FLAGS_rpc);
   shared.hot = absl::GetFlag(FLAGS_keys) == "hot";
   shared.rate = absl::GetFlag(FLAGS_rate);
-  if (absl::GetFlag(FLAGS_target).empty() || (shared.rpc != "health" && shared.rpc != "check")) {
-    std::fprintf(stderr, "apptrust-loadgen: need --target and --rpc=health|check\n");
+  shared.grant_count = std::max(1, absl::GetFlag(FLAGS_grant_count));
+  shared.id_prefix = absl::GetFlag(FLAGS_id_prefix);
+  if (absl::GetFlag(FLAGS_target).empty() ||
+      (shared.rpc != "health" && shared.rpc != "check" && shared.rpc != "get_grant" &&
+       shared.rpc != "put_grant")) {
+    std::fprintf(stderr,
+                 "apptrust-loadgen: need --target and --rpc=health|check|get_grant|put_grant\n");
     return 2;
   }
   if (shared.rpc == "check") {
@@ -275,20 +318,23 @@ int main(int argc, char** argv) {
   const double seconds = absl::ToDoubleSeconds(ended - shared.measure_from);
   const double throughput = static_cast<double>(total.ok) / seconds;
   const LatencyHistogram& h = total.latency;
+  // The store's calls choose their own keys: random reads, new writes.
+  const std::string keys = shared.rpc == "get_grant"   ? "random"
+                           : shared.rpc == "put_grant" ? "new"
+                                                       : absl::GetFlag(FLAGS_keys);
   if (absl::GetFlag(FLAGS_json)) {
     std::printf(
         "{\"rpc\":\"%s\",\"keys\":\"%s\",\"concurrency\":%d,\"threads\":%d,\"rate\":%.1f,"
         "\"seconds\":%.3f,\"ok\":%llu,\"errors\":%llu,\"late_sends\":%llu,"
         "\"throughput\":%.1f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,"
         "\"p999_ms\":%.3f,\"max_ms\":%.3f}\n",
-        shared.rpc.c_str(), absl::GetFlag(FLAGS_keys).c_str(), concurrency, threads, shared.rate,
-        seconds, static_cast<unsigned long long>(total.ok),
-        static_cast<unsigned long long>(total.errors),
+        shared.rpc.c_str(), keys.c_str(), concurrency, threads, shared.rate, seconds,
+        static_cast<unsigned long long>(total.ok), static_cast<unsigned long long>(total.errors),
         static_cast<unsigned long long>(total.late_sends), throughput, Ms(h.Quantile(0.5)),
         Ms(h.Quantile(0.9)), Ms(h.Quantile(0.99)), Ms(h.Quantile(0.999)), Ms(h.max()));
   } else {
     std::printf("rpc=%s keys=%s concurrency=%d threads=%d rate=%s\n", shared.rpc.c_str(),
-                absl::GetFlag(FLAGS_keys).c_str(), concurrency, threads,
+                keys.c_str(), concurrency, threads,
                 shared.rate > 0 ? absl::StrFormat("%.0f/s", shared.rate).c_str() : "closed-loop");
     std::printf("ok=%llu errors=%llu late_sends=%llu in %.2f s\n",
                 static_cast<unsigned long long>(total.ok),

@@ -24,8 +24,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/bench_grants.h"
 #include "services/store/sqlite_backend.h"
-#include "sqlite3.h"
 
 ABSL_FLAG(std::string, db, "", "SQLite file to create (must not exist)");
 ABSL_FLAG(int, grants, 1000000, "Grants bulk-loaded before measuring");
@@ -36,63 +36,10 @@ ABSL_FLAG(int, writers, 64, "Threads for the PutGrant figure at high concurrency
 
 namespace {
 
+using apptrust::bench::BenchGrantId;
+using apptrust::bench::MakeBenchGrant;
 using apptrust::store::SqliteBackend;
 using apptrust::store::SqliteWriteStats;
-
-apptrust::v1::Grant MakeGrant(const std::string& id) {
-  apptrust::v1::Grant grant;
-  grant.set_tenant_id("bench");
-  grant.set_grant_id(id);
-  grant.set_client_id("client");
-  grant.set_redirect_uri("https://app.example.com/callback");
-  grant.mutable_identity()->set_domain("example.com");
-  grant.mutable_fingerprint()->set_host("app.example.com");
-  grant.mutable_fingerprint()->mutable_tls()->set_leaf_sha256(std::string(64, 'a'));
-  return grant;
-}
-
-std::string GrantId(int i) { return absl::StrCat("g", i); }
-
-bool Check(int rc, sqlite3* db, const char* what) {
-  if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) {
-    return true;
-  }
-  std::fprintf(stderr, "apptrust-store-bench: %s: %s\n", what, sqlite3_errmsg(db));
-  return false;
-}
-
-bool BulkLoad(const std::string& path, int count) {
-  sqlite3* db = nullptr;
-  if (!Check(sqlite3_open(path.c_str(), &db), db, "open")) {
-    return false;
-  }
-  bool ok = Check(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), db, "begin");
-  sqlite3_stmt* insert = nullptr;
-  ok = ok && Check(sqlite3_prepare_v2(db,
-                                      "INSERT INTO grants (tenant_id, grant_id, client_id, state, "
-                                      "version, created_at_us, updated_at_us, grant_proto) "
-                                      "VALUES ('bench', ?1, 'client', ?2, 1, ?3, ?3, ?4)",
-                                      -1, &insert, nullptr),
-                   db, "prepare");
-  const int64_t now_us = absl::ToUnixMicros(absl::Now());
-  for (int i = 0; ok && i < count; ++i) {
-    const std::string id = GrantId(i);
-    apptrust::v1::Grant grant = MakeGrant(id);
-    grant.set_state(apptrust::v1::GRANT_STATE_ACTIVE);
-    grant.set_version(1);
-    const std::string blob = grant.SerializeAsString();
-    sqlite3_bind_text(insert, 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
-    sqlite3_bind_int(insert, 2, apptrust::v1::GRANT_STATE_ACTIVE);
-    sqlite3_bind_int64(insert, 3, now_us);
-    sqlite3_bind_blob(insert, 4, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
-    ok = Check(sqlite3_step(insert), db, "insert");
-    sqlite3_reset(insert);
-  }
-  sqlite3_finalize(insert);
-  ok = ok && Check(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), db, "commit");
-  sqlite3_close(db);
-  return ok;
-}
 
 // Runs body(thread, i) for `total` operations split over `threads`; prints
 // and returns operations/s.
@@ -141,7 +88,8 @@ int main(int argc, char** argv) {
     }
   }
   const absl::Time load_start = absl::Now();
-  if (!BulkLoad(path, grants)) {
+  if (absl::Status loaded = apptrust::bench::BulkLoadSqlite(path, grants); !loaded.ok()) {
+    std::fprintf(stderr, "apptrust-store-bench: %s\n", loaded.ToString().c_str());
     return 1;
   }
   std::printf("bulk-loaded %d grants in %.1f s\n", grants,
@@ -156,7 +104,8 @@ int main(int argc, char** argv) {
   auto random_get = [&](int t, int i) {
     thread_local std::mt19937 random(static_cast<unsigned>(t + 1));
     return db
-        .GetGrant("bench", GrantId(static_cast<int>(random() % grants)), absl::InfiniteFuture())
+        .GetGrant(apptrust::bench::kBenchTenant, BenchGrantId(static_cast<int>(random() % grants)),
+                  absl::InfiniteFuture())
         .ok();
   };
   const int gets = absl::GetFlag(FLAGS_gets);
@@ -169,7 +118,7 @@ int main(int argc, char** argv) {
     const SqliteWriteStats before = db.write_stats();
     Measure(what, put_threads, total, [&](int t, int i) {
       return db
-          .PutGrant(MakeGrant(absl::StrCat(prefix, t, "-", i)), absl::Now(), {"bench", ""},
+          .PutGrant(MakeBenchGrant(absl::StrCat(prefix, t, "-", i)), absl::Now(), {"bench", ""},
                     absl::InfiniteFuture())
           .ok();
     });
