@@ -17,7 +17,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/policy/probe_outcome.h"
+#include "common/probe/address_choice.h"
 #include "common/probe/local_resource_error.h"
 
 namespace apptrust::probe {
@@ -65,14 +65,6 @@ absl::StatusOr<UrlParts> ParseUrl(const std::string& url) {
     return status;
   }
   return parts;
-}
-
-// IPv4 first, then IPv6; textual order within a family (as the probe engine).
-bool ContactOrder(const net::IpAddress& a, const net::IpAddress& b) {
-  if (a.is_v6 != b.is_v6) {
-    return !a.is_v6;
-  }
-  return a.ToString() < b.ToString();
 }
 
 std::optional<net::IpAddress> SockaddrAddress(const sockaddr* address) {
@@ -200,9 +192,8 @@ class HttpFetcher::Impl {
     }
     fetch->parts = *std::move(parts);
     fetch->answers.clear();
-    if (absl::StatusOr<net::IpAddress> literal = net::ParseIpAddress(fetch->parts.host);
-        literal.ok()) {
-      Connect(id, {*literal});
+    if (net::ParseIpAddress(fetch->parts.host).ok()) {
+      Connect(id, {fetch->parts.host});
       return;
     }
     fetch->dns_pending = 2;
@@ -226,57 +217,27 @@ class HttpFetcher::Impl {
 
   void OnResolved(uint64_t id) {
     Fetch* fetch = Find(id);
-    std::vector<net::IpAddress> addresses;
-    bool nxdomain = false;
-    v1::ProbeOutcome failure = v1::PROBE_OUTCOME_UNSPECIFIED;
-    std::vector<std::string> errors;
-    for (const DnsAnswer& answer : fetch->answers) {
-      for (const std::string& text : answer.addresses) {
-        if (absl::StatusOr<net::IpAddress> address = net::ParseIpAddress(text); address.ok()) {
-          addresses.push_back(*address);
-        }
-      }
-      nxdomain = nxdomain || answer.outcome == v1::PROBE_OUTCOME_NXDOMAIN;
-      if (policy::IsProbeFailure(answer.outcome) &&
-          (failure == v1::PROBE_OUTCOME_UNSPECIFIED || policy::IsLocalFailure(answer.outcome))) {
-        failure = answer.outcome;
-      }
-      if (!answer.error.empty()) {
-        errors.push_back(answer.error);
-      }
-    }
-    if (addresses.empty()) {
-      v1::ProbeOutcome outcome = nxdomain ? v1::PROBE_OUTCOME_NXDOMAIN
-                                 : failure != v1::PROBE_OUTCOME_UNSPECIFIED
-                                     ? failure
-                                     : v1::PROBE_OUTCOME_NO_DATA;
-      Complete(
-          id, outcome,
-          absl::StrCat("no address for ", fetch->parts.host, ": ", absl::StrJoin(errors, "; ")));
+    HostAddresses combined = CombineAddressAnswers(fetch->answers);
+    if (combined.addresses.empty()) {
+      Complete(id, combined.outcome,
+               absl::StrCat("no address for ", fetch->parts.host, ": ", combined.error));
       return;
     }
-    Connect(id, std::move(addresses));
+    Connect(id, combined.addresses);
   }
 
-  void Connect(uint64_t id, std::vector<net::IpAddress> addresses) {
+  void Connect(uint64_t id, const std::vector<std::string>& addresses) {
     Fetch* fetch = Find(id);
-    std::vector<net::IpAddress> allowed;
-    std::vector<std::string> refusals;
-    for (const net::IpAddress& address : addresses) {
-      if (std::optional<std::string> reason = policy_->RefusalReason(address)) {
-        refusals.push_back(absl::StrCat(address.ToString(), " (", *reason, ")"));
-      } else {
-        allowed.push_back(address);
-      }
-    }
-    if (allowed.empty()) {
+    AddressChoice choice = ChooseAddresses(addresses, *policy_);
+    if (choice.allowed.empty()) {
       Complete(id, v1::PROBE_OUTCOME_ADDRESS_NOT_ALLOWED,
-               absl::StrCat("every address of ", fetch->parts.host,
-                            " is refused by the address policy: ", absl::StrJoin(refusals, ", ")));
+               absl::StrCat(
+                   "every address of ", fetch->parts.host,
+                   " is refused by the address policy: ", absl::StrJoin(choice.refusals, ", ")));
       return;
     }
-    std::sort(allowed.begin(), allowed.end(), ContactOrder);
-    fetch->address = allowed.front().MappedV4().value_or(allowed.front());
+    const net::IpAddress& first = choice.allowed.front();
+    fetch->address = first.MappedV4().value_or(first);
     fetch->body.clear();
     fetch->too_large = false;
     fetch->max_bytes_for_write = options_.max_bytes;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "common/policy/probe_outcome.h"
+#include "common/probe/address_choice.h"
 #include "common/probe/certificate_facts.h"
 #include "common/probe/dns_resolver.h"
 #include "common/probe/event_loop.h"
@@ -23,14 +24,6 @@ namespace apptrust::probe {
 namespace {
 
 constexpr char kShutDown[] = "probe engine shut down";
-
-// IPv4 first, then IPv6; textual order within a family.
-bool ContactOrder(const net::IpAddress& a, const net::IpAddress& b) {
-  if (a.is_v6 != b.is_v6) {
-    return !a.is_v6;
-  }
-  return a.ToString() < b.ToString();
-}
 
 }  // namespace
 
@@ -208,36 +201,11 @@ class ProbeEngine::Impl {
   void OnAddressesResolved(uint64_t id) {
     EndpointJob& job = *endpoint_jobs_.at(id);
     EndpointObservation& obs = job.observation;
-    std::vector<std::string> errors;
-    bool nxdomain = false;
-    v1::ProbeOutcome failure = v1::PROBE_OUTCOME_UNSPECIFIED;
-    for (const DnsAnswer& answer : job.answers) {
-      for (const std::string& address : answer.addresses) {
-        obs.addresses.push_back(address);
-      }
-      if (answer.outcome == v1::PROBE_OUTCOME_NXDOMAIN) {
-        nxdomain = true;
-      }
-      // The first failure names the outcome, except that a local one wins:
-      // a lookup we could not make must not pass for the name server's.
-      if (policy::IsProbeFailure(answer.outcome) &&
-          (failure == v1::PROBE_OUTCOME_UNSPECIFIED || policy::IsLocalFailure(answer.outcome))) {
-        failure = answer.outcome;
-      }
-      if (!answer.error.empty()) {
-        errors.push_back(answer.error);
-      }
-    }
-    std::sort(obs.addresses.begin(), obs.addresses.end());
-    obs.addresses.erase(std::unique(obs.addresses.begin(), obs.addresses.end()),
-                        obs.addresses.end());
-    if (!obs.addresses.empty()) {
-      obs.address_outcome = v1::PROBE_OUTCOME_OK;
-    } else {
-      obs.address_outcome = nxdomain                                   ? v1::PROBE_OUTCOME_NXDOMAIN
-                            : failure != v1::PROBE_OUTCOME_UNSPECIFIED ? failure
-                                                                       : v1::PROBE_OUTCOME_NO_DATA;
-      obs.address_error = absl::StrJoin(errors, "; ");
+    HostAddresses combined = CombineAddressAnswers(job.answers);
+    obs.addresses = std::move(combined.addresses);
+    obs.address_outcome = combined.outcome;
+    if (obs.addresses.empty()) {
+      obs.address_error = std::move(combined.error);
       FinishEndpointWithFailure(id, obs.address_outcome,
                                 absl::StrCat("no address to connect to: ", obs.address_error));
       return;
@@ -248,22 +216,10 @@ class ProbeEngine::Impl {
   void ConnectOrFinish(uint64_t id) {
     EndpointJob& job = *endpoint_jobs_.at(id);
     EndpointObservation& obs = job.observation;
-    std::vector<net::IpAddress> allowed;
-    std::vector<std::string> refusals;
-    for (const std::string& text : obs.addresses) {
-      absl::StatusOr<net::IpAddress> address = net::ParseIpAddress(text);
-      if (!address.ok()) {
-        obs.refused_addresses.push_back(text);
-        refusals.push_back(absl::StrCat(text, " (unparseable)"));
-        continue;
-      }
-      if (std::optional<std::string> reason = policy_.RefusalReason(*address)) {
-        obs.refused_addresses.push_back(text);
-        refusals.push_back(absl::StrCat(text, " (", *reason, ")"));
-        continue;
-      }
-      allowed.push_back(*address);
-    }
+    AddressChoice choice = ChooseAddresses(obs.addresses, policy_);
+    obs.refused_addresses = choice.refused;
+    const std::vector<net::IpAddress>& allowed = choice.allowed;
+    const std::vector<std::string>& refusals = choice.refusals;
     if (allowed.empty()) {
       obs.address_outcome = v1::PROBE_OUTCOME_ADDRESS_NOT_ALLOWED;
       obs.address_error = absl::StrCat("every address is refused by the address policy: ",
@@ -277,7 +233,6 @@ class ProbeEngine::Impl {
       FinishEndpoint(id);
       return;
     }
-    std::sort(allowed.begin(), allowed.end(), ContactOrder);
     absl::Time tls_deadline = std::min(job.deadline, absl::Now() + options_.connect_timeout);
     job.tls = TlsProbe::Start(&loop_, tls_settings_, allowed.front(), job.target.port,
                               job.target.host, job.target.host_is_ip_literal, tls_deadline,
