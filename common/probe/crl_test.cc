@@ -3,6 +3,7 @@
 #include "common/probe/crl.h"
 
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 

@@ -262,7 +262,7 @@ class ProbeEngine::Impl {
     }
     job.checking_revocation = true;
     const int fetches_before = revocation_->fetches_started();
-    revocation_->Check(std::move(peer.leaf), std::move(peer.issuer), job.deadline,
+    revocation_->Check(std::move(peer.leaf), std::move(peer.issuer),
                        [this, id](RevocationResult result) {
                          auto it = endpoint_jobs_.find(id);
                          if (it == endpoint_jobs_.end()) {

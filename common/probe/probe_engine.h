@@ -36,11 +36,11 @@
 // - Revocation (tls.revocation, revocation_outcome, revocation_error,
 //   crl_url): after a handshake with a trusted chain, the leaf's CRL is
 //   fetched, verified and consulted as revocation_checker.h says, through
-//   the same address policy as the probe, within the probe's deadline; the
-//   CRL cache is shared by every probe of this engine. An untrusted chain
-//   is not checked (NOT_APPLICABLE: it suspends on its own). A CRL still
-//   downloading at the deadline is revocation_outcome TIMEOUT, the
-//   certificate facts kept.
+//   the same address policy as the probe; the CRL cache is shared by every
+//   probe of this engine. An untrusted chain is not checked (NOT_APPLICABLE:
+//   it suspends on its own). A CRL still downloading at the probe's deadline
+//   is revocation_outcome TIMEOUT, the certificate facts kept; the download
+//   goes on (up to crl_timeout) for the probes after it.
 #ifndef APPTRUST_COMMON_PROBE_PROBE_ENGINE_H_
 #define APPTRUST_COMMON_PROBE_PROBE_ENGINE_H_
 
@@ -75,7 +75,8 @@ struct ProbeEngineOptions {
   int max_chain_certs = 10;
   size_t max_chain_bytes = 100 * 1024;
   size_t max_txt_bytes = 32 * 1024;
-  // CRL downloads: body cap, redirects followed, time for one download.
+  // CRL downloads: body cap, redirects followed, time for one download
+  // (independent of a probe's deadline: see above).
   size_t max_crl_bytes = 8 * 1024 * 1024;
   int max_crl_redirects = 3;
   absl::Duration crl_timeout = absl::Seconds(10);

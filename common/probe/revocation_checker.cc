@@ -37,7 +37,7 @@ RevocationChecker::~RevocationChecker() {
   }
 }
 
-void RevocationChecker::Check(X509Ptr leaf, X509Ptr issuer, absl::Time deadline, Done done) {
+void RevocationChecker::Check(X509Ptr leaf, X509Ptr issuer, Done done) {
   if (IsShortLived(leaf.get())) {
     done(Failure(v1::PROBE_OUTCOME_NOT_APPLICABLE,
                  "valid for 7 days or less: no revocation check needed", ""));
@@ -71,7 +71,7 @@ void RevocationChecker::Check(X509Ptr leaf, X509Ptr issuer, absl::Time deadline,
     return;  // a fetch of this URL is in flight: share it
   }
   ++fetches_started_;
-  fetcher_->Get(url, std::min(deadline, absl::Now() + options_.fetch_timeout),
+  fetcher_->Get(url, absl::Now() + options_.fetch_timeout,
                 [this, url](HttpFetchResult result) { OnFetched(url, std::move(result)); });
 }
 

@@ -49,7 +49,7 @@ class RevocationChecker {
   struct Options {
     size_t cache_max_entries = 1000;
     size_t cache_max_bytes = 64 * 1024 * 1024;
-    // What one fetch may take (the caller's deadline may end it sooner).
+    // What one download may take.
     absl::Duration fetch_timeout = absl::Seconds(10);
     std::function<absl::Time()> clock;  // default absl::Now
   };
@@ -62,8 +62,11 @@ class RevocationChecker {
 
   // Calls `done` exactly once on the loop thread (at once when nothing needs
   // fetching or the cache answers). `issuer` may be null (the peer did not
-  // send it). `deadline` bounds the fetch this check starts, if any.
-  void Check(X509Ptr leaf, X509Ptr issuer, absl::Time deadline, Done done);
+  // send it). A download takes at most `fetch_timeout`, whatever the
+  // caller's own deadline: a caller that gives up early (the probe engine
+  // does at the probe's deadline) leaves it running for the cache and the
+  // checks sharing it.
+  void Check(X509Ptr leaf, X509Ptr issuer, Done done);
 
   // CRL downloads started so far (for tests and metrics).
   int fetches_started() const { return fetches_started_; }

@@ -128,11 +128,12 @@ class CertificateLifecycleTest : public ::testing::Test {
     http_->Serve(path, Body(200, *crl));
   }
 
-  static v1::Fingerprint Observe(ProbeEngine& engine, uint16_t port) {
+  static v1::Fingerprint Observe(ProbeEngine& engine, uint16_t port,
+                                 absl::Duration budget = absl::Seconds(10)) {
     auto target = net::ParseRedirectUri(absl::StrCat("https://", kHost, ":", port, "/cb"));
     EXPECT_TRUE(target.ok());
     return testing::ObserveBlocking(engine, *target, "app-one", kKey,
-                                    absl::Now() + absl::Seconds(10));
+                                    absl::Now() + budget);
   }
 
   // The approval of `fingerprint` at `at`, as the decision service stores it.
@@ -341,6 +342,24 @@ TEST_F(CertificateLifecycleTest, TheCrlIsCachedUntilItsNextUpdate) {
   EXPECT_EQ(Observe(*engine, server->port()).tls().revocation(), v1::REVOCATION_REVOKED);
   EXPECT_EQ(http_->Requests(kCrlPath), 2);
   EXPECT_EQ(engine->crl_fetches(), 2);
+}
+
+// A CRL slower than the probe's deadline: that probe reports a timeout (a
+// probe failure, the certificate facts kept), the download goes on, and the
+// next probe is answered from it.
+TEST_F(CertificateLifecycleTest, ACrlSlowerThanTheProbeIsATimeoutThenCached) {
+  IssuedCert cert = Issue(CrlUrl());
+  auto crl = pki_->Crl(CrlOptions{.revoked_serials_hex = {cert.serial_hex}});
+  ASSERT_TRUE(crl.ok());
+  http_->Serve(kCrlPath, HttpTestResponse{200, *crl, "", absl::Seconds(3)});
+  auto server = Serve(cert);
+  auto engine = Engine();
+  v1::Fingerprint first = Observe(*engine, server->port(), absl::Milliseconds(1500));
+  EXPECT_EQ(first.tls().revocation_outcome(), v1::PROBE_OUTCOME_TIMEOUT);
+  EXPECT_EQ(first.tls().subject_organization(), "Example Health, Inc.");
+  ExpectProbeFailure(first, "CRL not fetched by the deadline");
+  EXPECT_EQ(Observe(*engine, server->port()).tls().revocation(), v1::REVOCATION_REVOKED);
+  EXPECT_EQ(http_->Requests(kCrlPath), 1);
 }
 
 // 200 concurrent checks of four apps whose leaves share one CRL: one
