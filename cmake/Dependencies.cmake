@@ -20,10 +20,21 @@ if(APPTRUST_PROBE_BORINGSSL)
     ${BORINGSSL_LIBDIR}/libssl.so ${BORINGSSL_LIBDIR}/libcrypto.so)
   target_link_options(apptrust_tls_lib INTERFACE "-Wl,-rpath,${BORINGSSL_LIBDIR}")
   target_compile_definitions(apptrust_tls_lib INTERFACE APPTRUST_BORINGSSL=1)
+  # The probe downloads CRLs with libcurl. Debian's OpenSSL flavour would put
+  # OpenSSL 3's libssl next to BoringSSL's (same symbol names); the GnuTLS
+  # flavour has the same API (headers from libcurl4-openssl-dev) and does its
+  # TLS with GnuTLS. (Its libssh2 still loads OpenSSL 3's libcrypto, used only
+  # for SSH transfers, which the probe never makes: it allows http only.)
+  add_library(apptrust_curl INTERFACE)
+  target_link_libraries(apptrust_curl INTERFACE
+    /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/libcurl-gnutls.so.4)
 else()
   find_package(OpenSSL 3 REQUIRED)
   add_library(apptrust_tls_lib INTERFACE)
   target_link_libraries(apptrust_tls_lib INTERFACE OpenSSL::SSL OpenSSL::Crypto)
+  pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+  add_library(apptrust_curl INTERFACE)
+  target_link_libraries(apptrust_curl INTERFACE PkgConfig::CURL)
   find_package(gRPC CONFIG REQUIRED)
   find_package(prometheus-cpp CONFIG REQUIRED)
   pkg_check_modules(SQLITE REQUIRED IMPORTED_TARGET sqlite3)

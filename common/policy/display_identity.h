@@ -7,8 +7,8 @@
 // Decisions callers may rely on:
 // - "Trusted" means chain_trusted, hostname_matches, and now within
 //   [not_before, not_after]. Revocation is not part of it: an unknown status
-//   is the norm without OCSP stapling, and a REVOKED certificate suspends on
-//   its own (TLS_CERT_REVOKED).
+//   is the norm (short-lived certificates, no CRL distribution point), and a
+//   REVOKED certificate suspends on its own (TLS_CERT_REVOKED).
 // - LABEL_VALIDATED whenever the app passed the vendor's formal validation
 //   program (`validated`), even without an OV/EV certificate: validation is a
 //   statement about the app, made by the vendor; the website's own weaknesses

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/policy/display_identity.h"
+#include "common/policy/organization_name.h"
 #include "common/policy/probe_outcome.h"
 #include "common/time/proto_time.h"
 #include "common/time/time_format.h"
@@ -272,6 +273,7 @@ std::vector<v1::Finding> LocalFailureOnly(const v1::Fingerprint& observed,
   };
   add("addresses", observed.dns().address_outcome(), observed.dns().error());
   add("tls", observed.tls().outcome(), observed.tls().error());
+  add("revocation", observed.tls().revocation_outcome(), observed.tls().revocation_error());
   add("txt", observed.dns().txt_outcome(), observed.dns().error());
   return findings.Sorted();
 }
@@ -342,6 +344,12 @@ std::vector<v1::Finding> Collect(const Enrolled* enrolled, const v1::Fingerprint
     } else if (TlsUsable(observed)) {
       tls_usable = true;
       CheckCertificate(observed, now, policy, findings);
+      // A CRL that could not be fetched or verified says nothing: a probe
+      // failure, never a revocation.
+      if (IsProbeFailure(observed.tls().revocation_outcome())) {
+        AddProbeFailure("revocation", observed.tls().revocation_outcome(),
+                        observed.tls().revocation_error(), findings);
+      }
     } else {
       AddDefinitiveHostOutcome(tls, observed, "tls", findings);
     }
@@ -434,7 +442,13 @@ std::vector<v1::Finding> Collect(const Enrolled* enrolled, const v1::Fingerprint
     std::vector<std::string> changes;
     bool downgraded = findings.Has(v1::REASON_VALIDATION_DOWNGRADED);
     if (!downgraded) {
-      if (shown.organization_name() != now_shown.organization_name()) {
+      // The same organization however its legal form is spelled, except
+      // under PROFILE_STRICT (organization_name.h).
+      const bool same_organization =
+          policy.profile == v1::PROFILE_STRICT
+              ? shown.organization_name() == now_shown.organization_name()
+              : SameOrganizationName(shown.organization_name(), now_shown.organization_name());
+      if (!same_organization) {
         changes.push_back(absl::StrCat("organization: ", Quoted(shown.organization_name()), kArrow,
                                        Quoted(now_shown.organization_name())));
       }

@@ -9,7 +9,8 @@
 // - Every profile: security failures, judged on the observation alone
 //   (TLS_CERT_EXPIRED, TLS_CERT_NOT_YET_VALID, TLS_CHAIN_UNTRUSTED incl.
 //   self-signed, TLS_HOSTNAME_MISMATCH, TLS_PROTOCOL_OUTDATED (< TLS 1.2),
-//   TLS_CERT_REVOKED, TLS_UNAVAILABLE (an https host that completes no
+//   TLS_CERT_REVOKED (the issuer's verified CRL lists the leaf),
+//   TLS_UNAVAILABLE (an https host that completes no
 //   handshake), DNS_DOMAIN_NOT_FOUND (the host's name is NXDOMAIN or has no
 //   address), ADDRESS_NOT_ALLOWED (every address refused)); the redirect
 //   domain (eTLD+1) differing from the enrolled one (REDIRECT_DOMAIN_CHANGED);
@@ -17,7 +18,10 @@
 // - PROFILE_DISPLAYED (default) and PROFILE_STRICT also: IDENTITY_CHANGED
 //   (application name, organization, location or label differ from what the
 //   patient saw, in either direction: an app that gained an organization name
-//   is also not what the patient approved) and DNS_TXT_MISSING (the client's
+//   is also not what the patient approved). Under PROFILE_DISPLAYED the
+//   organization is compared as a name (organization_name.h: case, spacing,
+//   punctuation and the spelling of the legal form do not count); under
+//   PROFILE_STRICT byte for byte and DNS_TXT_MISSING (the client's
 //   `<txt_key>=<client_id>` entry was there at approval and is gone).
 // - PROFILE_STRICT also: CERTIFICATE_CHANGED (leaf SHA-256), KEY_CHANGED
 //   (SPKI SHA-256) and DNS_TXT_CHANGED (the set of `<txt_key>=` entries at
@@ -27,7 +31,8 @@
 //   substitutes the last good observation under STALE_OK before this
 //   function runs, so a failure seen here means nothing usable was observed.
 //   Nothing is derived from a failed part: a TXT timeout is not a missing
-//   TXT entry, a handshake timeout not an unavailable TLS.
+//   TXT entry, a handshake timeout not an unavailable TLS, a CRL that could
+//   not be fetched or verified (tls.revocation_outcome) not a revocation.
 // - Never: CERT_EXPIRING_SOON, NON_STANDARD_PORT, DV_CERTIFICATE,
 //   TXT_RECORD_ABSENT, NO_TLS, ADDRESSES_CHANGED (informational).
 // - No verdict: when any part failed for lack of a local resource

@@ -276,6 +276,33 @@ const std::vector<Row>& Rows() {
            .displayed = {S(kRevoked)},
            .strict = {S(kRevoked)},
            .security = {S(kRevoked)}},
+          {.name = "certificate revoked, listed in a verified CRL",
+           .change =
+               [](v1::Fingerprint& fp) {
+                 fp.mutable_tls()->set_revocation(v1::REVOCATION_REVOKED);
+                 fp.mutable_tls()->set_revocation_outcome(v1::PROBE_OUTCOME_OK);
+               },
+           .displayed = {S(kRevoked)},
+           .strict = {S(kRevoked)},
+           .security = {S(kRevoked)}},
+          {.name = "verified CRL does not list the certificate",
+           .change =
+               [](v1::Fingerprint& fp) {
+                 fp.mutable_tls()->set_revocation(v1::REVOCATION_GOOD);
+                 fp.mutable_tls()->set_revocation_outcome(v1::PROBE_OUTCOME_OK);
+               },
+           .displayed = {},
+           .strict = {},
+           .security = {}},
+          {.name = "short-lived certificate: no CRL checked",
+           .change =
+               [](v1::Fingerprint& fp) {
+                 fp.mutable_tls()->set_revocation(v1::REVOCATION_UNKNOWN);
+                 fp.mutable_tls()->set_revocation_outcome(v1::PROBE_OUTCOME_NOT_APPLICABLE);
+               },
+           .displayed = {},
+           .strict = {},
+           .security = {}},
           {.name = "host answers but completes no TLS handshake (plain HTTP on 443)",
            .change = [](v1::Fingerprint& fp) { ClearTls(fp, v1::PROBE_OUTCOME_NO_TLS); },
            .displayed = {S(kTlsGone)},
@@ -348,6 +375,42 @@ const std::vector<Row>& Rows() {
            .displayed = {S(kIdentity), I(kCertChanged), I(kKeyChanged)},
            .strict = {S(kIdentity), S(kCertChanged), S(kKeyChanged)},
            .security = {I(kIdentity), I(kCertChanged), I(kKeyChanged)}},
+          {.name = "organization's legal form spelled out on renewal (Inc -> , Incorporated)",
+           .change =
+               [](v1::Fingerprint& fp) {
+                 NewCertificate(fp);
+                 fp.mutable_tls()->set_subject_organization("Example Health, Incorporated");
+               },
+           .displayed = {I(kCertChanged), I(kKeyChanged)},
+           .strict = {S(kIdentity), S(kCertChanged), S(kKeyChanged)},
+           .security = {I(kCertChanged), I(kKeyChanged)}},
+          {.name = "organization name in other case and spacing, same legal form",
+           .change =
+               [](v1::Fingerprint& fp) {
+                 NewCertificate(fp);
+                 fp.mutable_tls()->set_subject_organization("EXAMPLE  HEALTH INC.");
+               },
+           .displayed = {I(kCertChanged), I(kKeyChanged)},
+           .strict = {S(kIdentity), S(kCertChanged), S(kKeyChanged)},
+           .security = {I(kCertChanged), I(kKeyChanged)}},
+          {.name = "another organization with the same legal form",
+           .change =
+               [](v1::Fingerprint& fp) {
+                 NewCertificate(fp);
+                 fp.mutable_tls()->set_subject_organization("Other Health Inc.");
+               },
+           .displayed = {S(kIdentity), I(kCertChanged), I(kKeyChanged)},
+           .strict = {S(kIdentity), S(kCertChanged), S(kKeyChanged)},
+           .security = {I(kIdentity), I(kCertChanged), I(kKeyChanged)}},
+          {.name = "renewal by another CA (new issuer, key and serial), same organization",
+           .change =
+               [](v1::Fingerprint& fp) {
+                 NewCertificate(fp);
+                 fp.mutable_tls()->set_issuer("CN=Other Issuing CA,O=Other CA,C=US");
+               },
+           .displayed = {I(kCertChanged), I(kKeyChanged)},
+           .strict = {S(kCertChanged), S(kKeyChanged)},
+           .security = {I(kCertChanged), I(kKeyChanged)}},
           {.name = "organization location changed, same key",
            .change =
                [](v1::Fingerprint& fp) {
@@ -424,6 +487,25 @@ const std::vector<Row>& Rows() {
           {.name = "connection reset, SUSPEND",
            .on_probe_failure = v1::PROBE_FAILURE_SUSPEND,
            .change = [](v1::Fingerprint& fp) { ClearTls(fp, v1::PROBE_OUTCOME_CONNECTION_RESET); },
+           .displayed = {S(kProbeFailed)},
+           .strict = {S(kProbeFailed)},
+           .security = {S(kProbeFailed)}},
+          {.name = "CRL could not be fetched, STALE_OK: a probe failure, not a revocation",
+           .change =
+               [](v1::Fingerprint& fp) {
+                 fp.mutable_tls()->set_revocation(v1::REVOCATION_UNKNOWN);
+                 fp.mutable_tls()->set_revocation_outcome(v1::PROBE_OUTCOME_TIMEOUT);
+               },
+           .displayed = {I(kProbeFailed)},
+           .strict = {I(kProbeFailed)},
+           .security = {I(kProbeFailed)}},
+          {.name = "CRL did not verify, SUSPEND: a probe failure, not a revocation",
+           .on_probe_failure = v1::PROBE_FAILURE_SUSPEND,
+           .change =
+               [](v1::Fingerprint& fp) {
+                 fp.mutable_tls()->set_revocation(v1::REVOCATION_UNKNOWN);
+                 fp.mutable_tls()->set_revocation_outcome(v1::PROBE_OUTCOME_ERROR);
+               },
            .displayed = {S(kProbeFailed)},
            .strict = {S(kProbeFailed)},
            .security = {S(kProbeFailed)}},

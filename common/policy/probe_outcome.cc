@@ -21,12 +21,14 @@ bool IsLocalFailure(v1::ProbeOutcome outcome) { return outcome == v1::PROBE_OUTC
 bool ProbeFailed(const v1::Fingerprint& fingerprint) {
   return IsProbeFailure(fingerprint.dns().address_outcome()) ||
          IsProbeFailure(fingerprint.tls().outcome()) ||
+         IsProbeFailure(fingerprint.tls().revocation_outcome()) ||
          IsProbeFailure(fingerprint.dns().txt_outcome());
 }
 
 bool ProbeFailedLocally(const v1::Fingerprint& fingerprint) {
   return IsLocalFailure(fingerprint.dns().address_outcome()) ||
          IsLocalFailure(fingerprint.tls().outcome()) ||
+         IsLocalFailure(fingerprint.tls().revocation_outcome()) ||
          IsLocalFailure(fingerprint.dns().txt_outcome());
 }
 

@@ -11,6 +11,7 @@
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -109,22 +110,6 @@ std::string SerialHex(X509* cert) {
   OPENSSL_free(hex);
   BN_free(bn);
   return out;
-}
-
-// Seconds since the Unix epoch of an ASN1_TIME, via ASN1_TIME_diff (the
-// conversion both libraries offer).
-bool UnixSeconds(const ASN1_TIME* time, int64_t* out) {
-  ASN1_TIME* epoch = ASN1_TIME_set(nullptr, 0);
-  if (epoch == nullptr) {
-    return false;
-  }
-  int days = 0, seconds = 0;
-  bool ok = ASN1_TIME_diff(&days, &seconds, epoch, time) == 1;
-  ASN1_TIME_free(epoch);
-  if (ok) {
-    *out = static_cast<int64_t>(days) * 86400 + seconds;
-  }
-  return ok;
 }
 
 v1::ValidationLevel ValidationLevelOf(X509* cert) {
@@ -264,6 +249,24 @@ bool IsSelfSigned(X509* cert) {
 
 }  // namespace
 
+// Via ASN1_TIME_diff against the epoch: the conversion both libraries offer.
+std::optional<absl::Time> Asn1TimeToTime(const ASN1_TIME* time) {
+  if (time == nullptr) {
+    return std::nullopt;
+  }
+  ASN1_TIME* epoch = ASN1_TIME_set(nullptr, 0);
+  if (epoch == nullptr) {
+    return std::nullopt;
+  }
+  int days = 0, seconds = 0;
+  bool ok = ASN1_TIME_diff(&days, &seconds, epoch, time) == 1;
+  ASN1_TIME_free(epoch);
+  if (!ok) {
+    return std::nullopt;
+  }
+  return absl::FromUnixSeconds(static_cast<int64_t>(days) * 86400 + seconds);
+}
+
 std::string Sha256Hex(absl::string_view data) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
@@ -330,12 +333,11 @@ void DescribeCertificateChain(STACK_OF(X509) * chain, X509_STORE* trust,
   AddDnsSans(leaf, out);
   out->set_issuer(text::TruncateUtf8(NameRfc2253(X509_get_issuer_name(leaf)), kMaxNameBytes));
   out->set_serial(SerialHex(leaf));
-  int64_t seconds = 0;
-  if (UnixSeconds(X509_get0_notBefore(leaf), &seconds)) {
-    out->mutable_not_before()->set_seconds(seconds);
+  if (std::optional<absl::Time> t = Asn1TimeToTime(X509_get0_notBefore(leaf))) {
+    out->mutable_not_before()->set_seconds(absl::ToUnixSeconds(*t));
   }
-  if (UnixSeconds(X509_get0_notAfter(leaf), &seconds)) {
-    out->mutable_not_after()->set_seconds(seconds);
+  if (std::optional<absl::Time> t = Asn1TimeToTime(X509_get0_notAfter(leaf))) {
+    out->mutable_not_after()->set_seconds(absl::ToUnixSeconds(*t));
   }
   out->set_validation_level(ValidationLevelOf(leaf));
   out->set_key_type(KeyTypeOf(leaf));

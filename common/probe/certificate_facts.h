@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -49,6 +50,9 @@ void DescribeCertificateChain(STACK_OF(X509) * chain, X509_STORE* trust,
 
 // The leaf's serial as unsigned big-endian bytes (for OCSP matching).
 std::string SerialBytes(X509* cert);
+
+// An ASN1_TIME as absl::Time; nullopt when absent or malformed.
+std::optional<absl::Time> Asn1TimeToTime(const ASN1_TIME* time);
 
 // Lower-case hex of SHA-256 over `data`.
 std::string Sha256Hex(absl::string_view data);

@@ -5,6 +5,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 
@@ -253,6 +254,36 @@ void DnsResolver::OnTimer() {
   }
   ares_process_fd(channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
   ArmTimer();
+}
+
+HostAddresses CombineAddressAnswers(const std::vector<DnsAnswer>& answers) {
+  HostAddresses combined;
+  std::vector<std::string> errors;
+  bool nxdomain = false;
+  v1::ProbeOutcome failure = v1::PROBE_OUTCOME_UNSPECIFIED;
+  for (const DnsAnswer& answer : answers) {
+    combined.addresses.insert(combined.addresses.end(), answer.addresses.begin(),
+                              answer.addresses.end());
+    nxdomain = nxdomain || answer.outcome == v1::PROBE_OUTCOME_NXDOMAIN;
+    // The first failure names the outcome, except that a local one wins:
+    // a lookup we could not make must not pass for the name server's.
+    if (policy::IsProbeFailure(answer.outcome) &&
+        (failure == v1::PROBE_OUTCOME_UNSPECIFIED || policy::IsLocalFailure(answer.outcome))) {
+      failure = answer.outcome;
+    }
+    if (!answer.error.empty()) {
+      errors.push_back(answer.error);
+    }
+  }
+  std::sort(combined.addresses.begin(), combined.addresses.end());
+  combined.addresses.erase(std::unique(combined.addresses.begin(), combined.addresses.end()),
+                           combined.addresses.end());
+  combined.outcome = !combined.addresses.empty()                ? v1::PROBE_OUTCOME_OK
+                     : nxdomain                                 ? v1::PROBE_OUTCOME_NXDOMAIN
+                     : failure != v1::PROBE_OUTCOME_UNSPECIFIED ? failure
+                                                                : v1::PROBE_OUTCOME_NO_DATA;
+  combined.error = absl::StrJoin(errors, "; ");
+  return combined;
 }
 
 }  // namespace apptrust::probe

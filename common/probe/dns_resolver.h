@@ -46,6 +46,17 @@ struct DnsAnswer {
 // Maps a c-ares status to a ProbeOutcome (ARES_SUCCESS → OK).
 v1::ProbeOutcome OutcomeForAresStatus(int status);
 
+// The A and AAAA answers for one host, combined as every probe reads them:
+// any addresses → OK; else NXDOMAIN if either said so; else a failure
+// (policy::IsProbeFailure; LOCAL_ERROR before the others) if either failed;
+// else NO_DATA.
+struct HostAddresses {
+  std::vector<std::string> addresses;  // sorted, de-duplicated textual form
+  v1::ProbeOutcome outcome = v1::PROBE_OUTCOME_UNSPECIFIED;
+  std::string error;  // the answers' error texts, joined
+};
+HostAddresses CombineAddressAnswers(const std::vector<DnsAnswer>& answers);
+
 class DnsResolver {
  public:
   enum class Type { kA, kAaaa, kTxt };

@@ -10,9 +10,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "common/policy/probe_outcome.h"
+#include "common/probe/address_choice.h"
 #include "common/probe/certificate_facts.h"
 #include "common/probe/dns_resolver.h"
 #include "common/probe/event_loop.h"
+#include "common/probe/fingerprint_limits.h"
+#include "common/probe/http_fetcher.h"
+#include "common/probe/revocation_checker.h"
 #include "common/probe/tls_probe.h"
 #include "common/probe/txt_entries.h"
 
@@ -20,14 +24,6 @@ namespace apptrust::probe {
 namespace {
 
 constexpr char kShutDown[] = "probe engine shut down";
-
-// IPv4 first, then IPv6; textual order within a family.
-bool ContactOrder(const net::IpAddress& a, const net::IpAddress& b) {
-  if (a.is_v6 != b.is_v6) {
-    return !a.is_v6;
-  }
-  return a.ToString() < b.ToString();
-}
 
 }  // namespace
 
@@ -41,6 +37,7 @@ class ProbeEngine::Impl {
     int dns_pending = 0;
     std::vector<DnsAnswer> answers;
     std::shared_ptr<TlsProbe> tls;
+    bool checking_revocation = false;
     EventLoop::TimerId timer = 0;
   };
   struct TxtJob {
@@ -76,6 +73,19 @@ class ProbeEngine::Impl {
       return resolver.status();
     }
     resolver_ = std::move(*resolver);
+    absl::StatusOr<std::unique_ptr<HttpFetcher>> fetcher = HttpFetcher::Create(
+        &loop_, resolver_.get(), &policy_,
+        HttpFetcher::Options{options_.max_crl_bytes, options_.max_crl_redirects});
+    if (!fetcher.ok()) {
+      return fetcher.status();
+    }
+    fetcher_ = std::move(*fetcher);
+    RevocationChecker::Options revocation;
+    revocation.cache_max_entries = options_.crl_cache_entries;
+    revocation.cache_max_bytes = options_.crl_cache_bytes;
+    revocation.fetch_timeout = options_.crl_timeout;
+    revocation.clock = options_.clock;
+    revocation_ = std::make_unique<RevocationChecker>(fetcher_.get(), revocation);
     tls_settings_.ssl_ctx = ssl_ctx_.get();
     tls_settings_.trust = trust_.get();
     tls_settings_.max_chain_certs = options_.max_chain_certs;
@@ -106,6 +116,9 @@ class ProbeEngine::Impl {
         observation.error = kShutDown;
         FinishTxt(id, std::move(observation));
       }
+      // Checks and downloads still waiting find their jobs gone.
+      revocation_ = nullptr;
+      fetcher_ = nullptr;
       resolver_.reset();
       done.Notify();
     });
@@ -128,6 +141,7 @@ class ProbeEngine::Impl {
   }
 
   int in_flight() const { return in_flight_.load(); }
+  int crl_fetches() const { return crl_fetches_.load(); }
 
  private:
   // ---- endpoint ----------------------------------------------------------
@@ -149,6 +163,13 @@ class ProbeEngine::Impl {
         return;
       }
       it->second->timer = 0;
+      if (it->second->checking_revocation) {
+        v1::TlsFingerprint& tls = it->second->observation.tls;
+        tls.set_revocation_outcome(v1::PROBE_OUTCOME_TIMEOUT);
+        tls.set_revocation_error("CRL not fetched by the deadline");
+        FinishEndpoint(id);
+        return;
+      }
       bool resolving = it->second->dns_pending > 0;
       FinishEndpointWithFailure(id, v1::PROBE_OUTCOME_TIMEOUT,
                                 resolving ? "address lookup did not finish by the deadline"
@@ -180,36 +201,11 @@ class ProbeEngine::Impl {
   void OnAddressesResolved(uint64_t id) {
     EndpointJob& job = *endpoint_jobs_.at(id);
     EndpointObservation& obs = job.observation;
-    std::vector<std::string> errors;
-    bool nxdomain = false;
-    v1::ProbeOutcome failure = v1::PROBE_OUTCOME_UNSPECIFIED;
-    for (const DnsAnswer& answer : job.answers) {
-      for (const std::string& address : answer.addresses) {
-        obs.addresses.push_back(address);
-      }
-      if (answer.outcome == v1::PROBE_OUTCOME_NXDOMAIN) {
-        nxdomain = true;
-      }
-      // The first failure names the outcome, except that a local one wins:
-      // a lookup we could not make must not pass for the name server's.
-      if (policy::IsProbeFailure(answer.outcome) &&
-          (failure == v1::PROBE_OUTCOME_UNSPECIFIED || policy::IsLocalFailure(answer.outcome))) {
-        failure = answer.outcome;
-      }
-      if (!answer.error.empty()) {
-        errors.push_back(answer.error);
-      }
-    }
-    std::sort(obs.addresses.begin(), obs.addresses.end());
-    obs.addresses.erase(std::unique(obs.addresses.begin(), obs.addresses.end()),
-                        obs.addresses.end());
-    if (!obs.addresses.empty()) {
-      obs.address_outcome = v1::PROBE_OUTCOME_OK;
-    } else {
-      obs.address_outcome = nxdomain                                   ? v1::PROBE_OUTCOME_NXDOMAIN
-                            : failure != v1::PROBE_OUTCOME_UNSPECIFIED ? failure
-                                                                       : v1::PROBE_OUTCOME_NO_DATA;
-      obs.address_error = absl::StrJoin(errors, "; ");
+    HostAddresses combined = CombineAddressAnswers(job.answers);
+    obs.addresses = std::move(combined.addresses);
+    obs.address_outcome = combined.outcome;
+    if (obs.addresses.empty()) {
+      obs.address_error = std::move(combined.error);
       FinishEndpointWithFailure(id, obs.address_outcome,
                                 absl::StrCat("no address to connect to: ", obs.address_error));
       return;
@@ -220,22 +216,10 @@ class ProbeEngine::Impl {
   void ConnectOrFinish(uint64_t id) {
     EndpointJob& job = *endpoint_jobs_.at(id);
     EndpointObservation& obs = job.observation;
-    std::vector<net::IpAddress> allowed;
-    std::vector<std::string> refusals;
-    for (const std::string& text : obs.addresses) {
-      absl::StatusOr<net::IpAddress> address = net::ParseIpAddress(text);
-      if (!address.ok()) {
-        obs.refused_addresses.push_back(text);
-        refusals.push_back(absl::StrCat(text, " (unparseable)"));
-        continue;
-      }
-      if (std::optional<std::string> reason = policy_.RefusalReason(*address)) {
-        obs.refused_addresses.push_back(text);
-        refusals.push_back(absl::StrCat(text, " (", *reason, ")"));
-        continue;
-      }
-      allowed.push_back(*address);
-    }
+    AddressChoice choice = ChooseAddresses(obs.addresses, policy_);
+    obs.refused_addresses = choice.refused;
+    const std::vector<net::IpAddress>& allowed = choice.allowed;
+    const std::vector<std::string>& refusals = choice.refusals;
     if (allowed.empty()) {
       obs.address_outcome = v1::PROBE_OUTCOME_ADDRESS_NOT_ALLOWED;
       obs.address_error = absl::StrCat("every address is refused by the address policy: ",
@@ -249,19 +233,50 @@ class ProbeEngine::Impl {
       FinishEndpoint(id);
       return;
     }
-    std::sort(allowed.begin(), allowed.end(), ContactOrder);
     absl::Time tls_deadline = std::min(job.deadline, absl::Now() + options_.connect_timeout);
     job.tls = TlsProbe::Start(&loop_, tls_settings_, allowed.front(), job.target.port,
                               job.target.host, job.target.host_is_ip_literal, tls_deadline,
-                              [this, id](v1::TlsFingerprint tls) {
+                              [this, id](v1::TlsFingerprint tls, PeerCertificates peer) {
                                 auto it = endpoint_jobs_.find(id);
                                 if (it == endpoint_jobs_.end()) {
                                   return;
                                 }
                                 it->second->tls.reset();
                                 it->second->observation.tls = std::move(tls);
-                                FinishEndpoint(id);
+                                CheckRevocationOrFinish(id, std::move(peer));
                               });
+  }
+
+  void CheckRevocationOrFinish(uint64_t id, PeerCertificates peer) {
+    EndpointJob& job = *endpoint_jobs_.at(id);
+    v1::TlsFingerprint& tls = job.observation.tls;
+    if (tls.outcome() != v1::PROBE_OUTCOME_OK || peer.leaf == nullptr) {
+      FinishEndpoint(id);
+      return;
+    }
+    if (!tls.chain_trusted()) {
+      tls.set_revocation_outcome(v1::PROBE_OUTCOME_NOT_APPLICABLE);
+      tls.set_revocation_error("chain not trusted: revocation not checked");
+      FinishEndpoint(id);
+      return;
+    }
+    job.checking_revocation = true;
+    const int fetches_before = revocation_->fetches_started();
+    revocation_->Check(std::move(peer.leaf), std::move(peer.issuer),
+                       [this, id](RevocationResult result) {
+                         auto it = endpoint_jobs_.find(id);
+                         if (it == endpoint_jobs_.end()) {
+                           return;
+                         }
+                         v1::TlsFingerprint& tls = it->second->observation.tls;
+                         tls.set_revocation(result.revocation);
+                         tls.set_revocation_outcome(result.outcome);
+                         // Both quote the certificate's URL: peer bytes.
+                         tls.set_revocation_error(BoundedText(result.error, kMaxNameBytes));
+                         tls.set_crl_url(BoundedText(result.crl_url, kMaxNameBytes));
+                         FinishEndpoint(id);
+                       });
+    crl_fetches_.fetch_add(revocation_->fetches_started() - fetches_before);
   }
 
   void FinishEndpointWithFailure(uint64_t id, v1::ProbeOutcome outcome, std::string error) {
@@ -379,8 +394,11 @@ class ProbeEngine::Impl {
   X509StorePtr trust_;
   SslCtxPtr ssl_ctx_;
   TlsProbeSettings tls_settings_;
-  std::unique_ptr<DnsResolver> resolver_;  // loop thread only after Init
+  std::unique_ptr<DnsResolver> resolver_;          // loop thread only after Init
+  std::unique_ptr<HttpFetcher> fetcher_;           // loop thread only after Init
+  std::unique_ptr<RevocationChecker> revocation_;  // loop thread only after Init
   std::atomic<int> in_flight_{0};
+  std::atomic<int> crl_fetches_{0};
 
   // Loop-thread state.
   bool shutting_down_ = false;
@@ -415,5 +433,7 @@ void ProbeEngine::ObserveTxt(const std::string& domain, const std::string& txt_k
 }
 
 int ProbeEngine::in_flight() const { return impl_->in_flight(); }
+
+int ProbeEngine::crl_fetches() const { return impl_->crl_fetches(); }
 
 }  // namespace apptrust::probe

@@ -33,6 +33,14 @@
 // - observed_at is the injected clock's time when the observation completed.
 // - Certificate trust is computed at the injected clock, ignoring validity
 //   dates (certificate_facts.h).
+// - Revocation (tls.revocation, revocation_outcome, revocation_error,
+//   crl_url): after a handshake with a trusted chain, the leaf's CRL is
+//   fetched, verified and consulted as revocation_checker.h says, through
+//   the same address policy as the probe; the CRL cache is shared by every
+//   probe of this engine. An untrusted chain is not checked (NOT_APPLICABLE:
+//   it suspends on its own). A CRL still downloading at the probe's deadline
+//   is revocation_outcome TIMEOUT, the certificate facts kept; the download
+//   goes on (up to crl_timeout) for the probes after it.
 #ifndef APPTRUST_COMMON_PROBE_PROBE_ENGINE_H_
 #define APPTRUST_COMMON_PROBE_PROBE_ENGINE_H_
 
@@ -67,7 +75,15 @@ struct ProbeEngineOptions {
   int max_chain_certs = 10;
   size_t max_chain_bytes = 100 * 1024;
   size_t max_txt_bytes = 32 * 1024;
-  // Time for certificate checks and observed_at; default absl::Now.
+  // CRL downloads: body cap, redirects followed, time for one download
+  // (independent of a probe's deadline: see above).
+  size_t max_crl_bytes = 8 * 1024 * 1024;
+  int max_crl_redirects = 3;
+  absl::Duration crl_timeout = absl::Seconds(10);
+  // The CRL cache (entries kept until their nextUpdate).
+  size_t crl_cache_entries = 1000;
+  size_t crl_cache_bytes = 64 * 1024 * 1024;
+  // Time for certificate and CRL checks and observed_at; default absl::Now.
   std::function<absl::Time()> clock;
 };
 
@@ -88,6 +104,8 @@ class ProbeEngine : public Prober {
 
   // Probes accepted and not yet completed (for a metrics gauge).
   int in_flight() const;
+  // CRL downloads started since creation (cache misses after singleflight).
+  int crl_fetches() const;
 
  private:
   class Impl;

@@ -15,10 +15,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/types/span.h"
 #include "common/probe/certificate_facts.h"
 #include "common/probe/local_resource_error.h"
-#include "common/probe/ocsp_staple.h"
 #include "common/text/utf8.h"
 
 namespace apptrust::probe {
@@ -127,7 +125,7 @@ void TlsProbe::Finish(v1::ProbeOutcome outcome, std::string error) {
   Done done = std::move(done_);
   done_ = nullptr;
   if (done) {
-    done(std::move(tls));
+    done(std::move(tls), PeerCertificates{});
   }
 }
 
@@ -229,7 +227,6 @@ void TlsProbe::StartHandshake() {
   if (!host_is_ip_literal_) {
     SSL_set_tlsext_host_name(ssl_, host_.c_str());
   }
-  SSL_set_tlsext_status_type(ssl_, TLSEXT_STATUSTYPE_ocsp);
   SSL_set_connect_state(ssl_);
   std::weak_ptr<TlsProbe> self = weak_from_this();
   loop_->WatchFd(fd_, true, false, [self](bool, bool) {
@@ -335,23 +332,12 @@ void TlsProbe::Inspect() {
   context.now = settings_.clock ? settings_.clock() : absl::Now();
   DescribeCertificateChain(chain, settings_.trust, context, &tls);
 
-  const uint8_t* staple = nullptr;
-  size_t staple_len = 0;
-#ifdef APPTRUST_BORINGSSL
-  SSL_get0_ocsp_response(ssl_, &staple, &staple_len);
-#else
-  unsigned char* raw = nullptr;
-  long raw_len = SSL_get_tlsext_status_ocsp_resp(ssl_, &raw);
-  staple = raw;
-  staple_len = raw_len > 0 ? static_cast<size_t>(raw_len) : 0;
-#endif
+  // Filled by the revocation check; a stapled OCSP response is not read:
+  // its signature is not verified, so it is not evidence.
   tls.set_revocation(v1::REVOCATION_UNKNOWN);
-  if (staple != nullptr && staple_len > 0) {
-    std::string serial = SerialBytes(sk_X509_value(chain, 0));
-    tls.set_revocation(RevocationFromOcspStaple(
-        absl::MakeConstSpan(staple, staple_len),
-        absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(serial.data()), serial.size())));
-  }
+  PeerCertificates peer;
+  peer.leaf = ShareCertificate(sk_X509_value(chain, 0));
+  peer.issuer = ShareCertificate(FindIssuer(chain, peer.leaf.get()));
   // Best-effort close_notify; the probe never waits for the peer's.
   SSL_shutdown(ssl_);
   ERR_clear_error();
@@ -361,7 +347,7 @@ void TlsProbe::Inspect() {
   Done done = std::move(done_);
   done_ = nullptr;
   if (done) {
-    done(std::move(tls));
+    done(std::move(tls), std::move(peer));
   }
 }
 

@@ -1,6 +1,7 @@
 // One non-blocking TLS observation of one address: TCP connect, TLS handshake
 // with SNI, then the certificate facts (certificate_facts.h), the negotiated
-// protocol and a stapled OCSP status. Driven by the EventLoop; no thread.
+// protocol. Driven by the EventLoop; no thread. Revocation is checked
+// afterwards, from the issuer's CRL (revocation_checker.h).
 //
 // The client accepts whatever the server negotiates from TLS 1.0 to 1.3 (and
 // any cipher, security level 0 on OpenSSL): the probe's job is to observe an
@@ -29,6 +30,7 @@
 #include "absl/time/time.h"
 #include "apptrust/v1/types.pb.h"
 #include "common/net/address_policy.h"
+#include "common/probe/crl.h"
 #include "common/probe/event_loop.h"
 
 namespace apptrust::probe {
@@ -39,7 +41,7 @@ struct SslCtxDeleter {
 using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxDeleter>;
 
 // The probe's client context: TLS 1.0–1.3, no verification during the
-// handshake, OCSP stapling requested, certificate messages capped at
+// handshake, certificate messages capped at
 // `max_chain_bytes`.
 absl::StatusOr<SslCtxPtr> NewProbeSslContext(size_t max_chain_bytes);
 
@@ -51,9 +53,17 @@ struct TlsProbeSettings {
   std::function<absl::Time()> clock;  // for verification time
 };
 
+// The leaf and, when the peer sent it, the certificate that issued it: what
+// the revocation check needs after the connection is gone.
+struct PeerCertificates {
+  X509Ptr leaf;
+  X509Ptr issuer;
+};
+
 class TlsProbe : public std::enable_shared_from_this<TlsProbe> {
  public:
-  using Done = std::function<void(v1::TlsFingerprint)>;
+  // `peer` is empty unless the handshake completed (outcome OK).
+  using Done = std::function<void(v1::TlsFingerprint, PeerCertificates peer)>;
 
   // Loop thread only. Connects to `address`:`port` (exactly that address: no
   // lookup happens here), sends SNI `host` unless it is an IP literal, and

@@ -61,6 +61,7 @@ std::string ProbeFailureText(const v1::Fingerprint& fp) {
   };
   add("address lookup", fp.dns().address_outcome(), fp.dns().error());
   add("TLS handshake", fp.tls().outcome(), fp.tls().error());
+  add("CRL", fp.tls().revocation_outcome(), fp.tls().revocation_error());
   add("TXT lookup", fp.dns().txt_outcome(), "");
   return absl::StrJoin(parts, "; ");
 }

@@ -312,30 +312,23 @@ TEST_F(ProbeEngineTest, RsaAndEcdsaKeys) {
   EXPECT_EQ(Endpoint(*engine, TargetFor(kHost, ec_server->port())).tls.key_type(), "EC");
 }
 
-TEST_F(ProbeEngineTest, ReadsAStapledOcspResponse) {
+// A stapled OCSP response is not evidence (its signature is not verified):
+// a staple saying "revoked" or "good" leaves revocation UNKNOWN. Revocation
+// comes from CRLs (revocation_test.cc).
+TEST_F(ProbeEngineTest, AStapledOcspResponseIsNotEvidence) {
   auto engine = Engine();
   IssuedCert cert = Issue(testing::ExampleHealthOv());
-  auto revoked = pki_->OcspResponse(cert, /*revoked=*/true);
-  ASSERT_TRUE(revoked.ok()) << revoked.status();
-  TlsTestServerOptions options;
-  options.ocsp_response = *revoked;
-  auto server = Serve(cert, options);
-  EXPECT_EQ(Endpoint(*engine, TargetFor(kHost, server->port())).tls.revocation(),
-            v1::REVOCATION_REVOKED);
-
-  auto good = pki_->OcspResponse(cert, /*revoked=*/false);
-  ASSERT_TRUE(good.ok());
-  options.ocsp_response = *good;
-  ASSERT_TRUE(server->SetCertificate(cert, options).ok());
-  EXPECT_EQ(Endpoint(*engine, TargetFor(kHost, server->port())).tls.revocation(),
-            v1::REVOCATION_GOOD);
-
-  // A staple for another certificate says nothing about this one.
-  IssuedCert other = Issue(testing::ExampleHealthOv());
-  options.ocsp_response = *pki_->OcspResponse(other, true);
-  ASSERT_TRUE(server->SetCertificate(cert, options).ok());
-  EXPECT_EQ(Endpoint(*engine, TargetFor(kHost, server->port())).tls.revocation(),
-            v1::REVOCATION_UNKNOWN);
+  for (bool revoked : {true, false}) {
+    auto staple = pki_->OcspResponse(cert, revoked);
+    ASSERT_TRUE(staple.ok()) << staple.status();
+    TlsTestServerOptions options;
+    options.ocsp_response = *staple;
+    auto server = Serve(cert, options);
+    EndpointObservation obs = Endpoint(*engine, TargetFor(kHost, server->port()));
+    EXPECT_EQ(obs.tls.outcome(), v1::PROBE_OUTCOME_OK) << obs.tls.error();
+    EXPECT_EQ(obs.tls.revocation(), v1::REVOCATION_UNKNOWN) << "revoked staple: " << revoked;
+    EXPECT_EQ(obs.tls.revocation_outcome(), v1::PROBE_OUTCOME_NOT_APPLICABLE);
+  }
 }
 
 TEST_F(ProbeEngineTest, CertificateSwapIsSeenByTheNextProbe) {

@@ -192,8 +192,9 @@ const char* PolicyOid(CertPolicy policy) {
 }  // namespace
 
 struct TestPki::Keys {
-  PkeyPtr root_key, intermediate_key;
-  X509Ptr root, intermediate;
+  PkeyPtr root_key, intermediate_key, second_key;
+  X509Ptr root, intermediate, second;
+  std::string second_pem;
 };
 
 LeafOptions ClientIdentity(const std::string& uri) {
@@ -256,6 +257,21 @@ absl::StatusOr<std::unique_ptr<TestPki>> TestPki::Create() {
   }
   k.intermediate = std::move(*inter);
 
+  k.second_key = NewKey(KeyType::kEcdsaP256);
+  X509_NAME* second_name = X509_NAME_new();
+  AddName(second_name, "O", "AppTrust Test PKI");
+  AddName(second_name, "CN", "AppTrust Test Issuing CA 2");
+  CertSpec second{3,    second_name, now - absl::Hours(24 * 365), now + absl::Hours(24 * 3650),
+                  true, {}};
+  absl::StatusOr<X509Ptr> second_ca =
+      MakeCert(second, k.second_key.get(), k.root.get(), k.root_key.get());
+  X509_NAME_free(second_name);
+  if (!second_ca.ok()) {
+    return second_ca.status();
+  }
+  k.second = std::move(*second_ca);
+  k.second_pem = CertPem(k.second.get());
+
   pki->root_pem_ = CertPem(k.root.get());
   pki->intermediate_pem_ = CertPem(k.intermediate.get());
   pki->root_path_ = pki->dir_.File("root.pem");
@@ -305,8 +321,19 @@ absl::StatusOr<IssuedCert> TestPki::Issue(const LeafOptions& options) {
   if (const char* oid = PolicyOid(options.policy)) {
     spec.extensions.emplace_back(NID_certificate_policies, oid);
   }
-  X509* issuer = options.self_signed ? nullptr : keys_->intermediate.get();
-  EVP_PKEY* issuer_key = options.self_signed ? key.get() : keys_->intermediate_key.get();
+  if (!options.crl_urls.empty()) {
+    std::vector<std::string> uris;
+    for (const std::string& url : options.crl_urls) {
+      uris.push_back("URI:" + url);
+    }
+    spec.extensions.emplace_back(NID_crl_distribution_points, absl::StrJoin(uris, ","));
+  }
+  X509* ca = options.second_issuer ? keys_->second.get() : keys_->intermediate.get();
+  EVP_PKEY* ca_key =
+      options.second_issuer ? keys_->second_key.get() : keys_->intermediate_key.get();
+  const std::string& ca_pem = options.second_issuer ? keys_->second_pem : intermediate_pem_;
+  X509* issuer = options.self_signed ? nullptr : ca;
+  EVP_PKEY* issuer_key = options.self_signed ? key.get() : ca_key;
   absl::StatusOr<X509Ptr> cert = MakeCert(spec, key.get(), issuer, issuer_key);
   X509_NAME_free(name);
   if (!cert.ok()) {
@@ -316,8 +343,8 @@ absl::StatusOr<IssuedCert> TestPki::Issue(const LeafOptions& options) {
   IssuedCert out;
   out.cert_pem = CertPem(cert->get());
   out.key_pem = KeyPem(key.get());
-  out.issuer_pem = options.self_signed ? out.cert_pem : intermediate_pem_;
-  out.chain_pem = options.self_signed ? out.cert_pem : out.cert_pem + intermediate_pem_;
+  out.issuer_pem = options.self_signed ? out.cert_pem : ca_pem;
+  out.chain_pem = options.self_signed ? out.cert_pem : out.cert_pem + ca_pem;
   unsigned char* der = nullptr;
   int len = i2d_X509(cert->get(), &der);
   out.leaf_sha256 = Sha256OfDer(len, der);
@@ -387,6 +414,56 @@ absl::StatusOr<std::string> TestPki::OcspResponse(const IssuedCert& cert, bool r
   OCSP_BASICRESP_free(basic);
   if (!status.ok()) {
     return status;
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> TestPki::Crl(const CrlOptions& options) {
+  X509* ca = options.second_issuer ? keys_->second.get() : keys_->intermediate.get();
+  PkeyPtr other_key;
+  EVP_PKEY* key = options.second_issuer ? keys_->second_key.get() : keys_->intermediate_key.get();
+  if (options.signed_by_other_key) {
+    other_key = NewKey(KeyType::kEcdsaP256);
+    key = other_key.get();
+  }
+  absl::Time now = absl::Now();
+  absl::Time this_update =
+      options.this_update == absl::InfinitePast() ? now - absl::Hours(1) : options.this_update;
+  absl::Time next_update =
+      options.next_update == absl::InfinitePast() ? now + absl::Hours(24 * 7) : options.next_update;
+  X509_CRL* crl = X509_CRL_new();
+  X509_CRL_set_version(crl, 1);  // v2
+  X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca));
+  ASN1_TIME* last = ASN1_TIME_set(nullptr, absl::ToTimeT(this_update));
+  ASN1_TIME* next = ASN1_TIME_set(nullptr, absl::ToTimeT(next_update));
+  X509_CRL_set1_lastUpdate(crl, last);
+  X509_CRL_set1_nextUpdate(crl, next);
+  bool ok = true;
+  for (const std::string& serial_hex : options.revoked_serials_hex) {
+    BIGNUM* bn = nullptr;
+    ok = ok && BN_hex2bn(&bn, serial_hex.c_str()) > 0;
+    X509_REVOKED* entry = X509_REVOKED_new();
+    ASN1_INTEGER* serial = BN_to_ASN1_INTEGER(bn, nullptr);
+    ok = ok && serial != nullptr && X509_REVOKED_set_serialNumber(entry, serial) == 1 &&
+         X509_REVOKED_set_revocationDate(entry, last) == 1 &&
+         X509_CRL_add0_revoked(crl, entry) == 1;
+    ASN1_INTEGER_free(serial);
+    BN_free(bn);
+  }
+  X509_CRL_sort(crl);
+  ok = ok && X509_CRL_sign(crl, key, EVP_sha256()) > 0;
+  std::string out;
+  unsigned char* der = nullptr;
+  int len = ok ? i2d_X509_CRL(crl, &der) : 0;
+  if (len > 0) {
+    out.assign(reinterpret_cast<char*>(der), len);
+  }
+  OPENSSL_free(der);
+  ASN1_TIME_free(last);
+  ASN1_TIME_free(next);
+  X509_CRL_free(crl);
+  if (out.empty()) {
+    return absl::InternalError(SslError("building the CRL"));
   }
   return out;
 }

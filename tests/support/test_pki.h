@@ -6,7 +6,10 @@
 // ECDSA key, or self-signed. Every file lands in the PKI's own TempDir;
 // `root_pem_path()` is what a probe or service takes as its trust store
 // (--trust_store). It can also sign OCSP responses for its leaves, so a TLS
-// test server can staple "revoked" or "good".
+// test server can staple "revoked" or "good", and issue CRLs (current,
+// expired, or signed by another key) that an HTTP server on loopback serves
+// at the URL a leaf names in its CRL distribution points. A second issuing
+// CA under the same root lets a test move an app to another CA.
 //
 // Thread-compatible: issue from one thread at a time.
 #ifndef APPTRUST_TESTS_SUPPORT_TEST_PKI_H_
@@ -48,6 +51,22 @@ struct LeafOptions {
   KeyType key_type = KeyType::kEcdsaP256;
   // Signed by its own key, no chain (not by the intermediate).
   bool self_signed = false;
+  // Issued by "AppTrust Test Issuing CA 2" instead (same root).
+  bool second_issuer = false;
+  // crlDistributionPoints URIs ("http://127.0.0.1:8080/issuing.crl").
+  std::vector<std::string> crl_urls;
+};
+
+struct CrlOptions {
+  // Serials listed as revoked (IssuedCert::serial_hex).
+  std::vector<std::string> revoked_serials_hex;
+  // Defaults: now - 1 hour .. now + 7 days.
+  absl::Time this_update = absl::InfinitePast();
+  absl::Time next_update = absl::InfinitePast();
+  // Of the second issuing CA instead of the first.
+  bool second_issuer = false;
+  // Names the issuing CA but is signed by an unrelated key.
+  bool signed_by_other_key = false;
 };
 
 // A client certificate for mutual TLS: `uri` as its only URI SAN (and CN),
@@ -81,6 +100,9 @@ class TestPki {
   // DER OCSPResponse (successful, basic) for `cert`, signed by its issuer:
   // status revoked (keyCompromise, an hour ago) or good.
   absl::StatusOr<std::string> OcspResponse(const IssuedCert& cert, bool revoked);
+
+  // DER CRL of an issuing CA (RFC 5280 v2, no extensions but the CRL number).
+  absl::StatusOr<std::string> Crl(const CrlOptions& options);
 
   // PEM of the root CA and its path: the trust store for probes.
   const std::string& root_pem() const { return root_pem_; }

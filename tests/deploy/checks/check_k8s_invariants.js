@@ -361,7 +361,7 @@ function main([renderedFile, decisionHelpFile, storeHelpFile]) {
     expect(find("PodDisruptionBudget").some((p) => selects(p.spec.selector)),
            "decision: a PodDisruptionBudget selects the decision pods");
 
-    // Egress: DNS, 443 and the store, nothing else.
+    // Egress: DNS, 443, 80 (CRLs) and the store, nothing else.
     const policies = find("NetworkPolicy").filter((p) => selects(p.spec.podSelector));
     expect(policies.length === 1, "decision: exactly one NetworkPolicy selects the decision pods");
     checkIngressRestricted("decision", policies,
@@ -382,12 +382,12 @@ function main([renderedFile, decisionHelpFile, storeHelpFile]) {
                        t.podSelector.matchLabels["app.kubernetes.io/name"] === "apptrust-store"),
                    "decision NetworkPolicy: the store port must be open to the store pods only");
           } else {
-            expect(["53/UDP", "53/TCP", "443/TCP"].includes(key),
-                   `decision NetworkPolicy: egress to ${key} is more than DNS, 443 and the store`);
+            expect(["53/UDP", "53/TCP", "443/TCP", "80/TCP"].includes(key),
+                   `decision NetworkPolicy: egress to ${key} is more than DNS, 443, 80 and the store`);
           }
         }
       }
-      for (const key of ["53/UDP", "53/TCP", "443/TCP", `${storePort}/TCP`]) {
+      for (const key of ["53/UDP", "53/TCP", "443/TCP", "80/TCP", `${storePort}/TCP`]) {
         expect(allowed.has(key), `decision NetworkPolicy: egress to ${key} missing`);
       }
     }
