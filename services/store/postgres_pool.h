@@ -40,7 +40,8 @@ struct PgPoolOptions {
   // Longest one connect (every host of the URI) may take.
   absl::Duration connect_timeout = absl::Seconds(5);
   absl::Duration min_backoff = absl::Milliseconds(50);
-  absl::Duration max_backoff = absl::Seconds(2);
+  // Short: after a failover every call fails fast until the next attempt.
+  absl::Duration max_backoff = absl::Seconds(1);
   // Runs on each new connection before its first use.
   std::function<absl::Status(PgConnection&, absl::Time deadline)> setup;
 };
