@@ -19,14 +19,17 @@ endfunction()
 
 include(GoogleTest)
 
-# apptrust_test(NAME SOURCES ... [LIBS ...] [LABELS ...] [TIMEOUT s] [SERIAL])
+# apptrust_test(NAME SOURCES ... [LIBS ...] [LABELS ...] [TIMEOUT s] [SERIAL]
+#               [TEST_FILTER gtest-filter])
 # Every GoogleTest case is its own CTest test, named "NAME.Suite.Case", so one
 # case can be run and seen alone (ctest -R 'decider_test.*Shadow'); labels
 # select suites (ctest -L unit, ctest -L integration). Cases are listed when
 # ctest runs (PRE_TEST), so building does not run the test binaries. SERIAL
 # runs each case alone (RUN_SERIAL). TIMEOUT is per case (default 300 s).
+# TEST_FILTER (--gtest_filter syntax) limits the cases registered one by one,
+# for cases registered together in one process with add_test.
 function(apptrust_test name)
-  cmake_parse_arguments(ARG "SERIAL" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "SERIAL" "TIMEOUT;TEST_FILTER" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gmock GTest::gtest GTest::gtest_main)
@@ -45,8 +48,13 @@ function(apptrust_test name)
   if(ARG_SERIAL)
     list(APPEND properties RUN_SERIAL TRUE)
   endif()
+  set(filter)
+  if(ARG_TEST_FILTER)
+    set(filter TEST_FILTER "${ARG_TEST_FILTER}")
+  endif()
   gtest_discover_tests(${name}
     TEST_PREFIX "${name}."
+    ${filter}
     EXTRA_ARGS --gtest_color=no
     DISCOVERY_MODE PRE_TEST
     DISCOVERY_TIMEOUT 60

@@ -7,7 +7,29 @@
 
 namespace apptrust::testing {
 
-absl::StatusOr<std::unique_ptr<E2eWorld>> E2eWorld::Create() {
+namespace {
+
+std::string NameOf(StoreSetup setup) {
+  switch (setup) {
+    case StoreSetup::kSqlite:
+      return "Sqlite";
+    case StoreSetup::kPostgres:
+      return "Postgres";
+    case StoreSetup::kTwoPostgresReplicas:
+      return "TwoPostgresReplicas";
+  }
+  return "Unknown";
+}
+
+}  // namespace
+
+std::string StoreSetupName(const ::testing::TestParamInfo<StoreSetup>& info) {
+  return NameOf(info.param);
+}
+
+void PrintTo(StoreSetup setup, std::ostream* out) { *out << NameOf(setup); }
+
+absl::StatusOr<std::unique_ptr<E2eWorld>> E2eWorld::Create(StoreSetup setup) {
   std::unique_ptr<E2eWorld> world(new E2eWorld());
   auto pki = TestPki::Create();
   if (!pki.ok()) return pki.status();
@@ -15,10 +37,20 @@ absl::StatusOr<std::unique_ptr<E2eWorld>> E2eWorld::Create() {
   auto dns = Dnsmasq::Start(world->records_);
   if (!dns.ok()) return dns.status();
   world->dns_ = std::move(*dns);
-  auto store = StartStore(world->dir_.File("var/apptrust.db"));
-  if (!store.ok()) return store.status();
-  world->store_ = std::move(*store);
-  if (!WaitServing(world->store_.channel)) return absl::UnavailableError("store not serving");
+  const StoreDatabase database = setup == StoreSetup::kSqlite
+                                     ? StoreDatabase{world->dir_.File("var/apptrust.db"), {}}
+                                     : NewStoreDatabase(StoreBackend::kPostgres, world->dir_);
+  const int replicas = setup == StoreSetup::kTwoPostgresReplicas ? 2 : 1;
+  for (int replica = 0; replica < replicas; ++replica) {
+    auto store = StartStore(database.db, database.flags);
+    if (!store.ok()) return store.status();
+    world->stores_.push_back(std::move(*store));
+  }
+  for (const RunningService& store : world->stores_) {
+    if (!WaitServing(store.channel)) {
+      return absl::UnavailableError(absl::StrCat("store not serving at ", store.grpc_address));
+    }
+  }
   return world;
 }
 
@@ -60,28 +92,44 @@ absl::Status E2eWorld::ServeCertificate(TestApp& app, LeafOptions leaf, bool kee
   return app.server->SetCertificate(*cert);
 }
 
-absl::StatusOr<RunningService*> E2eWorld::Decision(std::vector<std::string> extra_flags) {
-  std::vector<std::string> flags = {
+std::vector<std::string> E2eWorld::DefaultDecisionFlags() const {
+  return {
       absl::StrCat("--dns_servers=", dns_->server()),
       absl::StrCat("--trust_store=", pki_->root_pem_path()),
       "--probe_allow_cidrs=127.0.0.0/8,::1/128",
       "--cache_ttl=0s",
       "--probe_timeout=3s",
   };
+}
+
+absl::StatusOr<RunningService*> E2eWorld::Decision(std::vector<std::string> extra_flags) {
+  std::vector<std::string> flags = DefaultDecisionFlags();
   flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
   return DecisionWithExactFlags(std::move(flags));
 }
 
 absl::StatusOr<RunningService*> E2eWorld::DecisionWithExactFlags(std::vector<std::string> flags) {
-  const std::string key = absl::StrJoin(flags, " ");
-  auto found = decisions_.find(key);
+  const std::string name = absl::StrJoin(flags, " ");
+  return FindOrStartDecision(name, store(0), std::move(flags));
+}
+
+absl::StatusOr<RunningService*> E2eWorld::DecisionReplica(int replica) {
+  if (replica == 0) return Decision();
+  return FindOrStartDecision(absl::StrCat("replica ", replica), stores_.back(),
+                             DefaultDecisionFlags());
+}
+
+absl::StatusOr<RunningService*> E2eWorld::FindOrStartDecision(const std::string& name,
+                                                              const RunningService& store,
+                                                              std::vector<std::string> flags) {
+  auto found = decisions_.find(name);
   if (found != decisions_.end()) return found->second.get();
-  auto decision = StartDecision(store_.grpc_address, flags);
+  auto decision = StartDecision(store.grpc_address, flags);
   if (!decision.ok()) return decision.status();
   if (!WaitServing(decision->channel)) return absl::UnavailableError("decision not serving");
   auto owned = std::make_unique<RunningService>(std::move(*decision));
   RunningService* raw = owned.get();
-  decisions_[key] = std::move(owned);
+  decisions_[name] = std::move(owned);
   return raw;
 }
 

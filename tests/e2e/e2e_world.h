@@ -3,17 +3,26 @@
 // processes wired to them. An "app" is a redirect URI on its own eTLD+1
 // (app.<name>.test) with its own TLS server and TXT record, so scenarios do
 // not disturb each other.
+//
+// The store runs on SQLite (a file in the world's directory), or on a
+// database of its own on the test binary's PostgreSQL server
+// (tests/store/store_backends.h), served by one or by two store processes:
+// replicas that share nothing but that database, as in the `postgres`
+// Kubernetes overlay.
 #ifndef APPTRUST_TESTS_E2E_E2E_WORLD_H_
 #define APPTRUST_TESTS_E2E_E2E_WORLD_H_
 
 #include <map>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "apptrust/v1/decision.grpc.pb.h"
 #include "apptrust/v1/store.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "tests/store/store_backends.h"
 #include "tests/support/dnsmasq.h"
 #include "tests/support/services.h"
 #include "tests/support/test_pki.h"
@@ -30,9 +39,24 @@ struct TestApp {
   std::unique_ptr<TlsTestServer> server;
 };
 
+// What the store of a world runs on.
+enum class StoreSetup {
+  kSqlite,               // one store on an SQLite file
+  kPostgres,             // one store on a PostgreSQL database
+  kTwoPostgresReplicas,  // two stores on one PostgreSQL database
+};
+
+// For INSTANTIATE_TEST_SUITE_P: "Sqlite", "Postgres", "TwoPostgresReplicas".
+std::string StoreSetupName(const ::testing::TestParamInfo<StoreSetup>& info);
+// The same name in GoogleTest's messages.
+void PrintTo(StoreSetup setup, std::ostream* out);
+
 class E2eWorld {
  public:
-  static absl::StatusOr<std::unique_ptr<E2eWorld>> Create();
+  // Starts PostgreSQL (SharedPostgres()) on first use: call it from the
+  // test body's thread or the suite set-up, never from a thread that ends
+  // before the test binary does.
+  static absl::StatusOr<std::unique_ptr<E2eWorld>> Create(StoreSetup setup = StoreSetup::kSqlite);
 
   TestPki& pki() { return *pki_; }
   Dnsmasq& dns() { return *dns_; }
@@ -54,24 +78,36 @@ class E2eWorld {
   // Issues a new certificate for the app from `leaf` and serves it.
   absl::Status ServeCertificate(TestApp& app, LeafOptions leaf, bool keep_names = false);
 
-  // The store, and a decision service started with `flags` on top of the
-  // defaults (dnsmasq, the PKI's root as trust store, loopback allowed,
+  // A store replica (0 or, with kTwoPostgresReplicas, 1), and a decision
+  // service on replica 0 started with `flags` on top of the defaults
+  // (dnsmasq, the PKI's root as trust store, loopback allowed,
   // cache_ttl=0s). Decision services are started once per distinct flag set.
-  RunningService& store() { return store_; }
+  RunningService& store(int replica = 0) { return stores_.at(replica); }
+  int store_replicas() const { return static_cast<int>(stores_.size()); }
   absl::StatusOr<RunningService*> Decision(std::vector<std::string> extra_flags = {});
   // A decision service with exactly `flags` after the store address.
   absl::StatusOr<RunningService*> DecisionWithExactFlags(std::vector<std::string> flags);
+  // Two decision replicas with the default flags: 0 is Decision(); 1 is a
+  // process of its own, on the last store replica (the other one with
+  // kTwoPostgresReplicas, the same store otherwise).
+  absl::StatusOr<RunningService*> DecisionReplica(int replica);
   // Writes `text` to a file in the world's directory and returns its path.
   std::string WriteFile(const std::string& name, const std::string& text);
   const std::string& dir() const { return dir_.path(); }
 
  private:
   E2eWorld() = default;
+  std::vector<std::string> DefaultDecisionFlags() const;
+  // The decision service `name` (flags and replica) on `store`, started on
+  // first use.
+  absl::StatusOr<RunningService*> FindOrStartDecision(const std::string& name,
+                                                      const RunningService& store,
+                                                      std::vector<std::string> flags);
   TempDir dir_;
   std::unique_ptr<TestPki> pki_;
   std::unique_ptr<Dnsmasq> dns_;
   DnsRecords records_;
-  RunningService store_;
+  std::vector<RunningService> stores_;
   std::map<std::string, std::unique_ptr<RunningService>> decisions_;
   std::vector<std::unique_ptr<TestApp>> apps_;
 };
