@@ -146,6 +146,18 @@ bool ApprovedCurrent(const GrantModel& grant, absl::Time swapped_at) {
   return swapped_at + absl::GetFlag(FLAGS_cache_ttl) + absl::Seconds(2) < grant.enroll_began;
 }
 
+// The gateway's call at a refresh of `grant`.
+grpc::Status CheckRefresh(v1::DecisionService::Stub& stub, const GrantModel& grant,
+                          v1::CheckRefreshResponse* response) {
+  v1::CheckRefreshRequest request;
+  request.set_tenant_id(kTenant);
+  request.set_client_id(AppClient(grant.app));
+  request.set_grant_id(grant.grant_id);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  return stub.CheckRefresh(&context, request, response);
+}
+
 // A service process the soak may restart; `stub` users hold `mutex`.
 struct Replica {
   std::string name;
@@ -361,15 +373,9 @@ void Soak::RefreshLoop(int seed) {
     }
     const int replica = static_cast<int>(random() % 2);
     auto stub = v1::DecisionService::NewStub(Channel(replica));
-    v1::CheckRefreshRequest request;
-    request.set_tenant_id(kTenant);
-    request.set_client_id(AppClient(grant.app));
-    request.set_grant_id(grant.grant_id);
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
     v1::CheckRefreshResponse response;
     const absl::Time began = absl::Now();
-    const grpc::Status status = stub->CheckRefresh(&context, request, &response);
+    const grpc::Status status = CheckRefresh(*stub, grant, &response);
     RecordCall("CheckRefresh", decisions_[replica]->name, status.error_code(), began);
     if (status.ok()) {
       absl::MutexLock lock(&mutex_);
@@ -645,14 +651,8 @@ void Soak::FinalCheck() {
       examples.push_back(absl::StrCat("suspended without cause: ", grant.grant_id));
     }
     if (app_changed) {
-      v1::CheckRefreshRequest request;
-      request.set_tenant_id(kTenant);
-      request.set_client_id(AppClient(grant.app));
-      request.set_grant_id(grant.grant_id);
-      grpc::ClientContext refresh_context;
-      refresh_context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
       v1::CheckRefreshResponse response;
-      const grpc::Status refreshed = decision->CheckRefresh(&refresh_context, request, &response);
+      const grpc::Status refreshed = CheckRefresh(*decision, grant, &response);
       if (!refreshed.ok() || response.verdict() != v1::VERDICT_SUSPEND) {
         ++missed;
         examples.push_back(absl::StrCat("not suspended after its app changed: ", grant.grant_id));
