@@ -155,7 +155,9 @@ int main(int argc, char** argv) {
   SqliteBackend& db = **backend;
   auto random_get = [&](int t, int i) {
     thread_local std::mt19937 random(static_cast<unsigned>(t + 1));
-    return db.GetGrant("bench", GrantId(static_cast<int>(random() % grants))).ok();
+    return db
+        .GetGrant("bench", GrantId(static_cast<int>(random() % grants)), absl::InfiniteFuture())
+        .ok();
   };
   const int gets = absl::GetFlag(FLAGS_gets);
   const int puts = absl::GetFlag(FLAGS_puts);
@@ -166,7 +168,9 @@ int main(int argc, char** argv) {
   auto measure_puts = [&](const char* what, int put_threads, int total, const char* prefix) {
     const SqliteWriteStats before = db.write_stats();
     Measure(what, put_threads, total, [&](int t, int i) {
-      return db.PutGrant(MakeGrant(absl::StrCat(prefix, t, "-", i)), absl::Now(), {"bench", ""})
+      return db
+          .PutGrant(MakeGrant(absl::StrCat(prefix, t, "-", i)), absl::Now(), {"bench", ""},
+                    absl::InfiniteFuture())
           .ok();
     });
     const SqliteWriteStats after = db.write_stats();

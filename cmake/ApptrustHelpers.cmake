@@ -57,3 +57,27 @@ function(apptrust_test name)
     DISCOVERY_TIMEOUT 60
     PROPERTIES ${properties})
 endfunction()
+
+# apptrust_npm_ci(TARGET SOURCE_DIR DEST_DIR COMMENT)
+# Installs the npm packages pinned by SOURCE_DIR/package.json and
+# package-lock.json into DEST_DIR/node_modules with `npm ci` (again only when
+# either file changes), as the ALL target TARGET. Warns and defines nothing
+# without npm (scripts/bootstrap installs it); tests that need the packages
+# then fail on the missing files.
+function(apptrust_npm_ci target source_dir dest_dir comment)
+  find_program(APPTRUST_NPM npm)
+  if(NOT APPTRUST_NPM)
+    message(WARNING "npm not found: ${comment} will be missing and its tests will fail")
+    return()
+  endif()
+  add_custom_command(
+    OUTPUT ${dest_dir}/node_modules/.package-lock.json
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${dest_dir}
+    COMMAND ${CMAKE_COMMAND} -E copy ${source_dir}/package.json ${source_dir}/package-lock.json
+            ${dest_dir}
+    COMMAND ${APPTRUST_NPM} ci --prefix ${dest_dir} --prefer-offline --no-audit --no-fund
+            --loglevel=error
+    DEPENDS ${source_dir}/package.json ${source_dir}/package-lock.json
+    COMMENT "npm ci: ${comment}")
+  add_custom_target(${target} ALL DEPENDS ${dest_dir}/node_modules/.package-lock.json)
+endfunction()

@@ -51,6 +51,9 @@ EffectivePolicy ResolvePolicy(const v1::PolicyConfig& config, absl::string_view 
   }
   policy.support_contact = config.support_contact();
   policy.manage_url = config.manage_url();
+  policy.display_name = config.display_name();
+  policy.support_contact_text.insert(config.support_contact_text().begin(),
+                                     config.support_contact_text().end());
 
   auto it = config.tenants().find(std::string(tenant_id));
   if (tenant_id.empty() || it == config.tenants().end()) {
@@ -77,6 +80,12 @@ EffectivePolicy ResolvePolicy(const v1::PolicyConfig& config, absl::string_view 
   }
   if (!tenant.manage_url().empty()) {
     policy.manage_url = tenant.manage_url();
+  }
+  if (!tenant.display_name().empty()) {
+    policy.display_name = tenant.display_name();
+  }
+  for (const auto& [language, text] : tenant.support_contact_text()) {
+    if (!text.empty()) policy.support_contact_text[language] = text;
   }
   return policy;
 }

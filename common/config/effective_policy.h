@@ -8,6 +8,8 @@
 #ifndef APPTRUST_COMMON_CONFIG_EFFECTIVE_POLICY_H_
 #define APPTRUST_COMMON_CONFIG_EFFECTIVE_POLICY_H_
 
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,9 @@ struct EffectivePolicy {
   // The tenant's own, else the top-level one; may be empty.
   std::string support_contact;
   std::string manage_url;
+  std::string display_name;
+  // By language tag; the tenant's entry for a language, else the top-level one.
+  std::map<std::string, std::string, std::less<>> support_contact_text;
 };
 
 // Applies defaults, then the overrides of `tenant_id` (an unknown or empty

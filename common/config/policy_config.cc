@@ -154,6 +154,22 @@ void CheckDuration(bool has, const google::protobuf::Duration& d, const std::str
   }
 }
 
+// support_contact_text is keyed by the language tag the explanation page
+// speaks: a lowercase primary subtag ("en", "es"); a key like "English" or
+// "es_MX" would never be shown.
+void CheckLanguageKeys(const google::protobuf::Map<std::string, std::string>& texts,
+                       const std::string& field, std::vector<Problem>& problems) {
+  for (const auto& [language, text] : texts) {
+    const bool tag = language.size() >= 2 && language.size() <= 3 &&
+                     std::all_of(language.begin(), language.end(), absl::ascii_islower);
+    if (!tag) {
+      problems.push_back({field, absl::StrCat("'", language,
+                                              "' is not a lowercase language tag such as "
+                                              "\"en\" or \"es\"")});
+    }
+  }
+}
+
 std::vector<Problem> FindProblems(const v1::PolicyConfig& config) {
   std::vector<Problem> problems;
   CheckEnum(config.profile(), v1::Profile_IsValid, "profile", problems);
@@ -185,8 +201,10 @@ std::vector<Problem> FindProblems(const v1::PolicyConfig& config) {
       problems.push_back({"manage_url", why});
     }
   }
+  CheckLanguageKeys(config.support_contact_text(), "support_contact_text", problems);
   for (const auto& [id, tenant] : config.tenants()) {
     std::string prefix = absl::StrCat("tenants[\"", id, "\"].");
+    CheckLanguageKeys(tenant.support_contact_text(), prefix + "support_contact_text", problems);
     if (id.empty()) {
       problems.push_back({"tenants", "a tenant id must not be empty"});
     }

@@ -96,6 +96,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"personas_in_scope: PERSONA_UNSPECIFIED",
                  "policy.textproto:1:1: personas_in_scope"},
         BadValue{"manage_url: \"javascript:alert(1)\"", "policy.textproto:1:1: manage_url"},
+        BadValue{"support_contact_text { key: \"Spanish\" value: \"Llame\" }",
+                 "policy.textproto:1:1: support_contact_text"},
+        BadValue{"tenants { key: \"acme\" value {\n  display_name: \"Acme\"\n"
+                 "  support_contact_text { key: \"es_MX\" value: \"x\" } } }",
+                 "policy.textproto:3:3: tenants[\"acme\"].support_contact_text"},
         BadValue{"tenants { key: \"acme\" value {\n  profile: PROFILE_STRICT\n"
                  "  manage_url: \"mailto:x@y\" } }",
                  "policy.textproto:3:3: tenants[\"acme\"].manage_url"}));

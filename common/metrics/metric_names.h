@@ -29,6 +29,7 @@ inline constexpr char kStoreRpcDurationSeconds[] = "apptrust_store_rpc_duration_
 inline constexpr char kGrants[] = "apptrust_grants";
 inline constexpr char kStoreCommitsTotal[] = "apptrust_store_commits_total";
 inline constexpr char kStoreCommittedWritesTotal[] = "apptrust_store_committed_writes_total";
+inline constexpr char kStoreDatabaseUp[] = "apptrust_store_database_up";
 // Both services (common/metrics/metrics_server.cc).
 inline constexpr char kBuildInfo[] = "apptrust_build_info";
 
@@ -81,6 +82,9 @@ inline constexpr MetricSpec kAllMetrics[] = {
      "commit): committed_writes / commits is the writes per fsync."},
     {kStoreCommittedWritesTotal, MetricType::kCounter, "store", "",
      "Writes (PutGrant, SuspendGrant, DeleteGrant) committed to the database."},
+    {kStoreDatabaseUp, MetricType::kGauge, "store", "",
+     "1 while the store's database answers, 0 while it does not (the store's health is then "
+     "NOT_SERVING); checked every second."},
     {kBuildInfo, MetricType::kGauge, "both", "service,version",
      "Build information; the value is always 1."},
 };

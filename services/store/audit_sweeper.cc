@@ -21,7 +21,8 @@ absl::StatusOr<int64_t> AuditSweeper::SweepOnce() {
   const absl::Time before = options_.clock() - options_.retention;
   int64_t removed = 0;
   while (!stop_.HasBeenNotified()) {
-    auto batch = backend_->PruneAuditEntries(before, options_.batch);
+    auto batch =
+        backend_->PruneAuditEntries(before, options_.batch, absl::Now() + absl::Seconds(30));
     if (!batch.ok()) return batch.status();
     removed += *batch;
     // A short batch was the last one: nothing older is left.

@@ -5,7 +5,21 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:50052",
           "gRPC listen address host:port (port 0 picks an ephemeral port, printed on start)");
 ABSL_FLAG(std::string, db, "./var/apptrust.db",
-          "SQLite database file; its directory is created when missing");
+          "Where grants live: an SQLite database file (its directory is created when missing), "
+          "or a PostgreSQL URI, postgresql://USER@HOST:PORT[,HOST2:PORT2...]/DBNAME?PARAMS in "
+          "libpq's syntax (sslmode=verify-full&sslrootcert=... for TLS); never with a password "
+          "in it (see --db_password_file)");
+ABSL_FLAG(std::string, db_password_file, "",
+          "PostgreSQL only: file whose first line is the password (a mounted Secret); empty: "
+          "libpq's own sources (PGPASSFILE, ~/.pgpass, PGPASSWORD)");
+ABSL_FLAG(int32_t, db_pool_size, 16,
+          "PostgreSQL only: connections open at most; reads and writes beyond it wait for one");
+ABSL_FLAG(absl::Duration, db_statement_timeout, absl::Seconds(10),
+          "PostgreSQL only: the longest a statement may run when the caller set no shorter "
+          "deadline");
+ABSL_FLAG(std::string, copy_from_sqlite, "",
+          "Copy every grant and suspension of this SQLite file into the PostgreSQL --db, print "
+          "the counts and exit; a grant held there at the same or a newer version is kept");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9102",
           "Prometheus /metrics listen address host:port");
 ABSL_FLAG(std::string, log_level, "info", "Minimum log level: debug, info, warning, error");

@@ -11,6 +11,10 @@
 
 ABSL_DECLARE_FLAG(std::string, listen);
 ABSL_DECLARE_FLAG(std::string, db);
+ABSL_DECLARE_FLAG(std::string, db_password_file);
+ABSL_DECLARE_FLAG(int32_t, db_pool_size);
+ABSL_DECLARE_FLAG(absl::Duration, db_statement_timeout);
+ABSL_DECLARE_FLAG(std::string, copy_from_sqlite);
 ABSL_DECLARE_FLAG(std::string, metrics_listen);
 ABSL_DECLARE_FLAG(std::string, log_level);
 ABSL_DECLARE_FLAG(absl::Duration, shutdown_grace);

@@ -29,7 +29,14 @@
 //     every entry and is never reused.
 //   - Errors: NOT_FOUND, FAILED_PRECONDITION, INVALID_ARGUMENT (a caller-chosen
 //     suspension_id already in use), UNAVAILABLE (the database could not be
-//     reached or stayed busy; retrying may help), INTERNAL (corruption).
+//     reached or stayed busy, or a write's commit has an unknown outcome;
+//     retrying may help, and a retried write is safe: versions make
+//     SuspendGrant idempotent and PutGrant converge), DEADLINE_EXCEEDED (the
+//     call's deadline passed), INTERNAL (corruption, a bug).
+//   - Deadlines: every call takes the caller's deadline (absl::InfiniteFuture()
+//     when it has none). A backend that talks to a server stops waiting for it
+//     then; the embedded SQLite backend bounds its waits by its busy timeout
+//     instead and ignores it.
 #ifndef APPTRUST_SERVICES_STORE_GRANT_BACKEND_H_
 #define APPTRUST_SERVICES_STORE_GRANT_BACKEND_H_
 
@@ -58,6 +65,11 @@ struct PutGrantResult {
 struct SuspendGrantResult {
   apptrust::v1::Grant grant;
   bool newly_suspended = false;
+};
+
+struct GrantKey {
+  std::string tenant_id;
+  std::string grant_id;
 };
 
 // One page of ListGrants, ordered by grant_id.
@@ -117,45 +129,62 @@ class GrantBackend {
   // (state, version, created_at, updated_at, suspension) are ignored and set
   // as described above. Returns the grant as stored.
   virtual absl::StatusOr<PutGrantResult> PutGrant(const apptrust::v1::Grant& grant, absl::Time now,
-                                                  const AuditContext& audit) = 0;
+                                                  const AuditContext& audit,
+                                                  absl::Time deadline) = 0;
 
   // The grant with its suspension (when SUSPENDED). NOT_FOUND when the tenant
   // has no such grant.
   virtual absl::StatusOr<apptrust::v1::Grant> GetGrant(absl::string_view tenant_id,
-                                                       absl::string_view grant_id) = 0;
+                                                       absl::string_view grant_id,
+                                                       absl::Time deadline) = 0;
+
+  // Several grants at once, one result per key in order (NOT_FOUND results
+  // for unknown keys); a failure of the database fails the whole call.
+  // Backends that talk to a server send the lookups in one round trip.
+  virtual absl::StatusOr<std::vector<absl::StatusOr<apptrust::v1::Grant>>> GetGrants(
+      const std::vector<GrantKey>& keys, absl::Time deadline) = 0;
 
   // `suspension` must carry a suspension_id and suspended_at (the service
   // fills them in when the caller left them empty); tenant_id, grant_id and
   // client_id are filled in from the grant.
   virtual absl::StatusOr<SuspendGrantResult> SuspendGrant(
       absl::string_view tenant_id, absl::string_view grant_id, int64_t expected_version,
-      const apptrust::v1::Suspension& suspension, absl::Time now, const AuditContext& audit) = 0;
+      const apptrust::v1::Suspension& suspension, absl::Time now, const AuditContext& audit,
+      absl::Time deadline) = 0;
 
   // NOT_FOUND for unknown ids. Not tenant-scoped here: the service compares
   // the tenant when the caller names one.
-  virtual absl::StatusOr<apptrust::v1::Suspension> GetSuspension(
-      absl::string_view suspension_id) = 0;
+  virtual absl::StatusOr<apptrust::v1::Suspension> GetSuspension(absl::string_view suspension_id,
+                                                                 absl::Time deadline) = 0;
 
   // Removes the grant and its suspensions (not its audit entries). Returns
   // the state it had.
   virtual absl::StatusOr<apptrust::v1::GrantState> DeleteGrant(absl::string_view tenant_id,
                                                                absl::string_view grant_id,
                                                                absl::Time now,
-                                                               const AuditContext& audit) = 0;
+                                                               const AuditContext& audit,
+                                                               absl::Time deadline) = 0;
 
-  virtual absl::StatusOr<GrantPage> ListGrants(const ListGrantsQuery& query) = 0;
+  virtual absl::StatusOr<GrantPage> ListGrants(const ListGrantsQuery& query,
+                                               absl::Time deadline) = 0;
 
   // Number of grants per state, over all tenants.
-  virtual absl::StatusOr<GrantCounts> CountGrants() = 0;
+  virtual absl::StatusOr<GrantCounts> CountGrants(absl::Time deadline) = 0;
 
   // The tenant's audit entries (of one grant when query.grant_id is set),
   // by seq, including those of deleted grants.
-  virtual absl::StatusOr<AuditPage> ListAuditEntries(const AuditQuery& query) = 0;
+  virtual absl::StatusOr<AuditPage> ListAuditEntries(const AuditQuery& query,
+                                                     absl::Time deadline) = 0;
 
   // Removes at most `max_entries` audit entries written before `before`,
   // oldest first, and returns how many it removed. Bounded so that one call
   // holds the writer briefly: a caller with more to remove calls again.
-  virtual absl::StatusOr<int64_t> PruneAuditEntries(absl::Time before, int max_entries) = 0;
+  virtual absl::StatusOr<int64_t> PruneAuditEntries(absl::Time before, int max_entries,
+                                                    absl::Time deadline) = 0;
+
+  // OK while the database answers; UNAVAILABLE (with the reason) while it
+  // does not. The store's health (and so its readiness) follows it.
+  virtual absl::Status CheckReachable(absl::Time deadline) = 0;
 };
 
 }  // namespace apptrust::store

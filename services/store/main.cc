@@ -1,8 +1,15 @@
 // apptrust-store: the FingerprintStore gRPC service (grants, fingerprints,
-// suspensions) on an embedded SQLite database.
+// suspensions) on an embedded SQLite database or on PostgreSQL (--db).
+#include <signal.h>
+
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -13,7 +20,9 @@
 #include "common/server/grpc_server.h"
 #include "common/server/server_security_flags.h"
 #include "services/store/audit_sweeper.h"
+#include "services/store/backend_copy.h"
 #include "services/store/flags.h"
+#include "services/store/postgres_backend.h"
 #include "services/store/sqlite_backend.h"
 #include "services/store/store_metrics.h"
 #include "services/store/store_service.h"
@@ -26,6 +35,139 @@ namespace logging = apptrust::logging;
 namespace metrics = apptrust::metrics;
 namespace server = apptrust::server;
 namespace store = apptrust::store;
+
+// A SIGTERM or SIGINT waiting for WaitForTermination() (they are blocked).
+bool TerminationPending() {
+  sigset_t pending;
+  sigpending(&pending);
+  return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1;
+}
+
+[[noreturn]] void ExitCannotOpen(const std::string& db, const absl::Status& status) {
+  std::fprintf(stderr, "%s: cannot open --db=%s: %s\n", kProgram, db.c_str(),
+               std::string(status.message()).c_str());
+  logging::Error("cannot open database").Field("db", db).Field("error", status.message());
+  // Nothing was served and nothing is open: skip the listeners' teardown
+  // (the metrics listener takes seconds to stop) and exit at once.
+  std::fflush(stderr);
+  std::_Exit(1);
+}
+
+store::PostgresOptions PostgresOptionsFromFlags(const std::string& db) {
+  store::PostgresOptions options;
+  options.uri = db;
+  options.pool_size = absl::GetFlag(FLAGS_db_pool_size);
+  if (options.pool_size < 1) {
+    server::ExitIfBadFlag(kProgram, "db_pool_size", std::to_string(options.pool_size),
+                          absl::InvalidArgumentError("must be at least 1"));
+  }
+  options.max_statement_timeout = absl::GetFlag(FLAGS_db_statement_timeout);
+  if (options.max_statement_timeout <= absl::ZeroDuration() ||
+      options.max_statement_timeout == absl::InfiniteDuration()) {
+    server::ExitIfBadFlag(kProgram, "db_statement_timeout",
+                          absl::FormatDuration(options.max_statement_timeout),
+                          absl::InvalidArgumentError("must be positive and finite"));
+  }
+  const std::string password_file = absl::GetFlag(FLAGS_db_password_file);
+  if (!password_file.empty()) {
+    std::ifstream in(password_file);
+    if (!in || !std::getline(in, options.password) || options.password.empty()) {
+      server::ExitIfBadFlag(kProgram, "db_password_file", password_file,
+                            absl::InvalidArgumentError("cannot read a password from it"));
+    }
+    if (!options.password.empty() && options.password.back() == '\r') options.password.pop_back();
+  }
+  return options;
+}
+
+// Opens the PostgreSQL backend, waiting (with backoff, NOT_SERVING
+// meanwhile) while the database cannot be reached: a store replica started
+// before its database, or during a failover, comes up by itself. A
+// configuration error (URI, password, a schema from the future) ends it.
+std::unique_ptr<store::PostgresBackend> OpenPostgres(const store::PostgresOptions& options) {
+  absl::Duration pause = absl::Milliseconds(200);
+  while (true) {
+    auto backend = store::PostgresBackend::Open(options, absl::Now() + absl::Seconds(30));
+    if (backend.ok()) return std::move(*backend);
+    const absl::StatusCode code = backend.status().code();
+    if (code != absl::StatusCode::kUnavailable && code != absl::StatusCode::kDeadlineExceeded) {
+      ExitCannotOpen(options.uri, backend.status());
+    }
+    logging::Warning("database unreachable, retrying")
+        .Field("db", options.uri)
+        .Field("error", backend.status().message())
+        .Field("retry_in", absl::FormatDuration(pause));
+    absl::SleepFor(pause);
+    if (TerminationPending()) std::_Exit(0);
+    pause = std::min(pause * 2, absl::Seconds(5));
+  }
+}
+
+// apptrust-store --copy_from_sqlite=FILE --db=postgresql://...: copies, prints
+// the counts, exits.
+[[noreturn]] void CopyFromSqlite(const std::string& sqlite_path, const std::string& db) {
+  if (!store::IsPostgresUri(db)) {
+    server::ExitIfBadFlag(
+        kProgram, "db", db,
+        absl::InvalidArgumentError("--copy_from_sqlite copies into PostgreSQL: --db must be a "
+                                   "postgresql:// URI"));
+  }
+  if (!std::filesystem::is_regular_file(sqlite_path)) {
+    server::ExitIfBadFlag(kProgram, "copy_from_sqlite", sqlite_path,
+                          absl::NotFoundError("no such file"));
+  }
+  auto from = store::SqliteBackend::Open(sqlite_path);
+  if (!from.ok()) ExitCannotOpen(sqlite_path, from.status());
+  auto to =
+      store::PostgresBackend::Open(PostgresOptionsFromFlags(db), absl::Now() + absl::Seconds(30));
+  if (!to.ok()) ExitCannotOpen(db, to.status());
+  auto counts = store::CopySqliteToPostgres(**from, **to, absl::Seconds(30));
+  if (!counts.ok()) {
+    std::fprintf(stderr, "%s: copy from %s failed: %s\n", kProgram, sqlite_path.c_str(),
+                 std::string(counts.status().message()).c_str());
+    std::exit(1);
+  }
+  std::printf("%s: copied %s into PostgreSQL: %s\n", kProgram, sqlite_path.c_str(),
+              counts->ToString().c_str());
+  std::fflush(stdout);
+  std::_Exit(0);
+}
+
+// The store's health (and so its readiness) follows its database: NOT_SERVING
+// while the database does not answer, so that load balancers send calls to a
+// replica that can serve them.
+class ReachabilityWatch {
+ public:
+  ReachabilityWatch(store::GrantBackend* backend, server::GrpcServer* server,
+                    store::StoreMetrics* metrics)
+      : thread_([this, backend, server, metrics] { Run(backend, server, metrics); }) {}
+  ~ReachabilityWatch() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  void Run(store::GrantBackend* backend, server::GrpcServer* server,
+           store::StoreMetrics* metrics) {
+    bool serving = true;
+    metrics->SetDatabaseUp(true);
+    while (!stop_) {
+      absl::SleepFor(absl::Seconds(1));
+      const absl::Status reachable = backend->CheckReachable(absl::Now() + absl::Seconds(2));
+      if (reachable.ok() == serving) continue;
+      serving = reachable.ok();
+      server->SetServing(serving);
+      metrics->SetDatabaseUp(serving);
+      if (serving) {
+        logging::Info("database reachable again: serving");
+      } else {
+        logging::Error("database unreachable: not serving").Field("error", reachable.message());
+      }
+    }
+  }
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -50,6 +192,9 @@ int main(int argc, char** argv) {
   const std::string db = absl::GetFlag(FLAGS_db);
   if (db.empty()) {
     server::ExitIfBadFlag(kProgram, "db", db, absl::InvalidArgumentError("must not be empty"));
+  }
+  if (const std::string copy = absl::GetFlag(FLAGS_copy_from_sqlite); !copy.empty()) {
+    CopyFromSqlite(copy, db);
   }
 
   store::AuditSweeperOptions sweeper_options;
@@ -102,26 +247,28 @@ int main(int argc, char** argv) {
   // and migrated, so that no load balancer routes to a store without one.
   (*grpc_server)->SetServing(false);
 
-  store::SqliteOptions sqlite_options;
-  sqlite_options.on_commit = [&store_metrics](int64_t writes) {
-    store_metrics.RecordCommit(writes);
-  };
-  auto backend = store::SqliteBackend::Open(db, std::move(sqlite_options));
-  absl::Status attached =
-      backend.ok() ? store_service.AttachBackend(backend->get()) : backend.status();
-  if (!attached.ok()) {
-    std::fprintf(stderr, "%s: cannot open --db=%s: %s\n", kProgram, db.c_str(),
-                 std::string(attached.message()).c_str());
-    logging::Error("cannot open database").Field("db", db).Field("error", attached.message());
-    // Nothing was served and nothing is open: skip the listeners' teardown
-    // (the metrics listener takes seconds to stop) and exit at once.
-    std::fflush(stderr);
-    std::_Exit(1);
+  std::unique_ptr<store::GrantBackend> backend;
+  if (store::IsPostgresUri(db)) {
+    store::PostgresOptions options = PostgresOptionsFromFlags(db);
+    options.on_commit = [&store_metrics](int64_t writes) { store_metrics.RecordCommit(writes); };
+    backend = OpenPostgres(options);
+  } else {
+    store::SqliteOptions sqlite_options;
+    sqlite_options.on_commit = [&store_metrics](int64_t writes) {
+      store_metrics.RecordCommit(writes);
+    };
+    auto sqlite = store::SqliteBackend::Open(db, std::move(sqlite_options));
+    if (!sqlite.ok()) ExitCannotOpen(db, sqlite.status());
+    backend = std::move(*sqlite);
+  }
+  if (absl::Status attached = store_service.AttachBackend(backend.get()); !attached.ok()) {
+    ExitCannotOpen(db, attached);
   }
   logging::Info("database open").Field("db", db);
   // Declared after the backend, so destroyed (its thread stopped) before it.
-  store::AuditSweeper audit_sweeper(backend->get(), sweeper_options);
+  store::AuditSweeper audit_sweeper(backend.get(), sweeper_options);
   (*grpc_server)->SetServing(true);
+  ReachabilityWatch reachability(backend.get(), grpc_server->get(), &store_metrics);
 
   server::AnnounceListener(kProgram, "grpc", (*grpc_server)->address());
   if (!(*grpc_server)->health_address().empty()) {

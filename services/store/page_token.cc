@@ -20,6 +20,14 @@ absl::Status BadToken(absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("page_token: ", why));
 }
 
+// Only the exact spelling the store wrote: absl's decoder also accepts
+// padding variants and a dangling last character, which would let a token
+// with bytes appended pass for the original.
+bool Unescape(absl::string_view token, std::string* decoded) {
+  return absl::WebSafeBase64Unescape(token, decoded) &&
+         absl::WebSafeBase64Escape(*decoded) == token;
+}
+
 }  // namespace
 
 std::string EncodePageToken(absl::string_view tenant_id, absl::string_view client_id,
@@ -33,9 +41,7 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::strin
                                             absl::string_view client_id) {
   if (token.empty()) return std::string();
   std::string decoded;
-  if (!absl::WebSafeBase64Unescape(token, &decoded)) {
-    return BadToken("not a token returned by ListGrants");
-  }
+  if (!Unescape(token, &decoded)) return BadToken("not a token returned by ListGrants");
   const std::vector<absl::string_view> parts = absl::StrSplit(decoded, kSeparator);
   if (parts.size() != 4 || parts[0] != kVersion) {
     return BadToken("not a token returned by ListGrants");
@@ -60,9 +66,7 @@ absl::StatusOr<int64_t> DecodeAuditPageToken(absl::string_view token, absl::stri
                                              absl::string_view grant_id) {
   if (token.empty()) return 0;
   std::string decoded;
-  if (!absl::WebSafeBase64Unescape(token, &decoded)) {
-    return BadToken("not a token returned by ListAuditEntries");
-  }
+  if (!Unescape(token, &decoded)) return BadToken("not a token returned by ListAuditEntries");
   const std::vector<absl::string_view> parts = absl::StrSplit(decoded, kSeparator);
   if (parts.size() != 4 || parts[0] != kAuditVersion) {
     return BadToken("not a token returned by ListAuditEntries");

@@ -302,7 +302,7 @@ void SqliteBackend::ReturnReader(std::unique_ptr<SqliteConnection> reader) {
 SqliteWriteStats SqliteBackend::write_stats() const { return writer_.stats(); }
 
 absl::StatusOr<PutGrantResult> SqliteBackend::PutGrant(const Grant& grant, absl::Time now,
-                                                       const AuditContext& audit) {
+                                                       const AuditContext& audit, absl::Time) {
   return writer_.Transaction([&](SqliteConnection& db) -> absl::StatusOr<PutGrantResult> {
     auto before = SelectAuditKeys(db, grant.tenant_id(), grant.grant_id());
     if (!before.ok()) return before.status();
@@ -362,15 +362,31 @@ absl::StatusOr<PutGrantResult> SqliteBackend::PutGrant(const Grant& grant, absl:
 }
 
 absl::StatusOr<Grant> SqliteBackend::GetGrant(absl::string_view tenant_id,
-                                              absl::string_view grant_id) {
+                                              absl::string_view grant_id, absl::Time) {
   auto reader = ReaderLease::Take(this);
   if (!reader.ok()) return reader.status();
   return SelectGrant(**reader, tenant_id, grant_id);
 }
 
+absl::StatusOr<std::vector<absl::StatusOr<Grant>>> SqliteBackend::GetGrants(
+    const std::vector<GrantKey>& keys, absl::Time) {
+  auto reader = ReaderLease::Take(this);
+  if (!reader.ok()) return reader.status();
+  std::vector<absl::StatusOr<Grant>> grants;
+  grants.reserve(keys.size());
+  for (const GrantKey& key : keys) {
+    auto grant = SelectGrant(**reader, key.tenant_id, key.grant_id);
+    if (!grant.ok() && grant.status().code() != absl::StatusCode::kNotFound) {
+      return grant.status();
+    }
+    grants.push_back(std::move(grant));
+  }
+  return grants;
+}
+
 absl::StatusOr<SuspendGrantResult> SqliteBackend::SuspendGrant(
     absl::string_view tenant_id, absl::string_view grant_id, int64_t expected_version,
-    const Suspension& suspension, absl::Time now, const AuditContext& audit) {
+    const Suspension& suspension, absl::Time now, const AuditContext& audit, absl::Time) {
   return writer_.Transaction([&](SqliteConnection& db) -> absl::StatusOr<SuspendGrantResult> {
     auto current = SelectGrant(db, tenant_id, grant_id);
     if (!current.ok()) return current.status();
@@ -442,7 +458,8 @@ absl::StatusOr<SuspendGrantResult> SqliteBackend::SuspendGrant(
   });
 }
 
-absl::StatusOr<Suspension> SqliteBackend::GetSuspension(absl::string_view suspension_id) {
+absl::StatusOr<Suspension> SqliteBackend::GetSuspension(absl::string_view suspension_id,
+                                                        absl::Time) {
   auto reader = ReaderLease::Take(this);
   if (!reader.ok()) return reader.status();
   auto select = (**reader).Prepare(kSelectSuspension);
@@ -460,7 +477,7 @@ absl::StatusOr<Suspension> SqliteBackend::GetSuspension(absl::string_view suspen
 
 absl::StatusOr<GrantState> SqliteBackend::DeleteGrant(absl::string_view tenant_id,
                                                       absl::string_view grant_id, absl::Time now,
-                                                      const AuditContext& audit) {
+                                                      const AuditContext& audit, absl::Time) {
   return writer_.Transaction([&](SqliteConnection& db) -> absl::StatusOr<GrantState> {
     GrantState previous;
     {
@@ -497,7 +514,7 @@ absl::StatusOr<GrantState> SqliteBackend::DeleteGrant(absl::string_view tenant_i
   });
 }
 
-absl::StatusOr<GrantPage> SqliteBackend::ListGrants(const ListGrantsQuery& query) {
+absl::StatusOr<GrantPage> SqliteBackend::ListGrants(const ListGrantsQuery& query, absl::Time) {
   auto reader = ReaderLease::Take(this);
   if (!reader.ok()) return reader.status();
   const bool by_client = !query.client_id.empty();
@@ -524,7 +541,7 @@ absl::StatusOr<GrantPage> SqliteBackend::ListGrants(const ListGrantsQuery& query
   return page;
 }
 
-absl::StatusOr<GrantCounts> SqliteBackend::CountGrants() {
+absl::StatusOr<GrantCounts> SqliteBackend::CountGrants(absl::Time) {
   auto reader = ReaderLease::Take(this);
   if (!reader.ok()) return reader.status();
   auto select = (**reader).Prepare(kCountGrants);
@@ -541,7 +558,7 @@ absl::StatusOr<GrantCounts> SqliteBackend::CountGrants() {
   return counts;
 }
 
-absl::StatusOr<AuditPage> SqliteBackend::ListAuditEntries(const AuditQuery& query) {
+absl::StatusOr<AuditPage> SqliteBackend::ListAuditEntries(const AuditQuery& query, absl::Time) {
   auto reader = ReaderLease::Take(this);
   if (!reader.ok()) return reader.status();
   const bool by_grant = !query.grant_id.empty();
@@ -571,7 +588,8 @@ absl::StatusOr<AuditPage> SqliteBackend::ListAuditEntries(const AuditQuery& quer
   return page;
 }
 
-absl::StatusOr<int64_t> SqliteBackend::PruneAuditEntries(absl::Time before, int max_entries) {
+absl::StatusOr<int64_t> SqliteBackend::PruneAuditEntries(absl::Time before, int max_entries,
+                                                         absl::Time) {
   if (max_entries < 1) return absl::InvalidArgumentError("max_entries must be at least 1");
   // Through the writer's queue like any write: the sweep never contends for
   // SQLite's lock with the grant writes, and waits its turn behind them.
@@ -583,6 +601,49 @@ absl::StatusOr<int64_t> SqliteBackend::PruneAuditEntries(absl::Time before, int 
     if (absl::Status status = (*prune)->Run(); !status.ok()) return status;
     return db.changes();
   });
+}
+
+absl::Status SqliteBackend::CheckReachable(absl::Time) {
+  // An open file stays reachable; a read proves it still answers.
+  auto reader = ReaderLease::Take(this);
+  if (!reader.ok()) return reader.status();
+  return (**reader).QueryInt("SELECT 1").status();
+}
+
+absl::Status SqliteBackend::ForEachGrant(const std::function<bool(const Grant&)>& visit) {
+  auto reader = ReaderLease::Take(this);
+  if (!reader.ok()) return reader.status();
+  auto select = (**reader).Prepare(
+      "SELECT g.grant_proto, s.suspension_proto FROM grants g"
+      " LEFT JOIN suspensions s ON s.suspension_id = g.suspension_id"
+      " ORDER BY g.tenant_id, g.grant_id");
+  if (!select.ok()) return select.status();
+  while (true) {
+    auto row = (*select)->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();
+    auto grant = GrantFromRow(**select);
+    if (!grant.ok()) return grant.status();
+    if (!visit(*grant)) return absl::OkStatus();
+  }
+}
+
+absl::Status SqliteBackend::ForEachSuspension(const std::function<bool(const Suspension&)>& visit) {
+  auto reader = ReaderLease::Take(this);
+  if (!reader.ok()) return reader.status();
+  auto select =
+      (**reader).Prepare("SELECT suspension_proto FROM suspensions ORDER BY suspension_id");
+  if (!select.ok()) return select.status();
+  while (true) {
+    auto row = (*select)->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();
+    Suspension suspension;
+    if (!suspension.ParseFromString(std::string((*select)->ColumnBlob(0)))) {
+      return absl::DataLossError("stored suspension does not parse");
+    }
+    if (!visit(suspension)) return absl::OkStatus();
+  }
 }
 
 }  // namespace apptrust::store

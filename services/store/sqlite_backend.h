@@ -60,23 +60,38 @@ class SqliteBackend : public GrantBackend {
   ~SqliteBackend() override;
 
   absl::StatusOr<PutGrantResult> PutGrant(const apptrust::v1::Grant& grant, absl::Time now,
-                                          const AuditContext& audit) override;
+                                          const AuditContext& audit, absl::Time deadline) override;
   absl::StatusOr<apptrust::v1::Grant> GetGrant(absl::string_view tenant_id,
-                                               absl::string_view grant_id) override;
+                                               absl::string_view grant_id,
+                                               absl::Time deadline) override;
+  absl::StatusOr<std::vector<absl::StatusOr<apptrust::v1::Grant>>> GetGrants(
+      const std::vector<GrantKey>& keys, absl::Time deadline) override;
   absl::StatusOr<SuspendGrantResult> SuspendGrant(absl::string_view tenant_id,
                                                   absl::string_view grant_id,
                                                   int64_t expected_version,
                                                   const apptrust::v1::Suspension& suspension,
-                                                  absl::Time now,
-                                                  const AuditContext& audit) override;
-  absl::StatusOr<apptrust::v1::Suspension> GetSuspension(absl::string_view suspension_id) override;
+                                                  absl::Time now, const AuditContext& audit,
+                                                  absl::Time deadline) override;
+  absl::StatusOr<apptrust::v1::Suspension> GetSuspension(absl::string_view suspension_id,
+                                                         absl::Time deadline) override;
   absl::StatusOr<apptrust::v1::GrantState> DeleteGrant(absl::string_view tenant_id,
                                                        absl::string_view grant_id, absl::Time now,
-                                                       const AuditContext& audit) override;
-  absl::StatusOr<GrantPage> ListGrants(const ListGrantsQuery& query) override;
-  absl::StatusOr<GrantCounts> CountGrants() override;
-  absl::StatusOr<AuditPage> ListAuditEntries(const AuditQuery& query) override;
-  absl::StatusOr<int64_t> PruneAuditEntries(absl::Time before, int max_entries) override;
+                                                       const AuditContext& audit,
+                                                       absl::Time deadline) override;
+  absl::StatusOr<GrantPage> ListGrants(const ListGrantsQuery& query, absl::Time deadline) override;
+  absl::StatusOr<GrantCounts> CountGrants(absl::Time deadline) override;
+  absl::StatusOr<AuditPage> ListAuditEntries(const AuditQuery& query, absl::Time deadline) override;
+  absl::StatusOr<int64_t> PruneAuditEntries(absl::Time before, int max_entries,
+                                            absl::Time deadline) override;
+  absl::Status CheckReachable(absl::Time deadline) override;
+
+  // Every grant with its current suspension, ordered by (tenant_id,
+  // grant_id), for copying the database elsewhere; `visit` returns false to
+  // stop.
+  absl::Status ForEachGrant(const std::function<bool(const apptrust::v1::Grant&)>& visit);
+  // Every suspension kept (of current and earlier suspensions of every
+  // grant), for copying the database elsewhere; `visit` returns false to stop.
+  absl::Status ForEachSuspension(const std::function<bool(const apptrust::v1::Suspension&)>& visit);
 
   const std::string& path() const { return path_; }
 

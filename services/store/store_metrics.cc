@@ -38,7 +38,14 @@ StoreMetrics::StoreMetrics(prometheus::Registry& registry)
                             .Name(names::kStoreCommittedWritesTotal)
                             .Help(HelpOf(names::kStoreCommittedWritesTotal))
                             .Register(registry)
-                            .Add({})) {}
+                            .Add({})),
+      database_up_(prometheus::BuildGauge()
+                       .Name(names::kStoreDatabaseUp)
+                       .Help(HelpOf(names::kStoreDatabaseUp))
+                       .Register(registry)
+                       .Add({})) {}
+
+void StoreMetrics::SetDatabaseUp(bool up) { database_up_.Set(up ? 1 : 0); }
 
 void StoreMetrics::RecordCommit(int64_t writes) {
   commits_.Increment();

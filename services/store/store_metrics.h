@@ -45,6 +45,8 @@ class StoreMetrics {
   void GrantMoved(apptrust::v1::GrantState from, apptrust::v1::GrantState to);
   // One database commit that held `writes` writes (SqliteOptions::on_commit).
   void RecordCommit(int64_t writes);
+  // Whether the database answered the last reachability check.
+  void SetDatabaseUp(bool up);
 
  private:
   prometheus::Gauge* GaugeFor(apptrust::v1::GrantState state);
@@ -56,6 +58,7 @@ class StoreMetrics {
   prometheus::Gauge& suspended_;
   prometheus::Counter& commits_;
   prometheus::Counter& committed_writes_;
+  prometheus::Gauge& database_up_;
 };
 
 }  // namespace apptrust::store

@@ -52,6 +52,10 @@ namespace apptrust::store {
 
 // absl::Status → grpc::Status, code for code (ALREADY_EXISTS, which the store
 // never means, becomes INTERNAL).
+// The call's deadline (absl::InfiniteFuture() when it has none, or for a
+// null context in unit tests).
+absl::Time DeadlineOf(const grpc::ServerContext* context);
+
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // What one call may cost the store.
@@ -107,24 +111,27 @@ class StoreService final : public apptrust::v1::FingerprintStore::Service {
   grpc::Status Finish(const char* method, absl::Time start, const absl::Status& status);
 
   absl::Status DoPutGrant(const apptrust::v1::PutGrantRequest& request, const AuditContext& audit,
-                          apptrust::v1::Grant* response);
+                          apptrust::v1::Grant* response, absl::Time deadline);
   absl::Status DoBatchGetGrants(const apptrust::v1::BatchGetGrantsRequest& request,
                                 grpc::ServerContext* context,
-                                apptrust::v1::BatchGetGrantsResponse* response);
+                                apptrust::v1::BatchGetGrantsResponse* response,
+                                absl::Time deadline);
   // A turn to read for the call `context` (null in unit tests: no deadline).
   absl::StatusOr<ReadGate::Turn> EnterRead(grpc::ServerContext* context);
   absl::Status DoGetGrant(const apptrust::v1::GetGrantRequest& request,
-                          apptrust::v1::Grant* response);
+                          apptrust::v1::Grant* response, absl::Time deadline);
   absl::Status DoSuspendGrant(const apptrust::v1::SuspendGrantRequest& request,
-                              const AuditContext& audit, apptrust::v1::Grant* response);
+                              const AuditContext& audit, apptrust::v1::Grant* response,
+                              absl::Time deadline);
   absl::Status DoGetSuspension(const apptrust::v1::GetSuspensionRequest& request,
-                               apptrust::v1::Suspension* response);
+                               apptrust::v1::Suspension* response, absl::Time deadline);
   absl::Status DoDeleteGrant(const apptrust::v1::DeleteGrantRequest& request,
-                             const AuditContext& audit);
+                             const AuditContext& audit, absl::Time deadline);
   absl::Status DoListGrants(const apptrust::v1::ListGrantsRequest& request,
-                            apptrust::v1::ListGrantsResponse* response);
+                            apptrust::v1::ListGrantsResponse* response, absl::Time deadline);
   absl::Status DoListAuditEntries(const apptrust::v1::ListAuditEntriesRequest& request,
-                                  apptrust::v1::ListAuditEntriesResponse* response);
+                                  apptrust::v1::ListAuditEntriesResponse* response,
+                                  absl::Time deadline);
 
   StoreMetrics* const metrics_;
   const Clock clock_;

@@ -29,7 +29,7 @@ namespace {
 class FakeBackend : public GrantBackend {
  public:
   absl::StatusOr<PutGrantResult> PutGrant(const v1::Grant& grant, absl::Time now,
-                                          const AuditContext& audit) override {
+                                          const AuditContext& audit, absl::Time) override {
     last_audit = audit;
     if (!next_error.ok()) return next_error;
     PutGrantResult result;
@@ -38,14 +38,19 @@ class FakeBackend : public GrantBackend {
     result.grant.set_version(1);
     return result;
   }
-  absl::StatusOr<v1::Grant> GetGrant(absl::string_view, absl::string_view) override {
+  absl::StatusOr<v1::Grant> GetGrant(absl::string_view, absl::string_view, absl::Time) override {
     if (!next_error.ok()) return next_error;
     return v1::Grant();
+  }
+  absl::StatusOr<std::vector<absl::StatusOr<v1::Grant>>> GetGrants(
+      const std::vector<GrantKey>& keys, absl::Time) override {
+    if (!next_error.ok()) return next_error;
+    return std::vector<absl::StatusOr<v1::Grant>>(keys.size(), v1::Grant());
   }
   absl::StatusOr<SuspendGrantResult> SuspendGrant(absl::string_view, absl::string_view,
                                                   int64_t expected_version,
                                                   const v1::Suspension& suspension, absl::Time now,
-                                                  const AuditContext& audit) override {
+                                                  const AuditContext& audit, absl::Time) override {
     last_audit = audit;
     if (!next_error.ok()) return next_error;
     last_suspension = suspension;
@@ -57,7 +62,7 @@ class FakeBackend : public GrantBackend {
     result.newly_suspended = true;
     return result;
   }
-  absl::StatusOr<v1::Suspension> GetSuspension(absl::string_view id) override {
+  absl::StatusOr<v1::Suspension> GetSuspension(absl::string_view id, absl::Time) override {
     if (!next_error.ok()) return next_error;
     v1::Suspension suspension;
     suspension.set_suspension_id(std::string(id));
@@ -65,12 +70,12 @@ class FakeBackend : public GrantBackend {
     return suspension;
   }
   absl::StatusOr<v1::GrantState> DeleteGrant(absl::string_view, absl::string_view, absl::Time,
-                                             const AuditContext& audit) override {
+                                             const AuditContext& audit, absl::Time) override {
     last_audit = audit;
     if (!next_error.ok()) return next_error;
     return v1::GRANT_STATE_ACTIVE;
   }
-  absl::StatusOr<GrantPage> ListGrants(const ListGrantsQuery& query) override {
+  absl::StatusOr<GrantPage> ListGrants(const ListGrantsQuery& query, absl::Time) override {
     if (!next_error.ok()) return next_error;
     last_query = query;
     GrantPage page;
@@ -81,8 +86,8 @@ class FakeBackend : public GrantBackend {
     page.more = true;
     return page;
   }
-  absl::StatusOr<GrantCounts> CountGrants() override { return GrantCounts{3, 1}; }
-  absl::StatusOr<AuditPage> ListAuditEntries(const AuditQuery& query) override {
+  absl::StatusOr<GrantCounts> CountGrants(absl::Time) override { return GrantCounts{3, 1}; }
+  absl::StatusOr<AuditPage> ListAuditEntries(const AuditQuery& query, absl::Time) override {
     if (!next_error.ok()) return next_error;
     last_audit_query = query;
     AuditPage page;
@@ -93,7 +98,8 @@ class FakeBackend : public GrantBackend {
     page.more = true;
     return page;
   }
-  absl::StatusOr<int64_t> PruneAuditEntries(absl::Time, int) override { return 0; }
+  absl::StatusOr<int64_t> PruneAuditEntries(absl::Time, int, absl::Time) override { return 0; }
+  absl::Status CheckReachable(absl::Time) override { return absl::OkStatus(); }
 
   absl::Status next_error;
   std::optional<v1::Suspension> last_suspension;
@@ -327,11 +333,11 @@ TEST_F(StoreServiceTest, GrantGaugesStartFromTheCountAndFollowWrites) {
 // A backend whose GetGrant holds until released: a stalled database.
 class StalledBackend : public FakeBackend {
  public:
-  absl::StatusOr<v1::Grant> GetGrant(absl::string_view tenant_id,
-                                     absl::string_view grant_id) override {
+  absl::StatusOr<v1::Grant> GetGrant(absl::string_view tenant_id, absl::string_view grant_id,
+                                     absl::Time deadline) override {
     ++reads;
     release.WaitForNotificationWithTimeout(absl::Seconds(60));
-    return FakeBackend::GetGrant(tenant_id, grant_id);
+    return FakeBackend::GetGrant(tenant_id, grant_id, deadline);
   }
   std::atomic<int> reads{0};
   absl::Notification release;

@@ -82,7 +82,7 @@ TEST(StoreClientTest, QueuedReadsGoOutAsOneBatchAndEachGetsItsOwnGrant) {
   // and all the others queue behind them.
   constexpr int kReads = 120;
   Answers answers(kReads);
-  ASSERT_EQ(kill(store->process->pid(), SIGSTOP), 0);
+  ASSERT_TRUE(StopProcess(store->process->pid()).ok());
   for (int i = 0; i < kReads; ++i) {
     const absl::Time deadline = absl::Now() + absl::Seconds(20);
     if (i % 40 == 39) {
@@ -211,7 +211,7 @@ TEST(StoreClientTest, TwoHundredConcurrentReadsOfBigGrantsAllSucceed) {
   }
   constexpr int kReads = 200;
   Answers answers(kReads);
-  ASSERT_EQ(kill(store->process->pid(), SIGSTOP), 0);
+  ASSERT_TRUE(StopProcess(store->process->pid()).ok());
   for (int i = 0; i < kReads; ++i) {
     client.GetGrant("big", absl::StrCat("g", i % kGrants), absl::Now() + absl::Seconds(60),
                     answers.For(i));

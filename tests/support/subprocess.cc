@@ -11,9 +11,12 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 extern char** environ;
 
@@ -200,5 +203,30 @@ TempDir::~TempDir() {
 }
 
 std::string TempDir::File(absl::string_view name) const { return absl::StrCat(path_, "/", name); }
+
+absl::Status StopProcess(pid_t pid, absl::Duration timeout) {
+  if (kill(pid, SIGSTOP) != 0) {
+    return absl::InternalError(absl::StrCat("kill(", pid, ", SIGSTOP): ", std::strerror(errno)));
+  }
+  const std::string tasks = absl::StrCat("/proc/", pid, "/task");
+  const absl::Time give_up = absl::Now() + timeout;
+  while (absl::Now() < give_up) {
+    bool all_stopped = true;
+    std::error_code error;
+    for (const auto& task : std::filesystem::directory_iterator(tasks, error)) {
+      // /proc/PID/task/TID/stat: "TID (comm) STATE ..."; comm may hold spaces.
+      std::ifstream in(task.path() / "stat");
+      std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const size_t end_of_comm = stat.rfind(')');
+      if (end_of_comm == std::string::npos || end_of_comm + 2 >= stat.size()) continue;
+      const char state = stat[end_of_comm + 2];
+      if (state != 'T' && state != 't') all_stopped = false;
+    }
+    if (error) return absl::InternalError(absl::StrCat(tasks, ": ", error.message()));
+    if (all_stopped) return absl::OkStatus();
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return absl::DeadlineExceededError(absl::StrCat("process ", pid, " did not stop"));
+}
 
 }  // namespace apptrust::testing

@@ -63,6 +63,11 @@ class Subprocess {
 
 // A fresh directory under $TMPDIR (or /tmp) that is removed with its contents
 // when the object goes away.
+// Sends SIGSTOP to `pid` and returns once every thread of it is stopped
+// (kill() returns before the process has taken the signal: a busy process
+// may still answer a request meanwhile). SIGCONT resumes it.
+absl::Status StopProcess(pid_t pid, absl::Duration timeout = absl::Seconds(10));
+
 class TempDir {
  public:
   TempDir();

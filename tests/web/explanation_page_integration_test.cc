@@ -30,7 +30,9 @@ constexpr char kPolicy[] = R"pb(
   tenants {
     key: "tenant-north"
     value {
+      display_name: "North Health"
       support_contact: "North Health help desk, 555-0100"
+      support_contact_text { key: "es" value: "Llame a North Health al 555-0100." }
       manage_url: "https://north.example/patient/apps"
     }
   }
@@ -145,6 +147,17 @@ TEST_F(ExplanationPageIntegrationTest, ServesThePatientPageWithEveryFact) {
   EXPECT_THAT(html, HasSubstr("TLS 1.2 or newer"));
   // The grant id is the gateway's handle; the page does not publish it.
   EXPECT_THAT(html, Not(HasSubstr("grant-0001")));
+}
+
+TEST_F(ExplanationPageIntegrationTest, SpanishWithTheTenantsOwnWords) {
+  const HttpResponse response =
+      Get(TargetOf(north_->error_uri()), {{"Accept-Language", "es-US,es;q=0.9,en;q=0.8"}});
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(response.Header("content-language"), "es");
+  EXPECT_THAT(response.body, HasSubstr("<html lang=\"es\">"));
+  EXPECT_THAT(response.body, HasSubstr("North Health: acceso a su expediente médico"));
+  EXPECT_THAT(response.body, HasSubstr("Llame a North Health al 555-0100."));
+  EXPECT_THAT(response.body, HasSubstr("caducó el 1 de noviembre de 2026"));
 }
 
 TEST_F(ExplanationPageIntegrationTest, OtherTenantsGetTheirOwnContact) {

@@ -69,7 +69,10 @@ class ExplanationServerHttpTest : public ::testing::Test {
           return s;
         },
         [](const std::string&) {
-          return web::TenantContact{"help@example.org", "https://ehr.example.org/manage"};
+          web::TenantContact contact;
+          contact.support_contact = "help@example.org";
+          contact.manage_url = "https://ehr.example.org/manage";
+          return contact;
         });
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server).release();
@@ -108,6 +111,32 @@ TEST_F(ExplanationServerHttpTest, ServesThePageWithSecurityHeaders) {
   EXPECT_THAT(response->body, HasSubstr("security certificate expired"));
   EXPECT_THAT(response->body, HasSubstr("&lt;script&gt;alert(1)&lt;/script&gt;"));
   EXPECT_THAT(response->body, Not(HasSubstr("<script")));
+}
+
+TEST_F(ExplanationServerHttpTest, AcceptLanguageAndLangChooseTheLanguage) {
+  auto spanish = HttpRequest(server_->address(), "GET", Target(),
+                             {{"Accept-Language", "fr-CA, es;q=0.8, en;q=0.5"}});
+  ASSERT_TRUE(spanish.ok()) << spanish.status();
+  EXPECT_EQ(spanish->status, 200);
+  EXPECT_EQ(spanish->Header("content-language"), "es");
+  EXPECT_THAT(spanish->Header("vary"), HasSubstr("Accept-Language"));
+  EXPECT_THAT(spanish->body, HasSubstr("<html lang=\"es\">"));
+  EXPECT_THAT(spanish->body, HasSubstr("El certificado de seguridad del sitio web caducó."));
+
+  auto english =
+      HttpRequest(server_->address(), "GET", Target() + "&lang=en", {{"Accept-Language", "es"}});
+  ASSERT_TRUE(english.ok()) << english.status();
+  EXPECT_EQ(english->Header("content-language"), "en");
+  EXPECT_THAT(english->body, HasSubstr("<html lang=\"en\">"));
+
+  // A hostile lang is ignored (Accept-Language decides), never reflected.
+  auto hostile = HttpRequest(server_->address(), "GET",
+                             Target() + "&lang=%22%3E%3Cscript%3Ealert(2)%3C/script%3E",
+                             {{"Accept-Language", "es"}});
+  ASSERT_TRUE(hostile.ok()) << hostile.status();
+  EXPECT_EQ(hostile->status, 200);
+  EXPECT_EQ(hostile->Header("content-language"), "es");
+  EXPECT_THAT(hostile->body, Not(HasSubstr("alert(2)")));
 }
 
 TEST_F(ExplanationServerHttpTest, UnencodedUrnWorksToo) {

@@ -235,6 +235,14 @@ absl::Status HeadlessChromium::WaitForEvent(const std::string& method, absl::Tim
 }
 
 absl::Status HeadlessChromium::Open(const std::string& url, int width, int height, bool mobile) {
+  PageOptions options;
+  options.width = width;
+  options.height = height;
+  options.mobile = mobile;
+  return Open(url, options);
+}
+
+absl::Status HeadlessChromium::Open(const std::string& url, const PageOptions& options) {
   if (!target_id_.empty()) {
     Struct close;
     (*close.mutable_fields())["targetId"] = StringValue(target_id_);
@@ -256,13 +264,25 @@ absl::Status HeadlessChromium::Open(const std::string& url, int width, int heigh
 
   if (auto enabled = Call("Page.enable", Struct()); !enabled.ok()) return enabled.status();
   Struct metrics;
-  (*metrics.mutable_fields())["width"] = NumberValue(width);
-  (*metrics.mutable_fields())["height"] = NumberValue(height);
-  (*metrics.mutable_fields())["deviceScaleFactor"] = NumberValue(1);
-  (*metrics.mutable_fields())["mobile"] = BoolValue(mobile);
+  (*metrics.mutable_fields())["width"] = NumberValue(options.width);
+  (*metrics.mutable_fields())["height"] = NumberValue(options.height);
+  (*metrics.mutable_fields())["deviceScaleFactor"] = NumberValue(options.scale);
+  (*metrics.mutable_fields())["mobile"] = BoolValue(options.mobile);
   if (auto set = Call("Emulation.setDeviceMetricsOverride", metrics); !set.ok()) {
     return set.status();
   }
+  if (!options.accept_language.empty()) {
+    if (auto enabled = Call("Network.enable", Struct()); !enabled.ok()) return enabled.status();
+    Struct headers;
+    Struct values;
+    (*values.mutable_fields())["Accept-Language"] = StringValue(options.accept_language);
+    *(*headers.mutable_fields())["headers"].mutable_struct_value() = values;
+    if (auto set = Call("Network.setExtraHTTPHeaders", headers); !set.ok()) return set.status();
+  }
+  return Navigate(url);
+}
+
+absl::Status HeadlessChromium::Navigate(const std::string& url) {
   pending_events_.clear();
   Struct navigate;
   (*navigate.mutable_fields())["url"] = StringValue(url);
@@ -273,11 +293,28 @@ absl::Status HeadlessChromium::Open(const std::string& url, int width, int heigh
   return WaitForEvent("Page.loadEventFired", absl::Now() + absl::Seconds(30));
 }
 
-absl::StatusOr<Value> HeadlessChromium::Evaluate(const std::string& expression) {
+absl::Status HeadlessChromium::PressKey(const std::string& key, bool shift) {
+  // DevTools wants the Windows virtual key code for keys without text.
+  const int code = key == "Tab" ? 9 : key == "Enter" ? 13 : 0;
+  for (const char* type : {"rawKeyDown", "keyUp"}) {
+    Struct event;
+    (*event.mutable_fields())["type"] = StringValue(type);
+    (*event.mutable_fields())["key"] = StringValue(key);
+    (*event.mutable_fields())["code"] = StringValue(key);
+    (*event.mutable_fields())["windowsVirtualKeyCode"] = NumberValue(code);
+    (*event.mutable_fields())["modifiers"] = NumberValue(shift ? 8 : 0);
+    if (auto sent = Call("Input.dispatchKeyEvent", event); !sent.ok()) return sent.status();
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Value> HeadlessChromium::Evaluate(const std::string& expression,
+                                                 bool await_promise) {
   Struct params;
   (*params.mutable_fields())["expression"] = StringValue(expression);
   (*params.mutable_fields())["returnByValue"] = BoolValue(true);
-  auto result = Call("Runtime.evaluate", params);
+  (*params.mutable_fields())["awaitPromise"] = BoolValue(await_promise);
+  auto result = Call("Runtime.evaluate", params, /*browser_level=*/false, absl::Seconds(60));
   if (!result.ok()) return result.status();
   auto exception = result->fields().find("exceptionDetails");
   if (exception != result->fields().end()) {

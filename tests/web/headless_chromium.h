@@ -1,6 +1,6 @@
 // Headless Chromium driven over the DevTools protocol on a pipe
 // (--remote-debugging-pipe: commands on fd 3, answers on fd 4, each message a
-// NUL-terminated JSON object). No driver, no npm, no network: the browser is
+// NUL-terminated JSON object). No driver and no network: the browser is
 // Debian's `chromium` package, started with a fresh profile and everything
 // that phones home switched off. Used by the explanation page's browser test.
 #ifndef APPTRUST_TESTS_WEB_HEADLESS_CHROMIUM_H_
@@ -31,12 +31,35 @@ class HeadlessChromium {
   HeadlessChromium(const HeadlessChromium&) = delete;
   HeadlessChromium& operator=(const HeadlessChromium&) = delete;
 
+  // How a tab is opened.
+  struct PageOptions {
+    // The viewport in CSS pixels.
+    int width = 1280;
+    int height = 800;
+    // Phone emulation: the viewport meta tag applies.
+    bool mobile = false;
+    // Device pixels per CSS pixel. A 1280-pixel window zoomed to 200% is a
+    // 640-CSS-pixel viewport at scale 2.
+    double scale = 1;
+    // Sent as Accept-Language with every request of the tab (when not empty).
+    std::string accept_language;
+  };
+
   // Opens a fresh tab with a `width`×`height` CSS-pixel viewport (`mobile`:
   // phone emulation, the viewport meta tag applies), loads `url` and waits
   // for its load event.
   absl::Status Open(const std::string& url, int width, int height, bool mobile);
-  // Evaluates `expression` in the open tab and returns its value (by value).
-  absl::StatusOr<google::protobuf::Value> Evaluate(const std::string& expression);
+  absl::Status Open(const std::string& url, const PageOptions& options);
+  // Loads `url` in the open tab (as following a link would) and waits for
+  // its load event.
+  absl::Status Navigate(const std::string& url);
+  // Evaluates `expression` in the open tab and returns its value (by value);
+  // with `await_promise`, the value the promise it returns resolves to.
+  absl::StatusOr<google::protobuf::Value> Evaluate(const std::string& expression,
+                                                   bool await_promise = false);
+  // Presses and releases a key as a keyboard user would ("Tab", "Enter"),
+  // with Shift held when `shift`.
+  absl::Status PressKey(const std::string& key, bool shift = false);
   // A PNG of the viewport, or of the whole page (`full_page`, same width).
   absl::StatusOr<std::string> ScreenshotPng(bool full_page = false);
   // Names of the events received so far ("Page.javascriptDialogOpening", ...).

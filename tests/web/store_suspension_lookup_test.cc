@@ -60,7 +60,7 @@ TEST(StoreSuspensionLookupTest, NobodyListeningIsServiceUnavailable) {
   const auto suspension = lookup("0123456789abcdef0123456789abcdef", "t");
   ASSERT_FALSE(suspension.ok());
   EXPECT_EQ(suspension.status().code(), absl::StatusCode::kUnavailable) << suspension.status();
-  EXPECT_EQ(web::RespondToExplanationRequest("GET", kPath, kQuery, "", lookup, nullptr).status,
+  EXPECT_EQ(web::RespondToExplanationRequest("GET", kPath, kQuery, "", "", lookup, nullptr).status,
             503);
 }
 
@@ -74,7 +74,7 @@ TEST(StoreSuspensionLookupTest, SilentStoreEndsAtTheLookupDeadline) {
   EXPECT_THAT(suspension.status().code(),
               ::testing::AnyOf(absl::StatusCode::kDeadlineExceeded, absl::StatusCode::kUnavailable))
       << suspension.status();
-  EXPECT_EQ(web::RespondToExplanationRequest("GET", kPath, kQuery, "", lookup, nullptr).status,
+  EXPECT_EQ(web::RespondToExplanationRequest("GET", kPath, kQuery, "", "", lookup, nullptr).status,
             503);
 }
 

@@ -3,10 +3,13 @@
 #include <fstream>
 #include <random>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "apptrust/v1/store.grpc.pb.h"
+#include "common/config/effective_policy.h"
 #include "common/policy/error_uri.h"
+#include "common/policy/policy.h"
 #include "grpcpp/client_context.h"
 
 namespace apptrust::testing {
@@ -46,6 +49,48 @@ SuspensionSpec ExpiredCertificateSpec() {
   informational.set_message("The website publishes no TXT record for this app.");
   informational.set_detail("no cerner-client-id entry at heart-helper.example");
   spec.findings.push_back(informational);
+  return spec;
+}
+
+SuspensionSpec EveryKindOfFindingSpec() {
+  SuspensionSpec spec = ExpiredCertificateSpec();
+  spec.grant_id = "grant-every-finding";
+  spec.findings.clear();
+  config::EffectivePolicy strict;
+  strict.profile = v1::PROFILE_STRICT;
+  strict.on_probe_failure = v1::PROBE_FAILURE_SUSPEND;
+  const google::protobuf::EnumDescriptor* reasons = v1::Reason_descriptor();
+  for (const bool suspending : {true, false}) {
+    for (int i = 0; i < reasons->value_count(); ++i) {
+      const auto reason = static_cast<v1::Reason>(reasons->value(i)->number());
+      if (reason == v1::REASON_UNSPECIFIED) continue;
+      if (policy::ReasonSuspends(reason, strict) != suspending) continue;
+      v1::Finding finding;
+      finding.set_reason(reason);
+      finding.set_suspends(suspending);
+      finding.set_message(absl::StrCat("What the policy says about ", reasons->value(i)->name()));
+      switch (reason) {
+        case v1::REASON_TLS_CERT_EXPIRED:
+          finding.set_detail("not_after: 2026-11-01T00:00:00Z");
+          break;
+        case v1::REASON_TLS_CERT_NOT_YET_VALID:
+          finding.set_detail("not_before: 2027-01-15T00:00:00Z");
+          break;
+        case v1::REASON_CERT_EXPIRING_SOON:
+          finding.set_detail("not_after: 2026-12-03T12:00:00Z");
+          break;
+        case v1::REASON_IDENTITY_CHANGED:
+          finding.set_detail(
+              "organization: 'Heart Helper Inc.' \u2192 '<script>alert(1)</script>'; "
+              "location: 'US, MO, Kansas City' \u2192 'US, CA, San Jose'");
+          break;
+        default:
+          finding.set_detail(absl::StrCat(absl::AsciiStrToLower(reasons->value(i)->name()),
+                                          ": observed at app.heart-helper.example"));
+      }
+      spec.findings.push_back(std::move(finding));
+    }
+  }
   return spec;
 }
 

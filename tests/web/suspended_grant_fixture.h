@@ -43,6 +43,11 @@ struct SuspensionSpec {
 // "heart-helper.example".
 SuspensionSpec ExpiredCertificateSpec();
 
+// The expired-certificate spec with one finding of every Reason the API
+// defines (suspending first, as the policy orders them, under the strict
+// profile, with details in the policy's form): the page at its longest.
+SuspensionSpec EveryKindOfFindingSpec();
+
 // The sentence of the expired-certificate finding, as a patient reads it.
 inline constexpr char kExpiredSentence[] =
     "The website's security certificate expired on 1 November 2026.";

@@ -1,6 +1,7 @@
 #include "services/decision/web/explanation_page.h"
 
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -46,8 +47,19 @@ v1::Suspension ExpiredCertSuspension() {
   return s;
 }
 
-TenantContact Contact() {
-  return TenantContact{"help@hospital.example", "https://ehr.example.org/manage/apps"};
+TenantContact Contact(std::string support_contact = "help@hospital.example",
+                      std::string manage_url = "https://ehr.example.org/manage/apps") {
+  TenantContact contact;
+  contact.support_contact = std::move(support_contact);
+  contact.manage_url = std::move(manage_url);
+  return contact;
+}
+
+google::protobuf::Struct ParseJson(const std::string& json) {
+  google::protobuf::Struct parsed;
+  const auto status = google::protobuf::util::JsonStringToMessage(json, &parsed);
+  EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << json;
+  return parsed;
 }
 
 TEST(HtmlEscapeTest, EscapesEveryMarkupCharacter) {
@@ -94,7 +106,7 @@ TEST(RenderExplanationHtmlTest, InformationalFindingsAreForDevelopersOnly) {
   const std::string html = RenderExplanationHtml(ExpiredCertSuspension(), Contact());
   const size_t developer_part = html.find("For the app&#39;s developer");
   ASSERT_NE(developer_part, std::string::npos);
-  const size_t informational = html.find("domain-validated certificate");
+  const size_t informational = html.find("does not say which organization runs it");
   ASSERT_NE(informational, std::string::npos);
   EXPECT_GT(informational, developer_part);
   EXPECT_LT(html.find("security certificate expired"), developer_part);
@@ -147,7 +159,7 @@ TEST(RenderExplanationHtmlTest, EscapesEveryStoredValue) {
     finding.set_detail(kScript);
   }
   const std::string html =
-      RenderExplanationHtml(s, TenantContact{kScript, "https://x.example/\"><script>"});
+      RenderExplanationHtml(s, Contact(kScript, "https://x.example/\"><script>"));
   EXPECT_THAT(html, Not(HasSubstr("<script")));
   EXPECT_THAT(html, Not(HasSubstr("\"><")));
   EXPECT_THAT(html, HasSubstr(kEscapedScript));
@@ -162,7 +174,7 @@ TEST(RenderExplanationHtmlTest, OrganizationNameWithMarkupRendersAsText) {
 
 TEST(RenderExplanationHtmlTest, OnlyHttpManageUrlsBecomeAButton) {
   for (const char* url : {"javascript:alert(1)", "data:text/html,hi", "//evil.example", ""}) {
-    const std::string html = RenderExplanationHtml(ExpiredCertSuspension(), TenantContact{"", url});
+    const std::string html = RenderExplanationHtml(ExpiredCertSuspension(), Contact("", url));
     EXPECT_THAT(html, Not(HasSubstr("class=\"button\""))) << url;
     EXPECT_THAT(html, HasSubstr("list of connected apps")) << url;
     if (*url != '\0') {
@@ -172,12 +184,12 @@ TEST(RenderExplanationHtmlTest, OnlyHttpManageUrlsBecomeAButton) {
 }
 
 TEST(RenderExplanationHtmlTest, SupportContactAsUrlTextOrNothing) {
-  EXPECT_THAT(RenderExplanationHtml(ExpiredCertSuspension(),
-                                    TenantContact{"https://help.example.org/apps", ""}),
-              HasSubstr("<a href=\"https://help.example.org/apps\" target=\"_blank\""));
   EXPECT_THAT(
-      RenderExplanationHtml(ExpiredCertSuspension(), TenantContact{"Call 555-0100 (Mon-Fri)", ""}),
-      HasSubstr("contact support: Call 555-0100 (Mon-Fri)."));
+      RenderExplanationHtml(ExpiredCertSuspension(), Contact("https://help.example.org/apps", "")),
+      HasSubstr("<a href=\"https://help.example.org/apps\" target=\"_blank\""));
+  EXPECT_THAT(
+      RenderExplanationHtml(ExpiredCertSuspension(), Contact("Call 555-0100 (Mon-Fri)", "")),
+      HasSubstr("Support: Call 555-0100 (Mon-Fri)"));
   EXPECT_THAT(RenderExplanationHtml(ExpiredCertSuspension(), TenantContact{}),
               HasSubstr("contact the support team of your health care organization"));
 }
@@ -201,11 +213,193 @@ TEST(RenderExplanationHtmlTest, UnknownAppShowsTheDomain) {
   EXPECT_THAT(html, Not(HasSubstr("<dt>Organization</dt>")));
 }
 
-google::protobuf::Struct ParseJson(const std::string& json) {
-  google::protobuf::Struct parsed;
-  const auto status = google::protobuf::util::JsonStringToMessage(json, &parsed);
-  EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << json;
-  return parsed;
+TEST(FormatPatientTimeTest, EachLanguageWritesDatesItsWay) {
+  google::protobuf::Timestamp time;
+  time.set_seconds(1795876500);
+  EXPECT_EQ(FormatPatientTime(time, Language::kSpanish), "28 de noviembre de 2026 a las 14:35 UTC");
+  EXPECT_EQ(FormatPatientDate(absl::FromUnixSeconds(1767225600), Language::kSpanish),
+            "1 de enero de 2026");
+  EXPECT_EQ(FormatPatientDate(absl::FromUnixSeconds(1767225600), Language::kEnglish),
+            "1 January 2026");
+}
+
+TEST(RenderExplanationHtmlTest, SpanishPage) {
+  const std::string html =
+      RenderExplanationHtml(ExpiredCertSuspension(), Contact(), Language::kSpanish);
+  EXPECT_THAT(html, HasSubstr("<html lang=\"es\">"));
+  EXPECT_THAT(html,
+              HasSubstr("<h1 id=\"title\">El acceso de esta aplicación a su expediente médico "
+                        "está en pausa</h1>"));
+  EXPECT_THAT(html, HasSubstr("Para su protección, <strong>Heart Helper</strong>"));
+  EXPECT_THAT(html, HasSubstr("El certificado de seguridad del sitio web caducó el 1 de "
+                              "noviembre de 2026."));
+  EXPECT_THAT(html, HasSubstr("En pausa desde el 28 de noviembre de 2026 a las 14:35 UTC."));
+  EXPECT_THAT(html, HasSubstr(">Revisar o eliminar esta aplicación</a>"));
+  EXPECT_THAT(html, HasSubstr("<dd>Identificada</dd>"));
+  // The OAuth error_description stays English, and says so to the browser.
+  EXPECT_THAT(html, HasSubstr("<dd lang=\"en\">The app&#39;s website certificate expired; "
+                              "approve the app again.</dd>"));
+  // Ids, codes and the RFC 3339 time are the same in every language.
+  EXPECT_THAT(html, HasSubstr("REASON_TLS_CERT_EXPIRED"));
+  EXPECT_THAT(html, HasSubstr("2026-11-28T14:35:00Z"));
+}
+
+// The visible words of a page, without what is data or marked English:
+// <style>, <code>, elements with lang="en", and every tag.
+std::string VisibleWordsOutsideEnglishParts(std::string html) {
+  auto erase_between = [&](const std::string& open, const std::string& close) {
+    for (size_t at = html.find(open); at != std::string::npos; at = html.find(open, at)) {
+      const size_t end = html.find(close, at);
+      ASSERT_NE(end, std::string::npos) << open;
+      html.erase(at, end + close.size() - at);
+    }
+  };
+  erase_between("<style>", "</style>");
+  erase_between("<code>", "</code>");
+  erase_between("<dd lang=\"en\">", "</dd>");
+  erase_between("<a href=\"?client", "</a>");  // the language links name their languages
+  erase_between("<", ">");
+  return " " + html + " ";
+}
+
+v1::Suspension EveryKindOfFinding() {
+  v1::Suspension s = ExpiredCertSuspension();
+  s.clear_findings();
+  const google::protobuf::EnumDescriptor* reasons = v1::Reason_descriptor();
+  for (int i = 0; i < reasons->value_count(); ++i) {
+    v1::Finding* finding = s.add_findings();
+    finding->set_reason(static_cast<v1::Reason>(reasons->value(i)->number()));
+    finding->set_suspends(i % 2 == 0);
+    finding->set_message("An English sentence from the policy.");
+  }
+  return s;
+}
+
+TEST(RenderExplanationHtmlTest, NoEnglishLeftOnTheSpanishPage) {
+  TenantContact contact = Contact();
+  contact.display_name = "Salud Norte";
+  for (const v1::Suspension& suspension : {ExpiredCertSuspension(), EveryKindOfFinding()}) {
+    for (const TenantContact& each : {contact, Contact("", "")}) {
+      const std::string words = VisibleWordsOutsideEnglishParts(
+          RenderExplanationHtml(suspension, each, Language::kSpanish));
+      for (const char* english :
+           {" the ", " The ", " your ", " you ", " and ", " is ", " of ", " to ", " app ", "This ",
+            "Detail", "Why", "When", "Support", "suspends", "informational", "English sentence"}) {
+        EXPECT_THAT(words, Not(HasSubstr(english))) << words;
+      }
+    }
+  }
+  for (const std::string& page :
+       {RenderNotFoundHtml(Language::kSpanish), RenderUnavailableHtml(Language::kSpanish),
+        RenderMethodNotAllowedHtml(Language::kSpanish)}) {
+    const std::string words = VisibleWordsOutsideEnglishParts(page);
+    for (const char* english : {" the ", " your ", " you ", " and ", " to ", "This "}) {
+      EXPECT_THAT(words, Not(HasSubstr(english))) << words;
+    }
+  }
+}
+
+TEST(RenderExplanationHtmlTest, EveryReasonHasAPatientSentence) {
+  const std::string html = RenderExplanationHtml(EveryKindOfFinding(), Contact());
+  EXPECT_THAT(html, Not(HasSubstr("An English sentence from the policy.")));
+  EXPECT_THAT(html, HasSubstr("The website&#39;s encryption key changed."));
+  EXPECT_THAT(html, HasSubstr("The website uses an unusual network port."));
+}
+
+TEST(RenderExplanationHtmlTest, CertificateDatesComeFromTheDetailInTheLanguagesForm) {
+  v1::Suspension s = ExpiredCertSuspension();
+  v1::Finding* first = s.mutable_findings(0);
+  first->set_reason(v1::REASON_TLS_CERT_NOT_YET_VALID);
+  first->set_detail("not_before: 2027-01-15T00:00:00Z; more");
+  EXPECT_THAT(RenderExplanationHtml(s, Contact()),
+              HasSubstr("is not valid until 15 January 2027."));
+  EXPECT_THAT(RenderExplanationHtml(s, Contact(), Language::kSpanish),
+              HasSubstr("no es válido hasta el 15 de enero de 2027."));
+  // A detail the page cannot read leaves the sentence without a date.
+  for (const char* detail : {"not_before: soon", "not_after: 2027-01-15T00:00:00Z", "",
+                             "not_before:2027-01-15T00:00:00Z"}) {
+    first->set_detail(detail);
+    EXPECT_THAT(RenderExplanationHtml(s, Contact()),
+                HasSubstr("The website&#39;s security certificate is not valid yet."))
+        << detail;
+  }
+}
+
+TEST(RenderExplanationHtmlTest, LanguageLinksKeepTheQueryAndMarkTheCurrentOne) {
+  v1::Suspension s = ExpiredCertSuspension();
+  s.set_client_id("a&b\"<c d");
+  const std::string html = RenderExplanationHtml(s, Contact(), Language::kSpanish);
+  EXPECT_THAT(html, HasSubstr("<nav aria-label=\"Idioma\">"));
+  EXPECT_THAT(html,
+              HasSubstr("<a href=\"?client=a%26b%22%3Cc%20d&amp;tenant=tenant-a&amp;lang=en\" "
+                        "hreflang=\"en\" lang=\"en\">English</a>"));
+  EXPECT_THAT(html,
+              HasSubstr("<a href=\"?client=a%26b%22%3Cc%20d&amp;tenant=tenant-a&amp;lang=es\" "
+                        "hreflang=\"es\" lang=\"es\" aria-current=\"true\">Español</a>"));
+}
+
+TEST(RenderExplanationHtmlTest, TenantWording) {
+  TenantContact contact = Contact("https://help.north.example", "");
+  contact.display_name = "North <Health>";
+  contact.support_contact_text = {{"en", "Call 555-0100, 8am-6pm."},
+                                  {"es", "Llame al 555-0100, de 8 a 18 h."}};
+  const std::string english = RenderExplanationHtml(ExpiredCertSuspension(), contact);
+  EXPECT_THAT(english, HasSubstr("North &lt;Health&gt;: health record access"));
+  EXPECT_THAT(english, HasSubstr("Call 555-0100, 8am-6pm. Mention the reference number"));
+  EXPECT_THAT(english, Not(HasSubstr("Llame")));
+  const std::string spanish =
+      RenderExplanationHtml(ExpiredCertSuspension(), contact, Language::kSpanish);
+  EXPECT_THAT(spanish, HasSubstr("North &lt;Health&gt;: acceso a su expediente médico"));
+  EXPECT_THAT(spanish, HasSubstr("Llame al 555-0100, de 8 a 18 h. Mencione"));
+  EXPECT_THAT(spanish, HasSubstr("Asistencia: <a href=\"https://help.north.example\""));
+
+  // Without a Spanish text the English one is shown, marked as English.
+  contact.support_contact_text.erase("es");
+  EXPECT_THAT(RenderExplanationHtml(ExpiredCertSuspension(), contact, Language::kSpanish),
+              HasSubstr("<span lang=\"en\">Call 555-0100, 8am-6pm.</span>"));
+  // Without any text the display name goes into the generic sentence.
+  contact.support_contact_text.clear();
+  EXPECT_THAT(RenderExplanationHtml(ExpiredCertSuspension(), contact, Language::kSpanish),
+              HasSubstr("equipo de asistencia de North &lt;Health&gt;."));
+  // Hostile texts render as text.
+  contact.support_contact_text = {{"es", kScript}};
+  const std::string hostile =
+      RenderExplanationHtml(ExpiredCertSuspension(), contact, Language::kSpanish);
+  EXPECT_THAT(hostile, Not(HasSubstr("<script")));
+  EXPECT_THAT(hostile, HasSubstr(kEscapedScript));
+}
+
+TEST(RenderExplanationJsonTest, HumanTextsInTheLanguageOAuthTextsInEnglish) {
+  TenantContact contact = Contact();
+  contact.display_name = "Salud Norte";
+  contact.support_contact_text = {{"es", "Llame al 555-0100."}};
+  const google::protobuf::Struct json =
+      ParseJson(RenderExplanationJson(ExpiredCertSuspension(), contact, Language::kSpanish));
+  const auto& f = json.fields();
+  EXPECT_EQ(f.at("lang").string_value(), "es");
+  EXPECT_EQ(f.at("title").string_value(),
+            "El acceso de esta aplicación a su expediente médico está en pausa");
+  EXPECT_EQ(f.at("error_description").string_value(),
+            "The app's website certificate expired; approve the app again.");
+  EXPECT_EQ(f.at("error").string_value(), "urn:apptrust:error:refresh-suspended:tls-cert-expired");
+  EXPECT_EQ(
+      f.at("findings").list_value().values(0).struct_value().fields().at("message").string_value(),
+      "El certificado de seguridad del sitio web caducó el 1 de noviembre de 2026.");
+  const auto& todo = f.at("what_to_do").struct_value().fields();
+  EXPECT_EQ(todo.at("organization").string_value(), "Salud Norte");
+  EXPECT_EQ(todo.at("support_contact_text").string_value(), "Llame al 555-0100.");
+  EXPECT_THAT(todo.at("advice").string_value(), HasSubstr("apruébela de nuevo"));
+  EXPECT_THAT(f.at("site_checks")
+                  .struct_value()
+                  .fields()
+                  .at("certificate")
+                  .list_value()
+                  .values(4)
+                  .string_value(),
+              HasSubstr("TLS 1.2 o posterior"));
+  const google::protobuf::Struct not_found = ParseJson(RenderNotFoundJson(Language::kSpanish));
+  EXPECT_EQ(not_found.fields().at("status").string_value(), "not_found");
+  EXPECT_EQ(not_found.fields().at("message").string_value(), "No existe esa suspensión.");
 }
 
 TEST(RenderExplanationJsonTest, CarriesTheSameFacts) {

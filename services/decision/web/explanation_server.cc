@@ -1,5 +1,7 @@
 #include "services/decision/web/explanation_server.h"
 
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -31,9 +33,31 @@ bool FormDecode(absl::string_view text, std::string* out) {
 struct ErrorQuery {
   std::string client;
   std::string tenant;
+  // Set when `lang` came exactly once (whatever its value).
+  std::optional<std::string> lang;
 };
 
-// `client` and `tenant` exactly once each; other parameters are ignored.
+// The page's language from a query: `lang` when given once, however broken
+// the rest of the query is (a 404 is still answered in the reader's language).
+std::optional<std::string> LangParameter(absl::string_view query) {
+  std::optional<std::string> lang;
+  int langs = 0;
+  for (absl::string_view pair : absl::StrSplit(query, '&', absl::SkipEmpty())) {
+    const size_t equals = pair.find('=');
+    std::string key;
+    std::string value;
+    if (!FormDecode(pair.substr(0, equals), &key) || key != "lang") continue;
+    ++langs;
+    if (equals != absl::string_view::npos && FormDecode(pair.substr(equals + 1), &value)) {
+      lang = std::move(value);
+    }
+  }
+  if (langs != 1) return std::nullopt;
+  return lang;
+}
+
+// `client` and `tenant` exactly once each; `lang` is read by LangParameter;
+// other parameters are ignored.
 bool ParseQuery(absl::string_view query, ErrorQuery* out) {
   int clients = 0;
   int tenants = 0;
@@ -42,6 +66,9 @@ bool ParseQuery(absl::string_view query, ErrorQuery* out) {
     std::string key;
     std::string value;
     if (!FormDecode(pair.substr(0, equals), &key)) return false;
+    // Only the values the page uses are decoded: a broken `lang` falls back
+    // to another language instead of losing the page.
+    if (key != "client" && key != "tenant") continue;
     if (equals != absl::string_view::npos && !FormDecode(pair.substr(equals + 1), &value)) {
       return false;
     }
@@ -75,20 +102,22 @@ const char* StatusText(int status) {
   }
 }
 
-ExplanationResponse Respond(int status, bool json) {
+ExplanationResponse Respond(int status, bool json, Language language) {
   ExplanationResponse response;
   response.status = status;
+  response.language = language;
   response.content_type = json ? kJson : kHtml;
   switch (status) {
     case 404:
-      response.body = json ? RenderNotFoundJson() : RenderNotFoundHtml();
+      response.body = json ? RenderNotFoundJson(language) : RenderNotFoundHtml(language);
       break;
     case 405:
-      response.body = json ? RenderMethodNotAllowedJson() : RenderMethodNotAllowedHtml();
+      response.body =
+          json ? RenderMethodNotAllowedJson(language) : RenderMethodNotAllowedHtml(language);
       break;
     default:
       response.status = 503;
-      response.body = json ? RenderUnavailableJson() : RenderUnavailableHtml();
+      response.body = json ? RenderUnavailableJson(language) : RenderUnavailableHtml(language);
       break;
   }
   return response;
@@ -103,10 +132,14 @@ int LogCivetweb(const mg_connection*, const char* message) {
 
 ExplanationResponse RespondToExplanationRequest(const std::string& method, const std::string& path,
                                                 const std::string& query, const std::string& accept,
+                                                const std::string& accept_language,
                                                 const SuspensionLookup& lookup,
                                                 const TenantContactLookup& contacts) {
   const bool json = WantsJson(accept);
-  if (method != "GET" && method != "HEAD") return Respond(405, json);
+  const std::optional<std::string> lang = LangParameter(query);
+  const Language language = ChooseLanguage(
+      lang ? std::optional<absl::string_view>(*lang) : std::nullopt, accept_language);
+  if (method != "GET" && method != "HEAD") return Respond(405, json, language);
 
   auto error_path = policy::ParseErrorPath(path);
   ErrorQuery params;
@@ -114,31 +147,32 @@ ExplanationResponse RespondToExplanationRequest(const std::string& method, const
   if (!error_path.ok() || !ids::IsValidSuspensionId(error_path->suspension_id) ||
       !ParseQuery(query, &params) || params.tenant.empty() ||
       !ids::ValidateId("tenant", params.tenant).ok()) {
-    return Respond(404, json);
+    return Respond(404, json, language);
   }
   absl::StatusOr<v1::Suspension> suspension = lookup(error_path->suspension_id, params.tenant);
   if (!suspension.ok()) {
     const absl::StatusCode code = suspension.status().code();
     if (code == absl::StatusCode::kNotFound || code == absl::StatusCode::kInvalidArgument) {
-      return Respond(404, json);
+      return Respond(404, json, language);
     }
     logging::Warning("suspension lookup failed")
         .Field("suspension_id", error_path->suspension_id)
         .Field("error", suspension.status().ToString());
-    return Respond(503, json);
+    return Respond(503, json, language);
   }
   // The URL names the suspension; the store says what it is. Any
   // disagreement is the same 404 as an unknown id.
   if (suspension->suspension_id() != error_path->suspension_id ||
       suspension->tenant_id() != params.tenant || suspension->client_id() != params.client ||
       suspension->reason() != error_path->reason) {
-    return Respond(404, json);
+    return Respond(404, json, language);
   }
   const TenantContact contact = contacts ? contacts(suspension->tenant_id()) : TenantContact{};
   ExplanationResponse response;
+  response.language = language;
   response.content_type = json ? kJson : kHtml;
-  response.body = json ? RenderExplanationJson(*suspension, contact)
-                       : RenderExplanationHtml(*suspension, contact);
+  response.body = json ? RenderExplanationJson(*suspension, contact, language)
+                       : RenderExplanationHtml(*suspension, contact, language);
   return response;
 }
 
@@ -207,19 +241,21 @@ int ExplanationServer::Handle(mg_connection* connection) {
   const std::string method = info->request_method ? info->request_method : "";
   const char* raw_path = info->local_uri_raw ? info->local_uri_raw : info->local_uri;
   const char* accept = mg_get_header(connection, "Accept");
+  const char* accept_language = mg_get_header(connection, "Accept-Language");
   const ExplanationResponse response = RespondToExplanationRequest(
       method, raw_path ? raw_path : "", info->query_string ? info->query_string : "",
-      accept ? accept : "", lookup_, contacts_);
+      accept ? accept : "", accept_language ? accept_language : "", lookup_, contacts_);
 
   std::string head = absl::StrCat("HTTP/1.1 ", response.status, " ", StatusText(response.status),
                                   "\r\n", "Content-Type: ", response.content_type, "\r\n",
                                   "Content-Length: ", response.body.size(), "\r\n",
+                                  "Content-Language: ", LanguageTag(response.language), "\r\n",
                                   "Content-Security-Policy: ", kContentSecurityPolicy, "\r\n",
                                   "X-Content-Type-Options: nosniff\r\n"
                                   "Referrer-Policy: no-referrer\r\n"
                                   "Cache-Control: no-store\r\n"
                                   "X-Frame-Options: DENY\r\n"
-                                  "Vary: Accept\r\n"
+                                  "Vary: Accept, Accept-Language\r\n"
                                   "Connection: close\r\n");
   if (response.status == 405) head += "Allow: GET, HEAD\r\n";
   if (response.status == 503) head += "Retry-After: 30\r\n";

@@ -5,7 +5,9 @@
 // (the store's GetSuspension), and the URN, tenant and client of the URL must
 // match what was stored, or the answer is the same 404 as for an unknown id
 // (no oracle about other tenants' ids). A store that cannot be reached is a
-// 503. `Accept: application/json` selects the JSON variant.
+// 503. `Accept: application/json` selects the JSON variant. The language
+// (English or Spanish) is the `lang` query parameter's, else Accept-Language's
+// (page_language.h); the answer says which in Content-Language.
 //
 // Every response carries kContentSecurityPolicy (no scripts, nothing loaded),
 // X-Content-Type-Options: nosniff, Referrer-Policy: no-referrer and
@@ -76,14 +78,16 @@ class ExplanationServer {
 // unit-tested without sockets.
 struct ExplanationResponse {
   int status = 200;
+  Language language = Language::kEnglish;
   std::string content_type;
   std::string body;
 };
 
 // Answers one request: `method`, the raw request path (no query), the raw
-// query string and the Accept header.
+// query string, and the Accept and Accept-Language headers.
 ExplanationResponse RespondToExplanationRequest(const std::string& method, const std::string& path,
                                                 const std::string& query, const std::string& accept,
+                                                const std::string& accept_language,
                                                 const SuspensionLookup& lookup,
                                                 const TenantContactLookup& contacts);
 

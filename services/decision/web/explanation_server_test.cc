@@ -12,6 +12,7 @@ namespace apptrust::web {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kId[] = "sus-AbC_123";
 constexpr char kPath[] =
@@ -29,6 +30,7 @@ v1::Suspension Stored() {
   finding->set_reason(v1::REASON_TLS_CERT_EXPIRED);
   finding->set_suspends(true);
   finding->set_message("The website's security certificate expired on 1 November 2026.");
+  finding->set_detail("not_after: 2026-11-01T00:00:00Z");
   return s;
 }
 
@@ -36,9 +38,10 @@ class RespondTest : public ::testing::Test {
  protected:
   ExplanationResponse Get(const std::string& path, const std::string& query,
                           const std::string& accept = "text/html",
-                          const std::string& method = "GET") {
+                          const std::string& method = "GET",
+                          const std::string& accept_language = "") {
     return RespondToExplanationRequest(
-        method, path, query, accept,
+        method, path, query, accept, accept_language,
         [this](const std::string& id, const std::string& tenant) -> absl::StatusOr<v1::Suspension> {
           ++lookups_;
           last_tenant_ = tenant;
@@ -47,7 +50,10 @@ class RespondTest : public ::testing::Test {
           return Stored();
         },
         [](const std::string& tenant) {
-          return TenantContact{"help-" + tenant + "@example.org", "https://ehr.example.org/m"};
+          TenantContact contact;
+          contact.support_contact = "help-" + tenant + "@example.org";
+          contact.manage_url = "https://ehr.example.org/m";
+          return contact;
         });
   }
 
@@ -146,6 +152,55 @@ TEST_F(RespondTest, StoreTroubleIs503) {
     const ExplanationResponse response = Get(kPath, kQuery);
     EXPECT_EQ(response.status, 503) << status;
     EXPECT_THAT(response.body, HasSubstr("try again")) << status;
+  }
+}
+
+TEST_F(RespondTest, SpeaksTheLanguageTheBrowserPrefers) {
+  const ExplanationResponse spanish =
+      Get(kPath, kQuery, "text/html", "GET", "es-MX,es;q=0.9,en;q=0.8");
+  EXPECT_EQ(spanish.status, 200);
+  EXPECT_EQ(spanish.language, Language::kSpanish);
+  EXPECT_THAT(spanish.body, HasSubstr("<html lang=\"es\">"));
+  EXPECT_THAT(spanish.body, HasSubstr("caducó el 1 de noviembre de 2026"));
+  // English wins on q-values, and is the fallback for languages not spoken.
+  EXPECT_EQ(Get(kPath, kQuery, "text/html", "GET", "es;q=0.5, en").language, Language::kEnglish);
+  EXPECT_EQ(Get(kPath, kQuery, "text/html", "GET", "fr, de;q=0.9").language, Language::kEnglish);
+  EXPECT_EQ(Get(kPath, kQuery, "text/html", "GET", "").language, Language::kEnglish);
+}
+
+TEST_F(RespondTest, TheLangParameterOverridesAcceptLanguage) {
+  const ExplanationResponse spanish =
+      Get(kPath, std::string(kQuery) + "&lang=es", "text/html", "GET", "en-US");
+  EXPECT_EQ(spanish.language, Language::kSpanish);
+  EXPECT_THAT(spanish.body, HasSubstr("<html lang=\"es\">"));
+  EXPECT_EQ(Get(kPath, "lang=en&" + std::string(kQuery), "text/html", "GET", "es").language,
+            Language::kEnglish);
+  // The error pages speak it too.
+  const ExplanationResponse not_found = Get("/nope", "lang=es");
+  EXPECT_EQ(not_found.status, 404);
+  EXPECT_THAT(not_found.body, HasSubstr("No encontramos esta página"));
+  const ExplanationResponse json = Get(kPath, std::string(kQuery) + "&lang=es", "application/json");
+  EXPECT_THAT(json.body, HasSubstr("\"lang\":\"es\""));
+}
+
+TEST_F(RespondTest, ABadLangFallsBackAndIsNeverEchoed) {
+  for (const std::string& bad :
+       {std::string("%3Cscript%3Ealert(1)%3C%2Fscript%3E"), std::string("xx"), std::string(""),
+        std::string("es%00"), std::string("%ZZ"), std::string("es-"), std::string("e%20s"),
+        std::string("*"), std::string(3000, 'e'), std::string("es&lang=en")}) {
+    const std::string query = std::string(kQuery) + "&lang=" + bad;
+    for (const auto& [accept_language, expected] :
+         {std::pair<std::string, Language>{"es", Language::kSpanish},
+          std::pair<std::string, Language>{"", Language::kEnglish}}) {
+      const ExplanationResponse response = Get(kPath, query, "text/html", "GET", accept_language);
+      EXPECT_EQ(response.status, 200) << query;
+      EXPECT_EQ(response.language, expected) << query << " / " << accept_language;
+      EXPECT_THAT(response.body, Not(HasSubstr("<script>"))) << query;
+      EXPECT_THAT(response.body, Not(HasSubstr("alert(1)"))) << query;
+      if (bad.size() > 2) {
+        EXPECT_THAT(response.body, Not(HasSubstr(bad))) << query;
+      }
+    }
   }
 }
 

@@ -1,6 +1,7 @@
-// Where the explanation page gets each tenant's support contact, manage URL
-// and TXT key: the operator's policy.textproto, resolved per tenant (the
-// tenant's own values, else the top-level ones).
+// Where the explanation page gets each tenant's display name, support contact
+// (and its text per language), manage URL and TXT key: the operator's
+// policy.textproto, resolved per tenant (the tenant's own values, else the
+// top-level ones).
 #ifndef APPTRUST_SERVICES_DECISION_WEB_TENANT_CONTACTS_H_
 #define APPTRUST_SERVICES_DECISION_WEB_TENANT_CONTACTS_H_
 

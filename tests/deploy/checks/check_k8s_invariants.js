@@ -154,6 +154,157 @@ function mountFor(podSpec, container, filePath) {
   return { mount: best, volume: (podSpec.volumes || []).find((v) => v.name === best.name) };
 }
 
+// A container argument with its $(NAME) references replaced as kubelet does:
+// from the container's env (a literal, or a key of a Secret or ConfigMap of
+// the render). An unresolvable reference fails the check.
+function expandEnv(where, container, value, docs) {
+  return value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (match, name) => {
+    const env = (container.env || []).find((e) => e.name === name);
+    const from = env && env.valueFrom;
+    let resolved;
+    if (env && typeof env.value === "string") {
+      resolved = env.value;
+    } else if (from && from.secretKeyRef) {
+      const secret = docs.find((d) => d.kind === "Secret" &&
+                                      d.metadata.name === from.secretKeyRef.name);
+      const key = from.secretKeyRef.key;
+      if (secret && secret.stringData && key in secret.stringData) {
+        resolved = secret.stringData[key];
+      } else if (secret && secret.data && key in secret.data) {
+        resolved = Buffer.from(secret.data[key].replace(/\s/g, ""), "base64").toString("utf8");
+      }
+    } else if (from && from.configMapKeyRef) {
+      const cm = docs.find((d) => d.kind === "ConfigMap" &&
+                                  d.metadata.name === from.configMapKeyRef.name);
+      resolved = cm && cm.data && cm.data[from.configMapKeyRef.key];
+    }
+    expect(resolved !== undefined, `${where}: ${match} is set by no env entry the render resolves`);
+    return resolved === undefined ? match : resolved;
+  });
+}
+
+// The parts of a libpq URI: postgresql://[user[:password]@]host[:port][,...]/db?k=v&...
+function parsePostgresUri(uri) {
+  const match = /^postgres(?:ql)?:\/\/(?:([^@/?]*)@)?([^/?]*)(?:\/([^?]*))?(?:\?(.*))?$/.exec(uri);
+  if (!match) return null;
+  const [user, password] = (match[1] || "").split(":");
+  const hosts = match[2].split(",").map((h) => {
+    const hp = /^(.*?)(?::(\d+))?$/.exec(h);
+    return { host: hp[1], port: hp[2] ? Number(hp[2]) : 5432 };
+  });
+  return { user: decodeURIComponent(user), password, hosts,
+           dbname: decodeURIComponent(match[3] || ""), params: new URLSearchParams(match[4] || "") };
+}
+
+function selectsLabels(selector, labels) {
+  return Boolean(selector && selector.matchLabels && Object.keys(selector.matchLabels).length &&
+      Object.entries(selector.matchLabels).every(([k, v]) => labels[k] === v));
+}
+
+// A file flag whose path is a key of a mounted Secret; returns the Secret's
+// name.
+function secretFileOf(where, podSpec, container, file, what) {
+  const found = file && mountFor(podSpec, container, file);
+  const secret = found && found.volume && found.volume.secret;
+  if (!expect(secret, `${where}: ${what} ${file} must be on a mounted Secret`)) return null;
+  const relative = file.slice(found.mount.mountPath.replace(/\/?$/, "/").length);
+  const items = secret.items || [];
+  expect(!items.length || items.some((i) => i.path === relative),
+         `${where}: ${what} ${file} is not among the Secret volume's items`);
+  const item = items.find((i) => i.path === relative);
+  return { name: secret.secretName, key: item ? item.key : relative };
+}
+
+// The store on PostgreSQL (docs/OPERATING.md "Kubernetes: the postgres
+// overlay"): stateless replicas that scale and survive a node, the password
+// never in the URI, the server verified, the primary only, egress to the
+// database pods only; with a CloudNativePG Cluster in the render, the store
+// must point at it and it must replicate synchronously.
+function checkPostgresStore(store, flags, db, policy, docs) {
+  const where = "store (PostgreSQL)";
+  const spec = store.spec.template.spec;
+  const c = spec.containers[0];
+  const labels = store.spec.template.metadata.labels;
+  expect(store.kind === "Deployment", `${where}: a Deployment (the pods hold no state)`);
+  expect(store.spec.replicas >= 2, `${where}: at least 2 replicas`);
+  expect(!(store.spec.volumeClaimTemplates || []).length &&
+         !(spec.volumes || []).some((v) => v.persistentVolumeClaim),
+         `${where}: no PersistentVolumeClaim (the database holds the state)`);
+  const hpa = docs.find((d) => d.kind === "HorizontalPodAutoscaler" &&
+                               d.spec.scaleTargetRef.kind === store.kind &&
+                               d.spec.scaleTargetRef.name === store.metadata.name);
+  expect(hpa && hpa.spec.minReplicas >= 2, `${where}: HPA with minReplicas >= 2`);
+  expect(docs.some((d) => d.kind === "PodDisruptionBudget" && selectsLabels(d.spec.selector, labels)),
+         `${where}: a PodDisruptionBudget selects the store pods`);
+
+  const uri = parsePostgresUri(db);
+  if (!expect(uri, `${where}: --db=${db} is not a libpq URI`)) return;
+  expect(uri.password === undefined && !uri.params.has("password"),
+         `${where}: --db must not carry the password (--db_password_file)`);
+  expect(uri.params.get("sslmode") === "verify-full", `${where}: --db needs sslmode=verify-full`);
+  expect(uri.params.get("target_session_attrs") === "read-write",
+         `${where}: --db needs target_session_attrs=read-write (the primary only)`);
+  const ca = secretFileOf(where, spec, c, uri.params.get("sslrootcert"), "sslrootcert");
+  const password = secretFileOf(where, spec, c, flags.get("db_password_file"), "--db_password_file");
+  const pool = flags.has("db_pool_size") ? Number(flags.get("db_pool_size")) : 16;
+  expect(Number.isInteger(pool) && pool >= 1, `${where}: --db_pool_size must be a positive integer`);
+
+  // Egress: DNS, and the database port(s) to pods named by a selector.
+  const dbPorts = new Set(uri.hosts.map((h) => h.port));
+  const egress = (policy && policy.spec.egress) || [];
+  for (const rule of egress) {
+    const ports = rule.ports || [];
+    expect(ports.length > 0, `${where} NetworkPolicy: an egress rule without ports allows all`);
+    for (const p of ports) {
+      const key = `${p.port}/${p.protocol || "TCP"}`;
+      if (dbPorts.has(p.port) && (p.protocol || "TCP") === "TCP") {
+        expect(rule.to && rule.to.length && rule.to.every((t) => t.podSelector),
+               `${where} NetworkPolicy: the database port ${p.port} must be open to pods only`);
+      } else {
+        expect(["53/UDP", "53/TCP"].includes(key),
+               `${where} NetworkPolicy: egress to ${key} is more than DNS and the database`);
+      }
+    }
+  }
+  for (const port of dbPorts) {
+    expect(egress.some((r) => (r.ports || []).some((p) => p.port === port)),
+           `${where} NetworkPolicy: no egress to the database port ${port}`);
+  }
+
+  const clusters = docs.filter((d) => d.apiVersion === "postgresql.cnpg.io/v1" &&
+                                      d.kind === "Cluster");
+  for (const cluster of clusters) {
+    const name = cluster.metadata.name;
+    const ns = cluster.metadata.namespace;
+    const cs = cluster.spec;
+    const here = `CloudNativePG Cluster ${name}`;
+    expect(cs.instances >= 3, `${here}: at least 3 instances`);
+    const sync = (cs.postgresql || {}).synchronous;
+    expect((sync && sync.number >= 1) || cs.minSyncReplicas >= 1,
+           `${here}: synchronous replication (postgresql.synchronous or minSyncReplicas)`);
+    const initdb = (cs.bootstrap || {}).initdb || {};
+    expect(initdb.database === uri.dbname && initdb.owner === uri.user,
+           `${here}: bootstrap.initdb must create the database ${uri.dbname} owned by ${uri.user}`);
+    const rw = new Set([`${name}-rw`, `${name}-rw.${ns}`, `${name}-rw.${ns}.svc`,
+                        `${name}-rw.${ns}.svc.cluster.local`]);
+    expect(uri.hosts.every((h) => rw.has(h.host) && h.port === 5432),
+           `${where}: --db must name the Cluster's read-write Service ${name}-rw.${ns}.svc:5432`);
+    expect(password && password.name === `${name}-app` && password.key === "password",
+           `${where}: --db_password_file must be key "password" of the Secret ${name}-app`);
+    expect(ca && ca.name === `${name}-ca` && ca.key === "ca.crt",
+           `${where}: sslrootcert must be key "ca.crt" of the Secret ${name}-ca`);
+    expect(egress.some((r) => (r.to || []).some(
+               (t) => t.podSelector && t.podSelector.matchLabels &&
+                      t.podSelector.matchLabels["cnpg.io/cluster"] === name)),
+           `${where} NetworkPolicy: egress to the pods of ${name} (cnpg.io/cluster)`);
+    const maxConnections = Number(((cs.postgresql || {}).parameters || {}).max_connections || 100);
+    const maxPods = hpa ? hpa.spec.maxReplicas : store.spec.replicas;
+    expect(maxPods * pool < maxConnections,
+           `${where}: ${maxPods} pods x --db_pool_size=${pool} must stay below the Cluster's ` +
+           `max_connections (${maxConnections})`);
+  }
+}
+
 function main([renderedFile, decisionHelpFile, storeHelpFile]) {
   const docs = yaml.loadAll(fs.readFileSync(renderedFile, "utf8")).filter(Boolean);
   const decisionHelp = fs.readFileSync(decisionHelpFile, "utf8");
@@ -242,16 +393,12 @@ function main([renderedFile, decisionHelpFile, storeHelpFile]) {
     }
   }
 
-  // Store: one replica, the database on a PersistentVolumeClaim.
+  // Store: on SQLite one replica owning a PersistentVolumeClaim, on
+  // PostgreSQL stateless replicas (checkPostgresStore); --db says which.
   const stores = [...find("StatefulSet", "apptrust-store"), ...find("Deployment", "apptrust-store")];
   if (expect(stores.length === 1, "store: exactly one StatefulSet or Deployment apptrust-store")) {
     const store = stores[0];
     const spec = store.spec.template.spec;
-    expect(store.spec.replicas === 1, "store: exactly 1 replica (SQLite has one writer)");
-    if (store.kind === "Deployment") {
-      expect(store.spec.strategy && store.spec.strategy.type === "Recreate",
-             "store Deployment: strategy Recreate (never two writers)");
-    }
     checkHardening("store", spec);
     const c = spec.containers[0];
     const flags = flagsOf(c);
@@ -269,12 +416,21 @@ function main([renderedFile, decisionHelpFile, storeHelpFile]) {
                            ["listen", "metrics_listen"].map((name) => portOf(flags.get(name))));
     expect(portOf(flags.get("listen")) === storePort,
            "store: --listen port must be the Service's grpc port");
-    const db = flags.get("db");
-    const found = db && mountFor(spec, c, db);
-    const claimTemplates = (store.spec.volumeClaimTemplates || []).map((t) => t.metadata.name);
-    expect(found && ((found.volume && found.volume.persistentVolumeClaim) ||
-                     claimTemplates.includes(found.mount.name)),
-           `store: --db=${db} must be on a PersistentVolumeClaim`);
+    const db = expandEnv("store", c, flags.get("db") || "", docs);
+    if (/^postgres(ql)?:\/\//.test(db)) {
+      checkPostgresStore(store, flags, db, storePolicies[0], docs);
+    } else {
+      expect(store.spec.replicas === 1, "store: exactly 1 replica (SQLite has one writer)");
+      if (store.kind === "Deployment") {
+        expect(store.spec.strategy && store.spec.strategy.type === "Recreate",
+               "store Deployment: strategy Recreate (never two writers)");
+      }
+      const found = db && mountFor(spec, c, db);
+      const claimTemplates = (store.spec.volumeClaimTemplates || []).map((t) => t.metadata.name);
+      expect(found && ((found.volume && found.volume.persistentVolumeClaim) ||
+                       claimTemplates.includes(found.mount.name)),
+             `store: --db=${db} must be on a PersistentVolumeClaim`);
+    }
   }
 
   // Services select pods and point at named container ports.
