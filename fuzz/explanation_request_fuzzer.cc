@@ -3,8 +3,9 @@
 // header) on any request a browser or a scanner may send, and its rendering
 // of stored text that came from the app's certificate and DNS.
 //
-// Input lines: method, path, query, Accept, then the text stored in the
-// suspension (organization, application name, finding detail). The lookup
+// Input lines: method, path, query, Accept, Accept-Language, then the text
+// stored in the suspension and the tenant's settings (organization,
+// application name, finding detail, support text). The lookup
 // answers every id with a suspension for client "c-1", reason
 // tls-cert-expired, so a well-formed URL reaches the full page. What every
 // input keeps: a status the server knows, a body; stored text never appears
@@ -32,9 +33,9 @@ constexpr char kMarker[] = "<x-stored>";
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace web = apptrust::web;
-  const std::vector<std::string> fields = apptrust::fuzz::SplitFields(data, size, 5);
+  const std::vector<std::string> fields = apptrust::fuzz::SplitFields(data, size, 6);
   // Stored strings went through protobuf parsing: valid UTF-8.
-  const std::string stored = kMarker + apptrust::text::ToValidUtf8(fields[4]);
+  const std::string stored = kMarker + apptrust::text::ToValidUtf8(fields[5]);
 
   const web::SuspensionLookup lookup =
       [&stored](const std::string& id,
@@ -62,11 +63,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     web::TenantContact contact;
     contact.support_contact = stored;
     contact.manage_url = "https://ehr.example/apps?x=" + stored;
+    contact.display_name = stored;
+    contact.support_contact_text["en"] = stored;
+    contact.support_contact_text["es"] = stored;
     return contact;
   };
 
   const web::ExplanationResponse response = web::RespondToExplanationRequest(
-      fields[0], fields[1], fields[2], fields[3], lookup, contacts);
+      fields[0], fields[1], fields[2], fields[3], fields[4], lookup, contacts);
   APPTRUST_FUZZ_CHECK(response.status == 200 || response.status == 404 || response.status == 405 ||
                       response.status == 503);
   APPTRUST_FUZZ_CHECK(!response.body.empty());
