@@ -3,6 +3,11 @@
 # CI build: scripts/build).
 function(apptrust_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wno-unused-parameter)
+  # Clang checks the lock annotations (ABSL_GUARDED_BY, ABSL_EXCLUSIVE_LOCKS_REQUIRED):
+  # see cmake/Sanitizers.cmake.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    target_compile_options(${target} PRIVATE -Wthread-safety)
+  endif()
   if(APPTRUST_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

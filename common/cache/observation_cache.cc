@@ -174,7 +174,8 @@ class PartCache {
     // flight (their waiters must get an answer). If every key is in flight
     // the bound is exceeded until some complete.
     const size_t bound = std::max<size_t>(1, options_.max_entries);
-    EvictLocked([&] { return entries_.size() >= bound; }, nullptr, events);
+    EvictLocked([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return entries_.size() >= bound; },
+                nullptr, events);
     lru_.push_front(key);
     Entry& entry = entries_[key];
     entry.lru = lru_.begin();
@@ -220,7 +221,8 @@ class PartCache {
     }
     bytes_ = bytes_ - entry.bytes + bytes;
     entry.bytes = bytes;
-    EvictLocked([&] { return bytes_ > options_.max_bytes; }, &entry, events);
+    EvictLocked([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return bytes_ > options_.max_bytes; },
+                &entry, events);
   }
 
   // `result` for a waiter that accepts results `max_staleness` old, with the

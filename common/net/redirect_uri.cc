@@ -137,6 +137,7 @@ absl::StatusOr<std::string> NormalizeHost(absl::string_view raw_host) {
   std::string host(raw_host);
   if (host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
+    if (host.empty()) return Invalid("host is empty");
   }
   in6_addr v6;
   in_addr v4;

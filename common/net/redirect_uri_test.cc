@@ -161,6 +161,18 @@ TEST(RedirectUriTest, RejectsBadInputWithAReason) {
   }
 }
 
+// Found by fuzz/redirect_uri_fuzzer: empty brackets left an empty host whose
+// last character was then read.
+TEST(RedirectUriTest, NormalizeHostRefusesEmptyBrackets) {
+  for (const std::string host : {"[]", "[.]"}) {
+    auto normalized = NormalizeHost(host);
+    ASSERT_FALSE(normalized.ok()) << host;
+    EXPECT_EQ(normalized.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(normalized.status().message().find("empty"), absl::string_view::npos)
+        << normalized.status();
+  }
+}
+
 TEST(RedirectUriTest, MaximumLengthHostIsAccepted) {
   // 4 labels of 63 bytes minus separators: exactly 253 bytes.
   std::string host = std::string(63, 'a') + "." + std::string(63, 'b') + "." +

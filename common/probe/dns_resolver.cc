@@ -28,64 +28,6 @@ struct PendingQuery {
   std::string name;
 };
 
-void ParseAnswer(PendingQuery& query, const unsigned char* abuf, int alen, DnsAnswer* answer) {
-  switch (query.type) {
-    case DnsResolver::Type::kA: {
-      hostent* host = nullptr;
-      int rc = ares_parse_a_reply(abuf, alen, &host, nullptr, nullptr);
-      if (rc != ARES_SUCCESS) {
-        answer->outcome = OutcomeForAresStatus(rc);
-        answer->error = absl::StrCat("A ", query.name, ": ", ares_strerror(rc));
-        return;
-      }
-      for (char** a = host->h_addr_list; a != nullptr && *a != nullptr; ++a) {
-        char text[INET_ADDRSTRLEN];
-        inet_ntop(AF_INET, *a, text, sizeof(text));
-        answer->addresses.push_back(text);
-      }
-      ares_free_hostent(host);
-      break;
-    }
-    case DnsResolver::Type::kAaaa: {
-      hostent* host = nullptr;
-      int rc = ares_parse_aaaa_reply(abuf, alen, &host, nullptr, nullptr);
-      if (rc != ARES_SUCCESS) {
-        answer->outcome = OutcomeForAresStatus(rc);
-        answer->error = absl::StrCat("AAAA ", query.name, ": ", ares_strerror(rc));
-        return;
-      }
-      for (char** a = host->h_addr_list; a != nullptr && *a != nullptr; ++a) {
-        char text[INET6_ADDRSTRLEN];
-        inet_ntop(AF_INET6, *a, text, sizeof(text));
-        answer->addresses.push_back(text);
-      }
-      ares_free_hostent(host);
-      break;
-    }
-    case DnsResolver::Type::kTxt: {
-      ares_txt_ext* txt = nullptr;
-      int rc = ares_parse_txt_reply_ext(abuf, alen, &txt);
-      if (rc != ARES_SUCCESS) {
-        answer->outcome = OutcomeForAresStatus(rc);
-        answer->error = absl::StrCat("TXT ", query.name, ": ", ares_strerror(rc));
-        return;
-      }
-      for (ares_txt_ext* t = txt; t != nullptr; t = t->next) {
-        if (t->record_start || answer->txt_records.empty()) {
-          answer->txt_records.emplace_back();
-        }
-        answer->txt_records.back().emplace_back(reinterpret_cast<const char*>(t->txt), t->length);
-        answer->txt_bytes += t->length;
-      }
-      ares_free_data(txt);
-      break;
-    }
-  }
-  answer->outcome = answer->addresses.empty() && answer->txt_records.empty()
-                        ? v1::PROBE_OUTCOME_NO_DATA
-                        : v1::PROBE_OUTCOME_OK;
-}
-
 void OnQueryDone(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
   std::unique_ptr<PendingQuery> query(static_cast<PendingQuery*>(arg));
   DnsAnswer answer;
@@ -106,7 +48,7 @@ void OnQueryDone(void* arg, int status, int /*timeouts*/, unsigned char* abuf, i
                       " (this process cannot open a socket: ", std::strerror(shortage), ")");
     }
   } else {
-    ParseAnswer(*query, abuf, alen, &answer);
+    ParseDnsAnswer(query->type, query->name, abuf, alen, &answer);
   }
   // The error text ends up in a fingerprint (a proto string); c-ares's texts
   // are ASCII today, the name is ours, but nothing here should rely on that.
@@ -115,6 +57,65 @@ void OnQueryDone(void* arg, int status, int /*timeouts*/, unsigned char* abuf, i
 }
 
 }  // namespace
+
+void ParseDnsAnswer(DnsResolver::Type type, absl::string_view name, const unsigned char* abuf,
+                    int alen, DnsAnswer* answer) {
+  switch (type) {
+    case DnsResolver::Type::kA: {
+      hostent* host = nullptr;
+      int rc = ares_parse_a_reply(abuf, alen, &host, nullptr, nullptr);
+      if (rc != ARES_SUCCESS) {
+        answer->outcome = OutcomeForAresStatus(rc);
+        answer->error = absl::StrCat("A ", name, ": ", ares_strerror(rc));
+        return;
+      }
+      for (char** a = host->h_addr_list; a != nullptr && *a != nullptr; ++a) {
+        char text[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, *a, text, sizeof(text));
+        answer->addresses.push_back(text);
+      }
+      ares_free_hostent(host);
+      break;
+    }
+    case DnsResolver::Type::kAaaa: {
+      hostent* host = nullptr;
+      int rc = ares_parse_aaaa_reply(abuf, alen, &host, nullptr, nullptr);
+      if (rc != ARES_SUCCESS) {
+        answer->outcome = OutcomeForAresStatus(rc);
+        answer->error = absl::StrCat("AAAA ", name, ": ", ares_strerror(rc));
+        return;
+      }
+      for (char** a = host->h_addr_list; a != nullptr && *a != nullptr; ++a) {
+        char text[INET6_ADDRSTRLEN];
+        inet_ntop(AF_INET6, *a, text, sizeof(text));
+        answer->addresses.push_back(text);
+      }
+      ares_free_hostent(host);
+      break;
+    }
+    case DnsResolver::Type::kTxt: {
+      ares_txt_ext* txt = nullptr;
+      int rc = ares_parse_txt_reply_ext(abuf, alen, &txt);
+      if (rc != ARES_SUCCESS) {
+        answer->outcome = OutcomeForAresStatus(rc);
+        answer->error = absl::StrCat("TXT ", name, ": ", ares_strerror(rc));
+        return;
+      }
+      for (ares_txt_ext* t = txt; t != nullptr; t = t->next) {
+        if (t->record_start || answer->txt_records.empty()) {
+          answer->txt_records.emplace_back();
+        }
+        answer->txt_records.back().emplace_back(reinterpret_cast<const char*>(t->txt), t->length);
+        answer->txt_bytes += t->length;
+      }
+      ares_free_data(txt);
+      break;
+    }
+  }
+  answer->outcome = answer->addresses.empty() && answer->txt_records.empty()
+                        ? v1::PROBE_OUTCOME_NO_DATA
+                        : v1::PROBE_OUTCOME_OK;
+}
 
 v1::ProbeOutcome OutcomeForAresStatus(int status) {
   switch (status) {

@@ -26,6 +26,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "apptrust/v1/types.pb.h"
 #include "common/probe/event_loop.h"
@@ -95,6 +96,13 @@ class DnsResolver {
   EventLoop::TimerId timer_ = 0;
   bool timer_armed_ = false;
 };
+
+// Reads one DNS answer message (`abuf`, as a name server sent it) of a query
+// of `type` for `name` into `answer`: addresses, or TXT records grouped by
+// record. A message c-ares cannot parse gives its outcome and an error naming
+// the query. The bytes are the network's: any length and content is safe.
+void ParseDnsAnswer(DnsResolver::Type type, absl::string_view name, const unsigned char* abuf,
+                    int alen, DnsAnswer* answer);
 
 }  // namespace apptrust::probe
 

@@ -145,7 +145,8 @@ ExplanationResponse RespondToExplanationRequest(const std::string& method, const
   ErrorQuery params;
   // An id the store would never have accepted is answered without asking it.
   if (!error_path.ok() || !ids::IsValidSuspensionId(error_path->suspension_id) ||
-      !ParseQuery(query, &params) || params.tenant.empty()) {
+      !ParseQuery(query, &params) || params.tenant.empty() ||
+      !ids::ValidateId("tenant", params.tenant).ok()) {
     return Respond(404, json, language);
   }
   absl::StatusOr<v1::Suspension> suspension = lookup(error_path->suspension_id, params.tenant);

@@ -135,6 +135,15 @@ TEST_F(RespondTest, MalformedPathsAre404WithoutAskingTheStore) {
   EXPECT_EQ(lookups_, 0);
 }
 
+// Found by fuzz/explanation_request_fuzzer: a tenant that is not an id (here
+// not even UTF-8) went to the store, whose request then could not be encoded.
+TEST_F(RespondTest, TenantsThatAreNoIdAre404WithoutAskingTheStore) {
+  for (const char* query : {"client=client%2042&tenant=t%8D1", "client=client%2042&tenant=a%0Ab"}) {
+    EXPECT_EQ(Get(kPath, query).status, 404) << query;
+  }
+  EXPECT_EQ(lookups_, 0);
+}
+
 TEST_F(RespondTest, StoreTroubleIs503) {
   for (const absl::Status& status :
        {absl::UnavailableError("connection refused"), absl::DeadlineExceededError("slow"),
