@@ -124,8 +124,7 @@ std::vector<pid_t> ProcessesIn(const std::string& data_dir) {
     const std::string base = absl::StrCat("/proc/", pid);
     std::filesystem::path cwd = std::filesystem::read_symlink(base + "/cwd", error);
     if (error || cwd != wanted) continue;
-    std::ifstream stat_file(base + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(stat_file)), {});
+    const std::string stat = ReadProcFile(base + "/stat");
     const size_t paren = stat.rfind(')');
     if (paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z') continue;
     found.push_back(pid);

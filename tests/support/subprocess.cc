@@ -204,6 +204,21 @@ TempDir::~TempDir() {
 
 std::string TempDir::File(absl::string_view name) const { return absl::StrCat(path_, "/", name); }
 
+std::string ReadProcFile(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string contents;
+  char buffer[4096];
+  while (true) {
+    const ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    contents.append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  return contents;
+}
+
 absl::Status StopProcess(pid_t pid, absl::Duration timeout) {
   if (kill(pid, SIGSTOP) != 0) {
     return absl::InternalError(absl::StrCat("kill(", pid, ", SIGSTOP): ", std::strerror(errno)));
@@ -215,8 +230,7 @@ absl::Status StopProcess(pid_t pid, absl::Duration timeout) {
     std::error_code error;
     for (const auto& task : std::filesystem::directory_iterator(tasks, error)) {
       // /proc/PID/task/TID/stat: "TID (comm) STATE ..."; comm may hold spaces.
-      std::ifstream in(task.path() / "stat");
-      std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const std::string stat = ReadProcFile(task.path() / "stat");
       const size_t end_of_comm = stat.rfind(')');
       if (end_of_comm == std::string::npos || end_of_comm + 2 >= stat.size()) continue;
       const char state = stat[end_of_comm + 2];

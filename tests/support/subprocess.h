@@ -63,6 +63,11 @@ class Subprocess {
 
 // A fresh directory under $TMPDIR (or /tmp) that is removed with its contents
 // when the object goes away.
+// The contents of a /proc file, or "" when it cannot be read: the process
+// may exit while it is read, and std::ifstream then throws from its buffer
+// (ESRCH).
+std::string ReadProcFile(const std::string& path);
+
 // Sends SIGSTOP to `pid` and returns once every thread of it is stopped
 // (kill() returns before the process has taken the signal: a busy process
 // may still answer a request meanwhile). SIGCONT resumes it.
