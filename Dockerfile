@@ -10,7 +10,7 @@
 FROM debian:12 AS build
 ENV DEBIAN_FRONTEND=noninteractive
 WORKDIR /src
-COPY scripts/bootstrap scripts/install_kubectl scripts/packages.txt scripts/
+COPY scripts/bootstrap scripts/install_kubectl scripts/install_node scripts/packages.txt scripts/
 RUN scripts/bootstrap && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAPPTRUST_BUILD_TESTS=OFF \
