@@ -94,6 +94,11 @@ struct ChangePage {
   int64_t revision = 0;
   // True when more changes follow the last one returned.
   bool more = false;
+  // The highest revision handed out when the read began (it may not have
+  // committed yet): a change that committed before the read began is at or
+  // below it, so a reader has seen every such change once it has followed
+  // the log up to here.
+  int64_t allocated = 0;
 };
 
 // Where the change log stands.

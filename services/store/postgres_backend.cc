@@ -881,6 +881,7 @@ absl::StatusOr<ChangePage> PostgresBackend::ReadChanges(int64_t after_revision, 
   }
   ChangePage page;
   page.revision = std::max(after_revision, observed->committed_through);
+  page.allocated = observed->handed_out;
   for (int row = 0; row < rows.rows(); ++row) {
     if (static_cast<int>(page.changes.size()) == limit) {
       page.more = true;

@@ -733,6 +733,7 @@ absl::StatusOr<ChangePage> SqliteBackend::ReadChanges(int64_t after_revision, in
   (*changes)->BindInt(2, int64_t{limit} + 1);
   ChangePage page;
   page.revision = current;
+  page.allocated = current;
   while (true) {
     auto next = (*changes)->Step();
     if (!next.ok()) return next.status();

@@ -31,6 +31,9 @@ bool IsCallerError(absl::StatusCode code) {
     case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kCancelled:
     case absl::StatusCode::kDeadlineExceeded:
+    // WatchGrants: a resume point the store cannot serve; the client
+    // resynchronises.
+    case absl::StatusCode::kOutOfRange:
       return true;
     default:
       return false;
@@ -423,9 +426,13 @@ grpc::Status StoreService::WatchGrants(
 }
 
 // One stream: the start message is read and checked on this thread; then a
-// reader thread takes heartbeats while this thread polls and writes. A poll
-// starts after every heartbeat it echoes was received (the inbox is emptied
-// before the poll), which is the promise of store.proto. A failed poll (the
+// reader thread takes heartbeats while this thread polls and writes. The
+// promise of store.proto (an echo follows every change committed before its
+// heartbeat) holds because a heartbeat taken from the inbox gets, as its
+// target, the highest revision handed out when the next poll's first read
+// began (ChangePage::allocated), and is echoed once the stream has sent
+// everything up to that target: on PostgreSQL a transaction still open
+// below it delays the echo, never the other way round. A failed poll (the
 // database away) is retried at the next interval without ending the stream:
 // the client notices from the missing progress and echoes.
 absl::Status StoreService::DoWatchGrants(
@@ -500,18 +507,23 @@ absl::Status StoreService::DoWatchGrants(
   }
   absl::Time last_sent = absl::Now();
   int64_t seen_writes = 0;
+  struct Echo {
+    int64_t id;
+    int64_t target;
+  };
+  std::vector<Echo> targeted;
   while (result.ok() && !context->IsCancelled()) {
     if (reader_done) {
       if (!reader_error.ok()) result = reader_error;
       break;
     }
-    // Everything received up to here is answered after this poll.
-    std::vector<int64_t> echoes = inbox.Take();
+    // Everything received up to here gets its target from this poll.
+    std::vector<int64_t> untargeted = inbox.Take();
     {
       absl::MutexLock lock(&writes_mutex_);
       seen_writes = writes_;
     }
-    bool polled = true;
+    bool first_page = true;
     while (true) {
       auto page = (*backend)->ReadChanges(position, limits.changes_per_read,
                                           absl::Now() + absl::Seconds(5));
@@ -521,8 +533,12 @@ absl::Status StoreService::DoWatchGrants(
         } else {
           logging::Warning("watch poll failed").Field("error", page.status().message());
         }
-        polled = false;
         break;
+      }
+      if (first_page) {
+        for (int64_t id : untargeted) targeted.push_back({id, page->allocated});
+        untargeted.clear();
+        first_page = false;
       }
       // Cut into messages of at most max_message_bytes (at least one change).
       size_t next = 0;
@@ -540,9 +556,15 @@ absl::Status StoreService::DoWatchGrants(
             last ? std::max(position, page->revision)
                  : response.changes(response.changes_size() - 1).revision();
         const bool news = response.changes_size() > 0 || revision > position;
-        if (last && !page->more) {
-          for (int64_t id : echoes) response.add_heartbeat_ids(id);
+        std::vector<Echo> still_waiting;
+        for (const Echo& echo : targeted) {
+          if (echo.target <= revision) {
+            response.add_heartbeat_ids(echo.id);
+          } else {
+            still_waiting.push_back(echo);
+          }
         }
+        targeted = std::move(still_waiting);
         if (news || response.heartbeat_ids_size() > 0 ||
             absl::Now() - last_sent >= limits.progress_interval) {
           if (!respond(response, revision)) {
@@ -556,10 +578,8 @@ absl::Status StoreService::DoWatchGrants(
       if (!result.ok() || !page->more) break;
     }
     if (!result.ok()) break;
-    if (!polled) {
-      // Not answered: they wait for a poll that succeeds.
-      for (int64_t id : echoes) inbox.Add(id);
-    }
+    // Not targeted (the poll failed): they wait for one that succeeds.
+    for (int64_t id : untargeted) inbox.Add(id);
     // Until the next poll is due, a write through this replica, a heartbeat,
     // or the end of the stream.
     absl::MutexLock lock(&writes_mutex_);
