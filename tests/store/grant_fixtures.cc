@@ -107,13 +107,8 @@ grpc::Status GetSuspension(StoreStub& stub, const std::string& suspension_id,
 }
 
 grpc::Status Delete(StoreStub& stub, const std::string& tenant_id, const std::string& grant_id) {
-  grpc::ClientContext context;
-  SetDeadline(context);
-  apptrust::v1::DeleteGrantRequest request;
-  request.set_tenant_id(tenant_id);
-  request.set_grant_id(grant_id);
-  google::protobuf::Empty ignored;
-  return stub.DeleteGrant(&context, request, &ignored);
+  int64_t revision = 0;
+  return Delete(stub, tenant_id, grant_id, &revision);
 }
 
 grpc::Status Delete(StoreStub& stub, const std::string& tenant_id, const std::string& grant_id,

@@ -49,7 +49,7 @@ class StoreRpcTest : public ::testing::TestWithParam<StoreBackend> {
     }
   }
 
-  // Started on first use, kept until the binary exits.
+  // Started on first use, stopped when the tests end.
   static RunningService* SharedStore(StoreBackend backend) {
     static TempDir* dir = new TempDir();
     static RunningService* stores[2] = {nullptr, nullptr};
@@ -59,7 +59,7 @@ class StoreRpcTest : public ::testing::TestWithParam<StoreBackend> {
       auto started = StartStore(database.db, database.flags);
       EXPECT_TRUE(started.ok()) << started.status();
       if (!started.ok()) return nullptr;
-      store = new RunningService(std::move(*started));
+      store = KeepUntilTestsEnd(std::move(*started));
       EXPECT_TRUE(WaitServing(store->channel));
     }
     return store;

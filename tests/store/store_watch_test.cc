@@ -145,13 +145,19 @@ struct Followed {
     }
     return true;
   }
+
+  // Reads `watch` until heartbeat `id` is echoed.
+  bool UntilEchoed(Watch& watch, int64_t id) {
+    return Until(watch,
+                 [&] { return std::find(echoes.begin(), echoes.end(), id) != echoes.end(); });
+  }
 };
 
 size_t CountOf(const Followed& followed, const std::string& tenant) {
   return followed.Of(tenant).size();
 }
 
-// One store per backend, kept for the binary; with PostgreSQL a second
+// One store per backend, kept until the tests end; with PostgreSQL a second
 // replica on the same database when a test asks for it.
 class StoreWatchTest : public ::testing::TestWithParam<StoreBackend> {
  protected:
@@ -180,7 +186,7 @@ class StoreWatchTest : public ::testing::TestWithParam<StoreBackend> {
     auto started = StartStore(database.db, flags);
     EXPECT_TRUE(started.ok()) << started.status();
     if (!started.ok()) return nullptr;
-    auto* store = new RunningService(std::move(*started));
+    RunningService* store = KeepUntilTestsEnd(std::move(*started));
     EXPECT_TRUE(WaitServing(store->channel));
     return store;
   }
@@ -276,10 +282,8 @@ TEST_P(StoreWatchTest, AStreamResumesAfterItsToken) {
 }
 
 TEST_P(StoreWatchTest, ATokenOfAnotherDatabaseIsRefusedWithOutOfRange) {
-  TempDir dir;
-  RunningService* other = Start(NewStoreDatabase(GetParam(), dir));
+  RunningService* other = Start(NewStoreDatabase(GetParam(), Dir()));
   ASSERT_NE(other, nullptr);
-  std::unique_ptr<RunningService> owned(other);
   auto other_stub = NewStoreStub(other->channel);
   std::string foreign;
   {
@@ -319,10 +323,8 @@ TEST_P(StoreWatchTest, MalformedStartsAreInvalidArgumentNamingTheField) {
 }
 
 TEST_P(StoreWatchTest, ATokenPastRetentionIsRefusedNamingTheOldestRevision) {
-  TempDir dir;
-  std::unique_ptr<RunningService> store(
-      Start(NewStoreDatabase(GetParam(), dir),
-            {"--change_retention_revisions=1", "--change_sweep_interval=50ms"}));
+  RunningService* store = Start(NewStoreDatabase(GetParam(), Dir()),
+                                {"--change_retention_revisions=1", "--change_sweep_interval=50ms"});
   ASSERT_NE(store, nullptr);
   auto stub = NewStoreStub(store->channel);
   std::string old_token;
@@ -361,10 +363,7 @@ TEST_P(StoreWatchTest, AHeartbeatIsEchoedOnlyAfterTheChangesCommittedBeforeIt) {
     Grant written;
     ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, absl::StrCat("g", id)), &written).ok());
     watch.Heartbeat(id);
-    ASSERT_TRUE(followed.Until(watch, [&] {
-      return std::find(followed.echoes.begin(), followed.echoes.end(), id) !=
-             followed.echoes.end();
-    }));
+    ASSERT_TRUE(followed.UntilEchoed(watch, id));
     const size_t before_echo = followed.changes_before_echo[id];
     ASSERT_GE(before_echo, 1u);
     EXPECT_GE(followed.changes[before_echo - 1].revision(), written.revision())
@@ -391,10 +390,7 @@ TEST_P(PostgresWatchTest, AWriteThroughReplicaAIsSeenByAWatcherOnReplicaB) {
     ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, absl::StrCat("g", id)), &written).ok());
     // B learns of A's write only by polling; the echo still follows it.
     watch.Heartbeat(id);
-    ASSERT_TRUE(followed.Until(watch, [&] {
-      return std::find(followed.echoes.begin(), followed.echoes.end(), id) !=
-             followed.echoes.end();
-    }));
+    ASSERT_TRUE(followed.UntilEchoed(watch, id));
     const std::vector<GrantChange> mine = followed.Of(tenant_);
     ASSERT_EQ(mine.size(), static_cast<size_t>(id));
     EXPECT_EQ(mine.back().revision(), written.revision());
@@ -482,7 +478,7 @@ TEST_P(PostgresWatchTest, ATransactionThatCommitsAfterLaterOnesIsStillDelivered)
                          {"", "COMMIT", {}}},
                         absl::Now() + absl::Seconds(20), /*commits=*/true)
                   .ok());
-  ASSERT_TRUE(followed.Until(watch, [&] { return !followed.echoes.empty(); }));
+  ASSERT_TRUE(followed.UntilEchoed(watch, 1));
   const std::vector<GrantChange> changes = followed.Of(tenant_);
   // The echo came after all of them (the later ones follow the slow one).
   EXPECT_GE(followed.changes_before_echo[1], 4u);
