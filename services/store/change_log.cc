@@ -28,10 +28,10 @@ bool IsStoreId(absl::string_view id) {
 
 absl::Status CheckResumable(int64_t after_revision, int64_t oldest_resumable, int64_t allocated) {
   if (after_revision < oldest_resumable) {
-    return absl::OutOfRangeError(absl::StrCat(
-        "resume_token: revision ", after_revision,
-        " is past the change log's retention; the oldest revision to resume from is ",
-        oldest_resumable, ": drop cached grants and watch again without a token"));
+    return absl::OutOfRangeError(
+        absl::StrCat("resume_token: revision ", after_revision,
+                     " is past the change log's retention; the oldest revision to resume from is ",
+                     oldest_resumable, ": drop cached grants and watch again without a token"));
   }
   if (after_revision > allocated) {
     return absl::OutOfRangeError(absl::StrCat(

@@ -6,8 +6,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/text/utf8.h"
 #include "google/protobuf/util/time_util.h"
@@ -218,10 +218,10 @@ PgCommand AuditInsert(const v1::AuditEntry& entry, const AuditContext& audit) {
 
 PgCommand ChangeInsert(int64_t revision, absl::Time now, absl::string_view tenant_id,
                        absl::string_view grant_id, const Grant* grant) {
-  return Prepared(kInsertChange,
-                  {PgParam::Int(revision), PgParam::Int(absl::ToUnixMicros(now)),
-                   PgParam::Text(tenant_id), PgParam::Text(grant_id),
-                   grant == nullptr ? PgParam::Null() : PgParam::Bytes(grant->SerializeAsString())});
+  return Prepared(kInsertChange, {PgParam::Int(revision), PgParam::Int(absl::ToUnixMicros(now)),
+                                  PgParam::Text(tenant_id), PgParam::Text(grant_id),
+                                  grant == nullptr ? PgParam::Null()
+                                                   : PgParam::Bytes(grant->SerializeAsString())});
 }
 
 // What a write runs first: the grant's lock, then its xid and its revision.
@@ -616,19 +616,18 @@ absl::StatusOr<SuspendGrantResult> PostgresBackend::SuspendGrant(
         *entry.mutable_findings() = stored_suspension.findings();
 
         auto committed = tx.Commit(
-            {Prepared(kInsertSuspension,
-                      {PgParam::Text(stored_suspension.suspension_id()), PgParam::Text(tenant_id),
-                       PgParam::Text(grant_id),
-                       PgParam::Int(
-                           TimeUtil::TimestampToMicroseconds(stored_suspension.suspended_at())),
-                       PgParam::Bytes(stored_suspension.SerializeAsString())}),
-             Prepared(kSuspendGrant,
-                      {PgParam::Text(tenant_id), PgParam::Text(grant_id),
-                       PgParam::Int(stored.state()), PgParam::Int(stored.version()),
-                       PgParam::Int(absl::ToUnixMicros(now)),
-                       PgParam::Text(stored_suspension.suspension_id()),
-                       PgParam::Bytes(stored.SerializeAsString())}),
-             AuditInsert(entry, audit), ChangeInsert(revision, now, tenant_id, grant_id, &changed)});
+            {Prepared(kInsertSuspension, {PgParam::Text(stored_suspension.suspension_id()),
+                                          PgParam::Text(tenant_id), PgParam::Text(grant_id),
+                                          PgParam::Int(TimeUtil::TimestampToMicroseconds(
+                                              stored_suspension.suspended_at())),
+                                          PgParam::Bytes(stored_suspension.SerializeAsString())}),
+             Prepared(kSuspendGrant, {PgParam::Text(tenant_id), PgParam::Text(grant_id),
+                                      PgParam::Int(stored.state()), PgParam::Int(stored.version()),
+                                      PgParam::Int(absl::ToUnixMicros(now)),
+                                      PgParam::Text(stored_suspension.suspension_id()),
+                                      PgParam::Bytes(stored.SerializeAsString())}),
+             AuditInsert(entry, audit),
+             ChangeInsert(revision, now, tenant_id, grant_id, &changed)});
         if (!committed.ok()) {
           if (committed.status().code() == absl::StatusCode::kAlreadyExists) {
             return absl::InvalidArgumentError(
@@ -661,33 +660,34 @@ absl::StatusOr<DeleteGrantResult> PostgresBackend::DeleteGrant(absl::string_view
                                                                absl::Time now,
                                                                const AuditContext& audit,
                                                                absl::Time deadline) {
-  return Write<DeleteGrantResult>(deadline, [&](Transaction& tx) -> absl::StatusOr<DeleteGrantResult> {
-    auto locked = tx.Run(LockAndTakeRevision(tenant_id, grant_id));
-    if (!locked.ok()) return locked.status();
-    DeleteGrantResult result;
-    result.revision = (*locked)[2].Int(0, 0);
-    const std::optional<LockedGrant> before = LockedFromResult((*locked)[0]);
-    if (!before.has_value()) {
-      return absl::NotFoundError(absl::StrCat("grant ", grant_id, " not found"));
-    }
-    v1::AuditEntry entry;
-    *entry.mutable_time() = ToProto(now);
-    entry.set_tenant_id(std::string(tenant_id));
-    entry.set_grant_id(std::string(grant_id));
-    entry.set_client_id(before->client_id);
-    entry.set_action(v1::AUDIT_ACTION_DELETED);
-    entry.set_version_before(before->version);
-    entry.set_state_before(before->state);
-    entry.set_suspension_id(before->suspension_id);
-    auto committed = tx.Commit(
-        {Prepared(kDeleteSuspensions, {PgParam::Text(tenant_id), PgParam::Text(grant_id)}),
-         Prepared(kDeleteGrant, {PgParam::Text(tenant_id), PgParam::Text(grant_id)}),
-         AuditInsert(entry, audit),
-         ChangeInsert(result.revision, now, tenant_id, grant_id, nullptr)});
-    if (!committed.ok()) return committed.status();
-    result.previous_state = before->state;
-    return result;
-  });
+  return Write<DeleteGrantResult>(
+      deadline, [&](Transaction& tx) -> absl::StatusOr<DeleteGrantResult> {
+        auto locked = tx.Run(LockAndTakeRevision(tenant_id, grant_id));
+        if (!locked.ok()) return locked.status();
+        DeleteGrantResult result;
+        result.revision = (*locked)[2].Int(0, 0);
+        const std::optional<LockedGrant> before = LockedFromResult((*locked)[0]);
+        if (!before.has_value()) {
+          return absl::NotFoundError(absl::StrCat("grant ", grant_id, " not found"));
+        }
+        v1::AuditEntry entry;
+        *entry.mutable_time() = ToProto(now);
+        entry.set_tenant_id(std::string(tenant_id));
+        entry.set_grant_id(std::string(grant_id));
+        entry.set_client_id(before->client_id);
+        entry.set_action(v1::AUDIT_ACTION_DELETED);
+        entry.set_version_before(before->version);
+        entry.set_state_before(before->state);
+        entry.set_suspension_id(before->suspension_id);
+        auto committed = tx.Commit(
+            {Prepared(kDeleteSuspensions, {PgParam::Text(tenant_id), PgParam::Text(grant_id)}),
+             Prepared(kDeleteGrant, {PgParam::Text(tenant_id), PgParam::Text(grant_id)}),
+             AuditInsert(entry, audit),
+             ChangeInsert(result.revision, now, tenant_id, grant_id, nullptr)});
+        if (!committed.ok()) return committed.status();
+        result.previous_state = before->state;
+        return result;
+      });
 }
 
 absl::StatusOr<GrantPage> PostgresBackend::ListGrants(const ListGrantsQuery& query,

@@ -68,7 +68,8 @@ const std::vector<std::vector<std::string>>& Migrations() {
   store_id TEXT NOT NULL,
   pruned_through BIGINT NOT NULL DEFAULT 0
 ))sql",
-          "INSERT INTO store_identity (store_id) VALUES (replace(gen_random_uuid()::text, '-', ''))",
+          "INSERT INTO store_identity (store_id) VALUES (replace(gen_random_uuid()::text, '-', "
+          "''))",
           "CREATE SEQUENCE grant_change_revisions AS BIGINT MINVALUE 1 CACHE 1 NO CYCLE",
           R"sql(CREATE TABLE grant_changes (
   revision BIGINT PRIMARY KEY,

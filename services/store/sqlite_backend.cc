@@ -723,8 +723,7 @@ absl::StatusOr<ChangePage> SqliteBackend::ReadChanges(int64_t after_revision, in
   if (!*row) return absl::DataLossError("the database has no store_identity row");
   const int64_t pruned_through = (*select)->ColumnInt(1);
   const int64_t current = (*select)->ColumnInt(2);
-  if (absl::Status status = CheckResumable(after_revision, pruned_through, current);
-      !status.ok()) {
+  if (absl::Status status = CheckResumable(after_revision, pruned_through, current); !status.ok()) {
     return status;
   }
   auto changes = (**reader).Prepare(kReadChanges);

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <string>
 #include <thread>
-#include <vector>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/logging/json_log.h"
@@ -415,7 +415,6 @@ class WatcherSlot {
   bool taken_ = false;
 };
 
-
 }  // namespace
 
 grpc::Status StoreService::WatchGrants(
@@ -458,10 +457,10 @@ absl::Status StoreService::DoWatchGrants(
     auto point = DecodeResumeToken(first.start().resume_token(), "start.resume_token");
     if (!point.ok()) return point.status();
     if (point->store_id != state->store_id) {
-      return absl::OutOfRangeError(absl::StrCat(
-          "start.resume_token: from another database (store id ", point->store_id,
-          "; this store's is ", state->store_id,
-          "): drop cached grants and watch again without a token"));
+      return absl::OutOfRangeError(
+          absl::StrCat("start.resume_token: from another database (store id ", point->store_id,
+                       "; this store's is ", state->store_id,
+                       "): drop cached grants and watch again without a token"));
     }
     if (absl::Status status =
             CheckResumable(point->revision, state->oldest_resumable, state->allocated);
@@ -552,9 +551,8 @@ absl::Status StoreService::DoWatchGrants(
           ++next;
         }
         const bool last = next == page->changes.size();
-        const int64_t revision =
-            last ? std::max(position, page->revision)
-                 : response.changes(response.changes_size() - 1).revision();
+        const int64_t revision = last ? std::max(position, page->revision)
+                                      : response.changes(response.changes_size() - 1).revision();
         const bool news = response.changes_size() > 0 || revision > position;
         std::vector<Echo> still_waiting;
         for (const Echo& echo : targeted) {
@@ -583,9 +581,8 @@ absl::Status StoreService::DoWatchGrants(
     // Until the next poll is due, a write through this replica, a heartbeat,
     // or the end of the stream.
     absl::MutexLock lock(&writes_mutex_);
-    const auto woken = [this, seen = seen_writes]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writes_mutex_) {
-      return writes_ != seen;
-    };
+    const auto woken = [this, seen = seen_writes]()
+                           ABSL_EXCLUSIVE_LOCKS_REQUIRED(writes_mutex_) { return writes_ != seen; };
     writes_mutex_.AwaitWithTimeout(absl::Condition(&woken), limits.poll_interval);
   }
   if (!reader_done) context->TryCancel();

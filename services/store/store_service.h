@@ -128,10 +128,10 @@ class StoreService final : public apptrust::v1::FingerprintStore::Service {
   grpc::Status ListAuditEntries(grpc::ServerContext* context,
                                 const apptrust::v1::ListAuditEntriesRequest* request,
                                 apptrust::v1::ListAuditEntriesResponse* response) override;
-  grpc::Status WatchGrants(grpc::ServerContext* context,
-                           grpc::ServerReaderWriter<apptrust::v1::WatchGrantsResponse,
-                                                    apptrust::v1::WatchGrantsRequest>* stream)
-      override;
+  grpc::Status WatchGrants(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<apptrust::v1::WatchGrantsResponse, apptrust::v1::WatchGrantsRequest>*
+          stream) override;
 
   // Streams being served (tests, metrics).
   int watchers() const { return watchers_.load(); }

@@ -333,14 +333,15 @@ TEST(PostgresBackendChangeLogTest, ATransactionThatCommitsLastIsNotSkipped) {
 
   v1::Grant slow_grant = MakeGrant("t", "slow");
   slow_grant.set_revision(slow_revision);
-  ASSERT_TRUE((*slow)
-                  ->Run({{"",
-                          "INSERT INTO grant_changes (revision, time_us, tenant_id, grant_id,"
-                          " grant_proto) VALUES ($1, 0, 't', 'slow', $2)",
-                          {PgParam::Int(slow_revision), PgParam::Bytes(slow_grant.SerializeAsString())}},
-                         {"", "COMMIT", {}}},
-                        Deadline(), /*commits=*/true)
-                  .ok());
+  ASSERT_TRUE(
+      (*slow)
+          ->Run({{"",
+                  "INSERT INTO grant_changes (revision, time_us, tenant_id, grant_id,"
+                  " grant_proto) VALUES ($1, 0, 't', 'slow', $2)",
+                  {PgParam::Int(slow_revision), PgParam::Bytes(slow_grant.SerializeAsString())}},
+                 {"", "COMMIT", {}}},
+                Deadline(), /*commits=*/true)
+          .ok());
   std::vector<v1::GrantChange> changes;
   int64_t position = first->grant.revision();
   for (int poll = 0; poll < 100 && changes.size() < 3; ++poll) {

@@ -63,8 +63,8 @@ class KeptServices : public ::testing::Environment {
 
 RunningService* KeepUntilTestsEnd(RunningService service) {
   // gtest owns and tears down the environment before the binary exits.
-  static KeptServices* kept = static_cast<KeptServices*>(
-      ::testing::AddGlobalTestEnvironment(new KeptServices()));
+  static KeptServices* kept =
+      static_cast<KeptServices*>(::testing::AddGlobalTestEnvironment(new KeptServices()));
   return kept->Keep(std::move(service));
 }
 

@@ -135,10 +135,13 @@ struct Followed {
     return mine;
   }
 
-  // Reads `watch` until `done` holds (false when the stream ended first).
+  // Reads `watch` until `done` holds (false when the stream ended first, or
+  // after 30 s: progress messages alone never satisfy a test).
   template <typename Done>
   bool Until(Watch& watch, Done done) {
+    const absl::Time give_up = absl::Now() + absl::Seconds(30);
     while (!done()) {
+      if (absl::Now() > give_up) return false;
       auto response = watch.Next();
       if (!response.has_value()) return false;
       Take(*response);
@@ -264,6 +267,8 @@ TEST_P(StoreWatchTest, AStreamResumesAfterItsToken) {
   {
     Watch watch(*stub_, "");
     Followed followed;
+    // Written after the stream started (its first response), so it is in it.
+    ASSERT_TRUE(followed.Until(watch, [&] { return !followed.resume_token.empty(); }));
     ASSERT_TRUE(Put(*stub_, MakeGrant(tenant_, "before"), nullptr).ok());
     ASSERT_TRUE(followed.Until(watch, [&] { return CountOf(followed, tenant_) >= 1; }));
     token = followed.resume_token;

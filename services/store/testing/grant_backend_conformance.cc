@@ -618,7 +618,6 @@ TEST_P(GrantBackendConformance, AWriteThroughOneReplicaIsReadByTheOther) {
   EXPECT_TRUE((*other)->CheckReachable(Deadline()).ok());
 }
 
-
 // --- The change log (WatchGrants) ---
 
 // Every change from the start, failing the test on an error.
