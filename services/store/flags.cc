@@ -36,3 +36,20 @@ ABSL_FLAG(absl::Duration, audit_retention, absl::Hours(6 * 365 * 24),
           "forever");
 ABSL_FLAG(absl::Duration, audit_sweep_interval, absl::Hours(1),
           "How often entries older than --audit_retention are removed (in batches of 1000)");
+ABSL_FLAG(absl::Duration, watch_poll_interval, absl::Milliseconds(50),
+          "WatchGrants: how often each stream polls the database for changes made through any "
+          "replica (a write through this replica or a heartbeat polls at once); 10ms..1s");
+ABSL_FLAG(absl::Duration, watch_progress_interval, absl::Seconds(1),
+          "WatchGrants: a progress message (the current revision) at least this often while "
+          "nothing changes");
+ABSL_FLAG(int32_t, max_watchers, 8,
+          "WatchGrants streams this replica serves at once (each holds a gRPC thread); one more "
+          "is refused with RESOURCE_EXHAUSTED");
+ABSL_FLAG(absl::Duration, change_retention, absl::Hours(1),
+          "How long the change log keeps a change for WatchGrants clients that resume; older "
+          "resume tokens are refused with OUT_OF_RANGE (the client resynchronises)");
+ABSL_FLAG(int64_t, change_retention_revisions, 1000000,
+          "The change log also keeps at most this many revisions behind the newest");
+ABSL_FLAG(absl::Duration, change_sweep_interval, absl::Seconds(10),
+          "How often changes past --change_retention or --change_retention_revisions are removed "
+          "(in batches of 1000)");

@@ -22,5 +22,11 @@ ABSL_DECLARE_FLAG(int32_t, max_running_reads);
 ABSL_DECLARE_FLAG(int32_t, max_waiting_reads);
 ABSL_DECLARE_FLAG(absl::Duration, audit_retention);
 ABSL_DECLARE_FLAG(absl::Duration, audit_sweep_interval);
+ABSL_DECLARE_FLAG(absl::Duration, watch_poll_interval);
+ABSL_DECLARE_FLAG(absl::Duration, watch_progress_interval);
+ABSL_DECLARE_FLAG(int32_t, max_watchers);
+ABSL_DECLARE_FLAG(absl::Duration, change_retention);
+ABSL_DECLARE_FLAG(int64_t, change_retention_revisions);
+ABSL_DECLARE_FLAG(absl::Duration, change_sweep_interval);
 
 #endif  // APPTRUST_SERVICES_STORE_FLAGS_H_

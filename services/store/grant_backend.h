@@ -27,6 +27,16 @@
 //     idempotent SuspendGrant) appends none. Entries are kept when their grant
 //     is deleted; only PruneAuditEntries removes them. seq increases with
 //     every entry and is never reused.
+//   - Change log: every state change (the same three) also appends one
+//     GrantChange in the same transaction, at a revision that the write
+//     returns and stores in the grant (Grant.revision). Revisions are
+//     positive and never reused; for two changes of one grant the later
+//     commit has the higher revision. ReadChanges hands changes out only up
+//     to a revision below which nothing can still commit (its `revision`),
+//     so a reader that follows it never misses one: on PostgreSQL a
+//     transaction may take its revision before another that commits first.
+//     Changes are kept until PruneChanges removes them; resuming after a
+//     pruned one is OUT_OF_RANGE.
 //   - Errors: NOT_FOUND, FAILED_PRECONDITION, INVALID_ARGUMENT (a caller-chosen
 //     suspension_id already in use), UNAVAILABLE (the database could not be
 //     reached or stayed busy, or a write's commit has an unknown outcome;
@@ -67,6 +77,44 @@ struct SuspendGrantResult {
   bool newly_suspended = false;
 };
 
+// Result of DeleteGrant.
+struct DeleteGrantResult {
+  apptrust::v1::GrantState previous_state = apptrust::v1::GRANT_STATE_UNSPECIFIED;
+  // The revision of the deletion in the change log.
+  int64_t revision = 0;
+};
+
+// One page of the change log (ReadChanges).
+struct ChangePage {
+  // By revision, all above the `after_revision` asked for.
+  std::vector<apptrust::v1::GrantChange> changes;
+  // Every change at or below it is in this page or before it: the last
+  // change's revision when `more`, else the log's current revision (at
+  // least the after_revision asked for).
+  int64_t revision = 0;
+  // True when more changes follow the last one returned.
+  bool more = false;
+  // The highest revision handed out when the read began (it may not have
+  // committed yet): a change that committed before the read began is at or
+  // below it, so a reader has seen every such change once it has followed
+  // the log up to here.
+  int64_t allocated = 0;
+};
+
+// Where the change log stands.
+struct ChangeLogState {
+  // Random, made with the database: tells one database from another (a
+  // copy made by --copy_from_sqlite gets its own).
+  std::string store_id;
+  // Every change at or below it has committed (ReadChanges' bound).
+  int64_t revision = 0;
+  // ReadChanges may resume after this revision or any later one; older
+  // changes were pruned.
+  int64_t oldest_resumable = 0;
+  // The highest revision handed out so far (it may not have committed yet):
+  // a resume point above it comes from another history.
+  int64_t allocated = 0;
+};
 struct GrantKey {
   std::string tenant_id;
   std::string grant_id;
@@ -158,12 +206,11 @@ class GrantBackend {
                                                                  absl::Time deadline) = 0;
 
   // Removes the grant and its suspensions (not its audit entries). Returns
-  // the state it had.
-  virtual absl::StatusOr<apptrust::v1::GrantState> DeleteGrant(absl::string_view tenant_id,
-                                                               absl::string_view grant_id,
-                                                               absl::Time now,
-                                                               const AuditContext& audit,
-                                                               absl::Time deadline) = 0;
+  // the state it had and the deletion's revision.
+  virtual absl::StatusOr<DeleteGrantResult> DeleteGrant(absl::string_view tenant_id,
+                                                        absl::string_view grant_id, absl::Time now,
+                                                        const AuditContext& audit,
+                                                        absl::Time deadline) = 0;
 
   virtual absl::StatusOr<GrantPage> ListGrants(const ListGrantsQuery& query,
                                                absl::Time deadline) = 0;
@@ -181,6 +228,31 @@ class GrantBackend {
   // holds the writer briefly: a caller with more to remove calls again.
   virtual absl::StatusOr<int64_t> PruneAuditEntries(absl::Time before, int max_entries,
                                                     absl::Time deadline) = 0;
+
+  // At most `limit` (at least 1) changes above `after_revision`, by
+  // revision. OUT_OF_RANGE when changes after it were pruned (the message
+  // names the oldest resumable revision) or when it is above every revision
+  // this database handed out.
+  virtual absl::StatusOr<ChangePage> ReadChanges(int64_t after_revision, int limit,
+                                                 absl::Time deadline) {
+    (void)after_revision, (void)limit, (void)deadline;
+    return absl::UnimplementedError("this backend keeps no change log");
+  }
+
+  virtual absl::StatusOr<ChangeLogState> GetChangeLogState(absl::Time deadline) {
+    (void)deadline;
+    return absl::UnimplementedError("this backend keeps no change log");
+  }
+
+  // Removes at most `max_changes` changes, oldest first, that were written
+  // before `before` or are more than `keep_revisions` revisions older than
+  // the newest; returns how many it removed. Bounded like
+  // PruneAuditEntries.
+  virtual absl::StatusOr<int64_t> PruneChanges(absl::Time before, int64_t keep_revisions,
+                                               int max_changes, absl::Time deadline) {
+    (void)before, (void)keep_revisions, (void)max_changes, (void)deadline;
+    return absl::UnimplementedError("this backend keeps no change log");
+  }
 
   // OK while the database answers; UNAVAILABLE (with the reason) while it
   // does not. The store's health (and so its readiness) follows it.

@@ -21,6 +21,7 @@
 #include "common/server/server_security_flags.h"
 #include "services/store/audit_sweeper.h"
 #include "services/store/backend_copy.h"
+#include "services/store/change_log_sweeper.h"
 #include "services/store/flags.h"
 #include "services/store/postgres_backend.h"
 #include "services/store/sqlite_backend.h"
@@ -212,6 +213,28 @@ int main(int argc, char** argv) {
                           absl::InvalidArgumentError("must be positive and finite"));
   }
 
+  store::ChangeLogSweeperOptions change_sweeper_options;
+  change_sweeper_options.retention = absl::GetFlag(FLAGS_change_retention);
+  change_sweeper_options.keep_revisions = absl::GetFlag(FLAGS_change_retention_revisions);
+  change_sweeper_options.interval = absl::GetFlag(FLAGS_change_sweep_interval);
+  if (change_sweeper_options.retention <= absl::ZeroDuration() ||
+      change_sweeper_options.retention == absl::InfiniteDuration()) {
+    server::ExitIfBadFlag(kProgram, "change_retention",
+                          absl::FormatDuration(change_sweeper_options.retention),
+                          absl::InvalidArgumentError("must be positive and finite"));
+  }
+  if (change_sweeper_options.keep_revisions < 1) {
+    server::ExitIfBadFlag(kProgram, "change_retention_revisions",
+                          std::to_string(change_sweeper_options.keep_revisions),
+                          absl::InvalidArgumentError("must be at least 1"));
+  }
+  if (change_sweeper_options.interval <= absl::ZeroDuration() ||
+      change_sweeper_options.interval == absl::InfiniteDuration()) {
+    server::ExitIfBadFlag(kProgram, "change_sweep_interval",
+                          absl::FormatDuration(change_sweeper_options.interval),
+                          absl::InvalidArgumentError("must be positive and finite"));
+  }
+
   auto metrics = metrics::MetricsServer::Start(metrics_listen, kProgram);
   server::ExitIfBadFlag(kProgram, "metrics_listen", metrics_listen, metrics.status());
   store::StoreMetrics store_metrics((*metrics)->registry());
@@ -237,6 +260,33 @@ int main(int argc, char** argv) {
             read_threads - limits.reads.max_running,
             " (reads running and waiting each hold one of the listener's ",
             server::GrpcListenerLimits{}.max_threads, " threads; a quarter stays for writes)")));
+  }
+  limits.watch.poll_interval = absl::GetFlag(FLAGS_watch_poll_interval);
+  if (limits.watch.poll_interval < absl::Milliseconds(10) ||
+      limits.watch.poll_interval > absl::Seconds(1)) {
+    server::ExitIfBadFlag(kProgram, "watch_poll_interval",
+                          absl::FormatDuration(limits.watch.poll_interval),
+                          absl::InvalidArgumentError("must be between 10ms and 1s"));
+  }
+  limits.watch.progress_interval = absl::GetFlag(FLAGS_watch_progress_interval);
+  if (limits.watch.progress_interval <= absl::ZeroDuration() ||
+      limits.watch.progress_interval == absl::InfiniteDuration()) {
+    server::ExitIfBadFlag(kProgram, "watch_progress_interval",
+                          absl::FormatDuration(limits.watch.progress_interval),
+                          absl::InvalidArgumentError("must be positive and finite"));
+  }
+  limits.watch.max_watchers = absl::GetFlag(FLAGS_max_watchers);
+  // Each stream holds a listener thread for its life; an eighth of them
+  // stays for writes.
+  const int watch_threads = server::GrpcListenerLimits{}.max_threads * 7 / 8 -
+                            limits.reads.max_running - limits.reads.max_waiting;
+  if (limits.watch.max_watchers < 0 || limits.watch.max_watchers > watch_threads) {
+    server::ExitIfBadFlag(
+        kProgram, "max_watchers", std::to_string(limits.watch.max_watchers),
+        absl::InvalidArgumentError(absl::StrCat(
+            "must be between 0 and ", watch_threads,
+            " (streams and reads each hold one of the listener's ",
+            server::GrpcListenerLimits{}.max_threads, " threads; an eighth stays for writes)")));
   }
   store::StoreService store_service(&store_metrics, absl::Now, limits);
 
@@ -267,6 +317,7 @@ int main(int argc, char** argv) {
   logging::Info("database open").Field("db", db);
   // Declared after the backend, so destroyed (its thread stopped) before it.
   store::AuditSweeper audit_sweeper(backend.get(), sweeper_options);
+  store::ChangeLogSweeper change_sweeper(backend.get(), change_sweeper_options);
   (*grpc_server)->SetServing(true);
   ReachabilityWatch reachability(backend.get(), grpc_server->get(), &store_metrics);
 

@@ -5,11 +5,14 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/text/utf8.h"
 #include "common/time/proto_time.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/store/change_log.h"
 #include "services/store/postgres_schema.h"
 
 namespace apptrust::store {
@@ -42,6 +45,14 @@ constexpr char kListAuditOfGrant[] = "list_audit_of_grant";
 constexpr char kPruneAudit[] = "prune_audit";
 constexpr char kImportGrant[] = "import_grant";
 constexpr char kImportSuspension[] = "import_suspension";
+constexpr char kTakeXid[] = "take_xid";
+constexpr char kNextRevision[] = "next_revision";
+constexpr char kInsertChange[] = "insert_change";
+constexpr char kRevisionsHandedOut[] = "revisions_handed_out";
+constexpr char kSnapshot[] = "snapshot";
+constexpr char kReadChanges[] = "read_changes";
+constexpr char kStoreIdentity[] = "store_identity";
+constexpr char kPruneChanges[] = "prune_changes";
 
 constexpr char kAuditColumns[] =
     "SELECT seq, time_us, tenant_id, grant_id, client_id, action, caller, version_before,"
@@ -110,6 +121,31 @@ const std::vector<std::pair<std::string, std::string>>& Statements() {
       {kImportSuspension,
        "INSERT INTO suspensions (suspension_id, tenant_id, grant_id, suspended_at_us,"
        " suspension_proto) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (suspension_id) DO NOTHING"},
+      // The change log. A write takes its xid, then its revision (under the
+      // grant's lock): so a transaction holding a revision not yet committed
+      // is always in the xip list of a snapshot taken after the sequence
+      // handed that revision out (see PostgresBackend::Observe).
+      {kTakeXid, "SELECT pg_current_xact_id()::text"},
+      {kNextRevision, "SELECT nextval('grant_change_revisions')"},
+      {kInsertChange,
+       "INSERT INTO grant_changes (revision, time_us, tenant_id, grant_id, grant_proto)"
+       " VALUES ($1, $2, $3, $4, $5)"},
+      {kRevisionsHandedOut,
+       "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM grant_change_revisions"},
+      {kSnapshot, "SELECT pg_current_snapshot()::text"},
+      {kReadChanges,
+       "SELECT revision, time_us, tenant_id, grant_id, grant_proto FROM grant_changes"
+       " WHERE revision > $1 AND revision <= $2 ORDER BY revision LIMIT $3"},
+      {kStoreIdentity, "SELECT store_id, pruned_through FROM store_identity"},
+      // The oldest first, only below the committed bound ($4), and the
+      // resume bound moved in the same statement.
+      {kPruneChanges,
+       "WITH removed AS (DELETE FROM grant_changes WHERE revision IN (SELECT revision FROM"
+       " grant_changes WHERE (time_us < $1 OR revision <= $2) AND revision <= $4"
+       " ORDER BY revision LIMIT $3) RETURNING revision)"
+       " UPDATE store_identity SET pruned_through = GREATEST(pruned_through,"
+       " (SELECT COALESCE(MAX(revision), 0) FROM removed))"
+       " RETURNING (SELECT COUNT(*) FROM removed)"},
   };
   return *statements;
 }
@@ -176,6 +212,35 @@ PgCommand AuditInsert(const v1::AuditEntry& entry, const AuditContext& audit) {
        entry.suspension_id().empty() ? PgParam::Null() : PgParam::Text(entry.suspension_id()),
        audit.request_id.empty() ? PgParam::Null() : PgParam::Text(Storable(audit.request_id)),
        PgParam::Bytes(details.SerializeAsString())});
+}
+
+PgCommand ChangeInsert(int64_t revision, absl::Time now, absl::string_view tenant_id,
+                       absl::string_view grant_id, const Grant* grant) {
+  return Prepared(kInsertChange, {PgParam::Int(revision), PgParam::Int(absl::ToUnixMicros(now)),
+                                  PgParam::Text(tenant_id), PgParam::Text(grant_id),
+                                  grant == nullptr ? PgParam::Null()
+                                                   : PgParam::Bytes(grant->SerializeAsString())});
+}
+
+// What a write runs first: the grant's lock, then its xid and its revision.
+std::vector<PgCommand> LockAndTakeRevision(absl::string_view tenant_id,
+                                           absl::string_view grant_id) {
+  return {Prepared(kLockGrant, {PgParam::Text(tenant_id), PgParam::Text(grant_id)}),
+          Prepared(kTakeXid, {}), Prepared(kNextRevision, {})};
+}
+
+absl::StatusOr<v1::GrantChange> ChangeFromRow(const PgResult& result, int row) {
+  v1::GrantChange change;
+  change.set_revision(result.Int(row, 0));
+  *change.mutable_time() = TimeUtil::MicrosecondsToTimestamp(result.Int(row, 1));
+  change.set_tenant_id(std::string(result.Bytes(row, 2)));
+  change.set_grant_id(std::string(result.Bytes(row, 3)));
+  if (result.IsNull(row, 4)) {
+    change.set_deleted(true);
+  } else if (!change.mutable_grant()->ParseFromString(std::string(result.Bytes(row, 4)))) {
+    return absl::DataLossError("stored change does not parse");
+  }
+  return change;
 }
 
 // A grant's row as a write sees it under its lock.
@@ -404,10 +469,10 @@ absl::StatusOr<PutGrantResult> PostgresBackend::PutGrant(const Grant& grant, abs
                                                          const AuditContext& audit,
                                                          absl::Time deadline) {
   return Write<PutGrantResult>(deadline, [&](Transaction& tx) -> absl::StatusOr<PutGrantResult> {
-    auto locked = tx.Run({Prepared(
-        kLockGrant, {PgParam::Text(grant.tenant_id()), PgParam::Text(grant.grant_id())})});
+    auto locked = tx.Run(LockAndTakeRevision(grant.tenant_id(), grant.grant_id()));
     if (!locked.ok()) return locked.status();
     const std::optional<LockedGrant> before = LockedFromResult((*locked)[0]);
+    const int64_t revision = (*locked)[2].Int(0, 0);
 
     PutGrantResult result;
     result.grant = grant;
@@ -424,6 +489,7 @@ absl::StatusOr<PutGrantResult> PostgresBackend::PutGrant(const Grant& grant, abs
     }
     stored.set_version(version);
     *stored.mutable_created_at() = TimeUtil::MicrosecondsToTimestamp(created_at_us);
+    stored.set_revision(revision);
 
     v1::AuditEntry entry;
     *entry.mutable_time() = ToProto(now);
@@ -453,7 +519,9 @@ absl::StatusOr<PutGrantResult> PostgresBackend::PutGrant(const Grant& grant, abs
                         PgParam::Int(version), PgParam::Int(created_at_us),
                         PgParam::Int(absl::ToUnixMicros(now)),
                         PgParam::Bytes(stored.SerializeAsString())});
-    auto committed = tx.Commit({std::move(write), AuditInsert(entry, audit)});
+    auto committed =
+        tx.Commit({std::move(write), AuditInsert(entry, audit),
+                   ChangeInsert(revision, now, stored.tenant_id(), stored.grant_id(), &stored)});
     if (!committed.ok()) {
       // Another writer created the grant after our lock found nothing: the
       // retry finds and locks it.
@@ -505,10 +573,10 @@ absl::StatusOr<SuspendGrantResult> PostgresBackend::SuspendGrant(
     const Suspension& suspension, absl::Time now, const AuditContext& audit, absl::Time deadline) {
   return Write<SuspendGrantResult>(
       deadline, [&](Transaction& tx) -> absl::StatusOr<SuspendGrantResult> {
-        auto locked =
-            tx.Run({Prepared(kLockGrant, {PgParam::Text(tenant_id), PgParam::Text(grant_id)})});
+        auto locked = tx.Run(LockAndTakeRevision(tenant_id, grant_id));
         if (!locked.ok()) return locked.status();
         const std::optional<LockedGrant> current = LockedFromResult((*locked)[0]);
+        const int64_t revision = (*locked)[2].Int(0, 0);
         if (!current.has_value()) {
           return absl::NotFoundError(absl::StrCat("grant ", grant_id, " not found"));
         }
@@ -543,6 +611,9 @@ absl::StatusOr<SuspendGrantResult> PostgresBackend::SuspendGrant(
         stored.set_state(v1::GRANT_STATE_SUSPENDED);
         stored.set_version(expected_version + 1);
         *stored.mutable_updated_at() = ToProto(now);
+        stored.set_revision(revision);
+        Grant changed = stored;
+        *changed.mutable_suspension() = stored_suspension;
 
         v1::AuditEntry entry;
         *entry.mutable_time() = ToProto(now);
@@ -569,7 +640,8 @@ absl::StatusOr<SuspendGrantResult> PostgresBackend::SuspendGrant(
                                       PgParam::Int(absl::ToUnixMicros(now)),
                                       PgParam::Text(stored_suspension.suspension_id()),
                                       PgParam::Bytes(stored.SerializeAsString())}),
-             AuditInsert(entry, audit)});
+             AuditInsert(entry, audit),
+             ChangeInsert(revision, now, tenant_id, grant_id, &changed)});
         if (!committed.ok()) {
           if (committed.status().code() == absl::StatusCode::kAlreadyExists) {
             return absl::InvalidArgumentError(
@@ -597,34 +669,39 @@ absl::StatusOr<Suspension> PostgresBackend::GetSuspension(absl::string_view susp
   return suspension;
 }
 
-absl::StatusOr<GrantState> PostgresBackend::DeleteGrant(absl::string_view tenant_id,
-                                                        absl::string_view grant_id, absl::Time now,
-                                                        const AuditContext& audit,
-                                                        absl::Time deadline) {
-  return Write<GrantState>(deadline, [&](Transaction& tx) -> absl::StatusOr<GrantState> {
-    auto locked =
-        tx.Run({Prepared(kLockGrant, {PgParam::Text(tenant_id), PgParam::Text(grant_id)})});
-    if (!locked.ok()) return locked.status();
-    const std::optional<LockedGrant> before = LockedFromResult((*locked)[0]);
-    if (!before.has_value()) {
-      return absl::NotFoundError(absl::StrCat("grant ", grant_id, " not found"));
-    }
-    v1::AuditEntry entry;
-    *entry.mutable_time() = ToProto(now);
-    entry.set_tenant_id(std::string(tenant_id));
-    entry.set_grant_id(std::string(grant_id));
-    entry.set_client_id(before->client_id);
-    entry.set_action(v1::AUDIT_ACTION_DELETED);
-    entry.set_version_before(before->version);
-    entry.set_state_before(before->state);
-    entry.set_suspension_id(before->suspension_id);
-    auto committed = tx.Commit(
-        {Prepared(kDeleteSuspensions, {PgParam::Text(tenant_id), PgParam::Text(grant_id)}),
-         Prepared(kDeleteGrant, {PgParam::Text(tenant_id), PgParam::Text(grant_id)}),
-         AuditInsert(entry, audit)});
-    if (!committed.ok()) return committed.status();
-    return before->state;
-  });
+absl::StatusOr<DeleteGrantResult> PostgresBackend::DeleteGrant(absl::string_view tenant_id,
+                                                               absl::string_view grant_id,
+                                                               absl::Time now,
+                                                               const AuditContext& audit,
+                                                               absl::Time deadline) {
+  return Write<DeleteGrantResult>(
+      deadline, [&](Transaction& tx) -> absl::StatusOr<DeleteGrantResult> {
+        auto locked = tx.Run(LockAndTakeRevision(tenant_id, grant_id));
+        if (!locked.ok()) return locked.status();
+        DeleteGrantResult result;
+        result.revision = (*locked)[2].Int(0, 0);
+        const std::optional<LockedGrant> before = LockedFromResult((*locked)[0]);
+        if (!before.has_value()) {
+          return absl::NotFoundError(absl::StrCat("grant ", grant_id, " not found"));
+        }
+        v1::AuditEntry entry;
+        *entry.mutable_time() = ToProto(now);
+        entry.set_tenant_id(std::string(tenant_id));
+        entry.set_grant_id(std::string(grant_id));
+        entry.set_client_id(before->client_id);
+        entry.set_action(v1::AUDIT_ACTION_DELETED);
+        entry.set_version_before(before->version);
+        entry.set_state_before(before->state);
+        entry.set_suspension_id(before->suspension_id);
+        auto committed = tx.Commit(
+            {Prepared(kDeleteSuspensions, {PgParam::Text(tenant_id), PgParam::Text(grant_id)}),
+             Prepared(kDeleteGrant, {PgParam::Text(tenant_id), PgParam::Text(grant_id)}),
+             AuditInsert(entry, audit),
+             ChangeInsert(result.revision, now, tenant_id, grant_id, nullptr)});
+        if (!committed.ok()) return committed.status();
+        result.previous_state = before->state;
+        return result;
+      });
 }
 
 absl::StatusOr<GrantPage> PostgresBackend::ListGrants(const ListGrantsQuery& query,
@@ -699,6 +776,154 @@ absl::StatusOr<int64_t> PostgresBackend::PruneAuditEntries(absl::Time before, in
   return (*results)[0].AffectedRows();
 }
 
+absl::StatusOr<PgSnapshot> PgSnapshot::Parse(absl::string_view text) {
+  // "xmin:xmax:xip,xip,..." (pg_snapshot's text form).
+  const std::vector<absl::string_view> parts = absl::StrSplit(text, ':');
+  PgSnapshot snapshot;
+  if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &snapshot.xmin) ||
+      !absl::SimpleAtoi(parts[1], &snapshot.xmax)) {
+    return absl::InternalError(absl::StrCat("unexpected snapshot from the server: ", text));
+  }
+  if (!parts[2].empty()) {
+    for (absl::string_view xid : absl::StrSplit(parts[2], ',')) {
+      uint64_t value = 0;
+      if (!absl::SimpleAtoi(xid, &value)) {
+        return absl::InternalError(absl::StrCat("unexpected snapshot from the server: ", text));
+      }
+      snapshot.xip.push_back(value);
+    }
+  }
+  return snapshot;
+}
+
+bool PgSnapshot::Finished(uint64_t xid) const {
+  if (xid < xmin) return true;
+  if (xid >= xmax) return false;
+  return std::find(xip.begin(), xip.end(), xid) == xip.end();
+}
+
+absl::StatusOr<PostgresBackend::Observation> PostgresBackend::Observe(absl::Time deadline) {
+  Observation now;
+  auto handed_out = Read({Prepared(kRevisionsHandedOut, {})}, deadline);
+  if (!handed_out.ok()) return handed_out.status();
+  now.handed_out = (*handed_out)[0].Int(0, 0);
+  {
+    absl::MutexLock lock(&watermark_mutex_);
+    now.committed_through = committed_through_;
+    if (now.handed_out <= committed_through_) return now;
+  }
+  // Something new since the mark. A transaction holding a revision up to
+  // `handed_out` took its xid before that read, so below the xid this poll
+  // takes now (its own, only as a bound: the poll writes nothing); the
+  // snapshot then shows which xids below it were still running: its xip,
+  // and everything from its xmax up (xmax is one past the latest completed
+  // xid, not the next one to be assigned).
+  auto results = Read({Prepared(kTakeXid, {}), Prepared(kSnapshot, {})}, deadline);
+  if (!results.ok()) return results.status();
+  PendingRevisions mine;
+  mine.handed_out = now.handed_out;
+  if (!absl::SimpleAtoi((*results)[0].Bytes(0, 0), &mine.bound_xid)) {
+    return absl::InternalError("unexpected xid from the server");
+  }
+  auto snapshot = PgSnapshot::Parse((*results)[1].Bytes(0, 0));
+  if (!snapshot.ok()) return snapshot.status();
+  mine.snapshot = std::move(*snapshot);
+
+  // Every transaction below the pending mark's bound that was running then
+  // has finished by `later`.
+  const auto settled = [](const PendingRevisions& pending, const PgSnapshot& later) {
+    for (uint64_t xid : pending.snapshot.xip) {
+      if (xid != pending.bound_xid && !later.Finished(xid)) return false;
+    }
+    if (later.xmax < pending.bound_xid) return false;
+    for (uint64_t xid : later.xip) {
+      if (xid >= pending.snapshot.xmax && xid < pending.bound_xid) return false;
+    }
+    return true;
+  };
+  absl::MutexLock lock(&watermark_mutex_);
+  if (pending_.size() < kMaxPendingObservations) pending_.push_back(mine);
+  for (const PendingRevisions& pending : pending_) {
+    if (settled(pending, mine.snapshot)) {
+      committed_through_ = std::max(committed_through_, pending.handed_out);
+    }
+  }
+  const int64_t through = committed_through_;
+  pending_.erase(std::remove_if(pending_.begin(), pending_.end(),
+                                [through](const PendingRevisions& pending) {
+                                  return pending.handed_out <= through;
+                                }),
+                 pending_.end());
+  now.committed_through = committed_through_;
+  return now;
+}
+
+absl::StatusOr<ChangeLogState> PostgresBackend::GetChangeLogState(absl::Time deadline) {
+  auto observed = Observe(deadline);
+  if (!observed.ok()) return observed.status();
+  auto identity = Read({Prepared(kStoreIdentity, {})}, deadline);
+  if (!identity.ok()) return identity.status();
+  if ((*identity)[0].rows() != 1) return absl::DataLossError("store_identity must hold one row");
+  ChangeLogState state;
+  state.store_id = std::string((*identity)[0].Bytes(0, 0));
+  state.oldest_resumable = (*identity)[0].Int(0, 1);
+  state.revision = observed->committed_through;
+  state.allocated = observed->handed_out;
+  return state;
+}
+
+absl::StatusOr<ChangePage> PostgresBackend::ReadChanges(int64_t after_revision, int limit,
+                                                        absl::Time deadline) {
+  if (limit < 1) return absl::InvalidArgumentError("limit must be at least 1");
+  auto observed = Observe(deadline);
+  if (!observed.ok()) return observed.status();
+  // The rows first, then the prune bound: a prune between the two shows in
+  // the bound, never as a silent gap.
+  auto results = Read({Prepared(kReadChanges, {PgParam::Int(after_revision),
+                                               PgParam::Int(observed->committed_through),
+                                               PgParam::Int(int64_t{limit} + 1)}),
+                       Prepared(kStoreIdentity, {})},
+                      deadline);
+  if (!results.ok()) return results.status();
+  const PgResult& rows = (*results)[0];
+  const PgResult& identity = (*results)[1];
+  if (identity.rows() != 1) return absl::DataLossError("store_identity must hold one row");
+  if (absl::Status status =
+          CheckResumable(after_revision, identity.Int(0, 1), observed->handed_out);
+      !status.ok()) {
+    return status;
+  }
+  ChangePage page;
+  page.revision = std::max(after_revision, observed->committed_through);
+  page.allocated = observed->handed_out;
+  for (int row = 0; row < rows.rows(); ++row) {
+    if (static_cast<int>(page.changes.size()) == limit) {
+      page.more = true;
+      page.revision = page.changes.back().revision();
+      break;
+    }
+    auto change = ChangeFromRow(rows, row);
+    if (!change.ok()) return change.status();
+    page.changes.push_back(std::move(*change));
+  }
+  return page;
+}
+
+absl::StatusOr<int64_t> PostgresBackend::PruneChanges(absl::Time before, int64_t keep_revisions,
+                                                      int max_changes, absl::Time deadline) {
+  if (max_changes < 1) return absl::InvalidArgumentError("max_changes must be at least 1");
+  if (keep_revisions < 0) return absl::InvalidArgumentError("keep_revisions must not be negative");
+  auto observed = Observe(deadline);
+  if (!observed.ok()) return observed.status();
+  auto results = Read({Prepared(kPruneChanges, {PgParam::Int(absl::ToUnixMicros(before)),
+                                                PgParam::Int(observed->handed_out - keep_revisions),
+                                                PgParam::Int(max_changes),
+                                                PgParam::Int(observed->committed_through)})},
+                      deadline);
+  if (!results.ok()) return results.status();
+  return (*results)[0].Int(0, 0);
+}
+
 absl::Status PostgresBackend::CheckReachable(absl::Time deadline) {
   return Read({{"", "SELECT 1", {}}}, deadline).status();
 }
@@ -706,6 +931,8 @@ absl::Status PostgresBackend::CheckReachable(absl::Time deadline) {
 absl::StatusOr<bool> PostgresBackend::ImportGrant(const Grant& grant, absl::Time deadline) {
   Grant row = grant;
   row.clear_suspension();
+  // Revisions belong to the source database's change log, not this one's.
+  row.clear_revision();
   const std::string suspension_id =
       grant.state() == v1::GRANT_STATE_SUSPENDED ? grant.suspension().suspension_id() : "";
   auto results =

@@ -41,8 +41,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/store/grant_backend.h"
 #include "services/store/postgres_pool.h"
@@ -71,6 +73,33 @@ struct PostgresOptions {
   std::function<void(int64_t writes)> on_commit;
 };
 
+// pg_current_snapshot() as text: the transactions that had not finished
+// when it was taken.
+struct PgSnapshot {
+  // "xmin:xmax:xip,..."; INTERNAL for anything else.
+  static absl::StatusOr<PgSnapshot> Parse(absl::string_view text);
+  // True when `xid` had finished (committed or aborted) by then.
+  bool Finished(uint64_t xid) const;
+
+  uint64_t xmin = 0;
+  uint64_t xmax = 0;
+  std::vector<uint64_t> xip;
+};
+
+// The change log (ReadChanges): a revision comes from a sequence, so a
+// transaction may hold revision 5 while one holding 6 commits first; a
+// reader that moved past 6 would never see 5. Reads therefore stop at a mark
+// below which every transaction has finished, found by snapshot visibility
+// (as SpiceDB's PostgreSQL watch does; commit timestamps are not used): a
+// read notes the highest revision handed out, then takes an xid of its own
+// as a bound (it writes nothing; only while revisions are being handed out)
+// and a pg_current_snapshot(). A write takes its xid before its revision, so
+// every transaction holding a revision up to the mark has an xid below the
+// bound; once a later snapshot shows every xid below the bound that was
+// running then (the xip list, and everything from xmax up) finished, the
+// mark is committed through. A long-open write transaction holds the mark
+// back: the stream lags, it never skips. Every replica keeps its own mark;
+// they agree on what is below it.
 class PostgresBackend : public GrantBackend {
  public:
   // Checks the URI, connects and applies the migrations of
@@ -97,15 +126,20 @@ class PostgresBackend : public GrantBackend {
                                                   absl::Time deadline) override;
   absl::StatusOr<apptrust::v1::Suspension> GetSuspension(absl::string_view suspension_id,
                                                          absl::Time deadline) override;
-  absl::StatusOr<apptrust::v1::GrantState> DeleteGrant(absl::string_view tenant_id,
-                                                       absl::string_view grant_id, absl::Time now,
-                                                       const AuditContext& audit,
-                                                       absl::Time deadline) override;
+  absl::StatusOr<DeleteGrantResult> DeleteGrant(absl::string_view tenant_id,
+                                                absl::string_view grant_id, absl::Time now,
+                                                const AuditContext& audit,
+                                                absl::Time deadline) override;
   absl::StatusOr<GrantPage> ListGrants(const ListGrantsQuery& query, absl::Time deadline) override;
   absl::StatusOr<GrantCounts> CountGrants(absl::Time deadline) override;
   absl::StatusOr<AuditPage> ListAuditEntries(const AuditQuery& query, absl::Time deadline) override;
   absl::StatusOr<int64_t> PruneAuditEntries(absl::Time before, int max_entries,
                                             absl::Time deadline) override;
+  absl::StatusOr<ChangePage> ReadChanges(int64_t after_revision, int limit,
+                                         absl::Time deadline) override;
+  absl::StatusOr<ChangeLogState> GetChangeLogState(absl::Time deadline) override;
+  absl::StatusOr<int64_t> PruneChanges(absl::Time before, int64_t keep_revisions, int max_changes,
+                                       absl::Time deadline) override;
   absl::Status CheckReachable(absl::Time deadline) override;
 
   // For copying another database in: stores `grant` (with its version,
@@ -138,6 +172,26 @@ class PostgresBackend : public GrantBackend {
   // failure, or a lost race to create a row) while the deadline allows.
   template <typename T, typename Body>
   absl::StatusOr<T> Write(absl::Time deadline, Body body);
+
+  // A revision mark not yet known to be committed through: the highest
+  // revision handed out, an xid taken after reading it, and a snapshot
+  // taken after that.
+  struct PendingRevisions {
+    int64_t handed_out = 0;
+    uint64_t bound_xid = 0;
+    PgSnapshot snapshot;
+  };
+  struct Observation {
+    int64_t handed_out = 0;
+    int64_t committed_through = 0;
+  };
+  static constexpr size_t kMaxPendingObservations = 256;
+  // Reads the sequence and a snapshot, and moves the committed mark.
+  absl::StatusOr<Observation> Observe(absl::Time deadline);
+
+  absl::Mutex watermark_mutex_;
+  int64_t committed_through_ ABSL_GUARDED_BY(watermark_mutex_) = 0;
+  std::vector<PendingRevisions> pending_ ABSL_GUARDED_BY(watermark_mutex_);
 
   const PostgresOptions options_;
   // How to connect (the pool's, kept for the migration's own connection).

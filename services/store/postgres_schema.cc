@@ -58,6 +58,29 @@ const std::vector<std::vector<std::string>>& Migrations() {
           "CREATE INDEX audit_log_by_grant ON audit_log (tenant_id, grant_id, seq)",
           "CREATE INDEX audit_log_by_time ON audit_log (time_us)",
       },
+      // 2: the change log (WatchGrants) and the database's identity. A
+      // revision comes from the sequence (CACHE 1: last_value is the highest
+      // handed out, which the watch relies on) after the writing transaction
+      // has its xid; xid records which transaction wrote the change.
+      {
+          R"sql(CREATE TABLE store_identity (
+  singleton BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (singleton),
+  store_id TEXT NOT NULL,
+  pruned_through BIGINT NOT NULL DEFAULT 0
+))sql",
+          "INSERT INTO store_identity (store_id) VALUES (replace(gen_random_uuid()::text, '-', "
+          "''))",
+          "CREATE SEQUENCE grant_change_revisions AS BIGINT MINVALUE 1 CACHE 1 NO CYCLE",
+          R"sql(CREATE TABLE grant_changes (
+  revision BIGINT PRIMARY KEY,
+  xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+  time_us BIGINT NOT NULL,
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  grant_id TEXT COLLATE "C" NOT NULL,
+  grant_proto BYTEA
+))sql",
+          "CREATE INDEX grant_changes_by_time ON grant_changes (time_us)",
+      },
   };
   return *migrations;
 }

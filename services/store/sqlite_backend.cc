@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/store/change_log.h"
 #include "services/store/sqlite_schema.h"
 
 namespace apptrust::store {
@@ -73,6 +74,28 @@ constexpr char kPruneAuditEntries[] =
     "DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE time_us < ?1"
     " ORDER BY time_us, seq LIMIT ?2)";
 
+// The change log (grant_changes): the next revision is one above the highest
+// ever handed out (sqlite_sequence survives pruning). The writer is single,
+// so revisions commit in order.
+constexpr char kNextRevision[] =
+    "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'grant_changes'), 0) + 1";
+constexpr char kInsertChange[] =
+    "INSERT INTO grant_changes (revision, time_us, tenant_id, grant_id, grant_proto)"
+    " VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr char kReadChanges[] =
+    "SELECT revision, time_us, tenant_id, grant_id, grant_proto FROM grant_changes"
+    " WHERE revision > ?1 ORDER BY revision LIMIT ?2";
+constexpr char kChangeLogState[] =
+    "SELECT store_id, pruned_through,"
+    " COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'grant_changes'), 0)"
+    " FROM store_identity";
+// The oldest first; pruned_through then says where a reader may resume.
+constexpr char kPruneChanges[] =
+    "DELETE FROM grant_changes WHERE revision IN (SELECT revision FROM grant_changes"
+    " WHERE time_us < ?1 OR revision <= ?2 ORDER BY revision LIMIT ?3) RETURNING revision";
+constexpr char kSetPrunedThrough[] =
+    "UPDATE store_identity SET pruned_through = MAX(pruned_through, ?1)";
+
 // A grant as an audit entry sees it before a change.
 struct AuditGrantKeys {
   std::string client_id;
@@ -131,6 +154,42 @@ absl::Status AppendAuditEntry(SqliteConnection& db, const v1::AuditEntry& entry,
   }
   (*insert)->BindBlob(13, details.SerializeAsString());
   return (*insert)->Run();
+}
+
+absl::StatusOr<int64_t> NextRevision(SqliteConnection& db) { return db.QueryInt(kNextRevision); }
+
+// Appends the change at `revision` inside the caller's transaction; `grant`
+// is the grant after it (null: deleted).
+absl::Status AppendChange(SqliteConnection& db, int64_t revision, absl::Time now,
+                          absl::string_view tenant_id, absl::string_view grant_id,
+                          const Grant* grant) {
+  auto insert = db.Prepare(kInsertChange);
+  if (!insert.ok()) return insert.status();
+  (*insert)->BindInt(1, revision);
+  (*insert)->BindInt(2, absl::ToUnixMicros(now));
+  (*insert)->BindText(3, tenant_id);
+  (*insert)->BindText(4, grant_id);
+  if (grant == nullptr) {
+    (*insert)->BindNull(5);
+  } else {
+    (*insert)->BindBlob(5, grant->SerializeAsString());
+  }
+  return (*insert)->Run();
+}
+
+// Reads a row of kReadChanges.
+absl::StatusOr<v1::GrantChange> ChangeFromRow(const Statement& row) {
+  v1::GrantChange change;
+  change.set_revision(row.ColumnInt(0));
+  *change.mutable_time() = TimeUtil::MicrosecondsToTimestamp(row.ColumnInt(1));
+  change.set_tenant_id(row.ColumnText(2));
+  change.set_grant_id(row.ColumnText(3));
+  if (row.ColumnIsNull(4)) {
+    change.set_deleted(true);
+  } else if (!change.mutable_grant()->ParseFromString(std::string(row.ColumnBlob(4)))) {
+    return absl::DataLossError("stored change does not parse");
+  }
+  return change;
 }
 
 // Reads a row of kAuditColumns.
@@ -329,6 +388,9 @@ absl::StatusOr<PutGrantResult> SqliteBackend::PutGrant(const Grant& grant, absl:
     }
     stored.set_version(version);
     *stored.mutable_created_at() = TimeUtil::MicrosecondsToTimestamp(created_at_us);
+    auto revision = NextRevision(db);
+    if (!revision.ok()) return revision.status();
+    stored.set_revision(*revision);
 
     auto upsert = db.Prepare(kUpsertGrant);
     if (!upsert.ok()) return upsert.status();
@@ -357,6 +419,11 @@ absl::StatusOr<PutGrantResult> SqliteBackend::PutGrant(const Grant& grant, absl:
     entry.set_version_after(stored.version());
     entry.set_state_after(stored.state());
     if (absl::Status status = AppendAuditEntry(db, entry, audit); !status.ok()) return status;
+    if (absl::Status status =
+            AppendChange(db, *revision, now, stored.tenant_id(), stored.grant_id(), &stored);
+        !status.ok()) {
+      return status;
+    }
     return result;
   });
 }
@@ -427,6 +494,9 @@ absl::StatusOr<SuspendGrantResult> SqliteBackend::SuspendGrant(
     stored.set_state(v1::GRANT_STATE_SUSPENDED);
     stored.set_version(expected_version + 1);
     *stored.mutable_updated_at() = ToProto(now);
+    auto revision = NextRevision(db);
+    if (!revision.ok()) return revision.status();
+    stored.set_revision(*revision);
     auto update = db.Prepare(kSuspendGrant);
     if (!update.ok()) return update.status();
     (*update)->BindText(1, tenant_id);
@@ -453,6 +523,10 @@ absl::StatusOr<SuspendGrantResult> SqliteBackend::SuspendGrant(
     *entry.mutable_findings() = stored_suspension.findings();
     if (absl::Status status = AppendAuditEntry(db, entry, audit); !status.ok()) return status;
     *stored.mutable_suspension() = std::move(stored_suspension);
+    if (absl::Status status = AppendChange(db, *revision, now, tenant_id, grant_id, &stored);
+        !status.ok()) {
+      return status;
+    }
     result.newly_suspended = true;
     return result;
   });
@@ -475,11 +549,14 @@ absl::StatusOr<Suspension> SqliteBackend::GetSuspension(absl::string_view suspen
   return suspension;
 }
 
-absl::StatusOr<GrantState> SqliteBackend::DeleteGrant(absl::string_view tenant_id,
-                                                      absl::string_view grant_id, absl::Time now,
-                                                      const AuditContext& audit, absl::Time) {
-  return writer_.Transaction([&](SqliteConnection& db) -> absl::StatusOr<GrantState> {
-    GrantState previous;
+absl::StatusOr<DeleteGrantResult> SqliteBackend::DeleteGrant(absl::string_view tenant_id,
+                                                             absl::string_view grant_id,
+                                                             absl::Time now,
+                                                             const AuditContext& audit,
+                                                             absl::Time) {
+  return writer_.Transaction([&](SqliteConnection& db) -> absl::StatusOr<DeleteGrantResult> {
+    DeleteGrantResult result;
+    GrantState& previous = result.previous_state;
     {
       auto keys = db.Prepare(kSelectGrantKeys);
       if (!keys.ok()) return keys.status();
@@ -510,7 +587,14 @@ absl::StatusOr<GrantState> SqliteBackend::DeleteGrant(absl::string_view tenant_i
     entry.set_state_before((*before)->state);
     entry.set_suspension_id((*before)->suspension_id);
     if (absl::Status status = AppendAuditEntry(db, entry, audit); !status.ok()) return status;
-    return previous;
+    auto revision = NextRevision(db);
+    if (!revision.ok()) return revision.status();
+    result.revision = *revision;
+    if (absl::Status status = AppendChange(db, *revision, now, tenant_id, grant_id, nullptr);
+        !status.ok()) {
+      return status;
+    }
+    return result;
   });
 }
 
@@ -600,6 +684,98 @@ absl::StatusOr<int64_t> SqliteBackend::PruneAuditEntries(absl::Time before, int 
     (*prune)->BindInt(2, max_entries);
     if (absl::Status status = (*prune)->Run(); !status.ok()) return status;
     return db.changes();
+  });
+}
+
+absl::StatusOr<ChangeLogState> SqliteBackend::GetChangeLogState(absl::Time) {
+  auto reader = ReaderLease::Take(this);
+  if (!reader.ok()) return reader.status();
+  auto select = (**reader).Prepare(kChangeLogState);
+  if (!select.ok()) return select.status();
+  auto row = (*select)->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return absl::DataLossError("the database has no store_identity row");
+  ChangeLogState state;
+  state.store_id = (*select)->ColumnText(0);
+  state.oldest_resumable = (*select)->ColumnInt(1);
+  // One writer, committing in revision order: everything handed out and
+  // visible here has committed.
+  state.revision = (*select)->ColumnInt(2);
+  state.allocated = state.revision;
+  return state;
+}
+
+absl::StatusOr<ChangePage> SqliteBackend::ReadChanges(int64_t after_revision, int limit,
+                                                      absl::Time) {
+  if (limit < 1) return absl::InvalidArgumentError("limit must be at least 1");
+  auto reader = ReaderLease::Take(this);
+  if (!reader.ok()) return reader.status();
+  // One read transaction: the rows and the bounds agree.
+  if (absl::Status status = (**reader).Exec("BEGIN"); !status.ok()) return status;
+  struct EndRead {
+    SqliteConnection& db;
+    ~EndRead() { (void)db.Exec("COMMIT"); }
+  } end_read{**reader};
+  auto select = (**reader).Prepare(kChangeLogState);
+  if (!select.ok()) return select.status();
+  auto row = (*select)->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return absl::DataLossError("the database has no store_identity row");
+  const int64_t pruned_through = (*select)->ColumnInt(1);
+  const int64_t current = (*select)->ColumnInt(2);
+  if (absl::Status status = CheckResumable(after_revision, pruned_through, current); !status.ok()) {
+    return status;
+  }
+  auto changes = (**reader).Prepare(kReadChanges);
+  if (!changes.ok()) return changes.status();
+  (*changes)->BindInt(1, after_revision);
+  (*changes)->BindInt(2, int64_t{limit} + 1);
+  ChangePage page;
+  page.revision = current;
+  page.allocated = current;
+  while (true) {
+    auto next = (*changes)->Step();
+    if (!next.ok()) return next.status();
+    if (!*next) break;
+    if (static_cast<int>(page.changes.size()) == limit) {
+      page.more = true;
+      page.revision = page.changes.back().revision();
+      break;
+    }
+    auto change = ChangeFromRow(**changes);
+    if (!change.ok()) return change.status();
+    page.changes.push_back(std::move(*change));
+  }
+  return page;
+}
+
+absl::StatusOr<int64_t> SqliteBackend::PruneChanges(absl::Time before, int64_t keep_revisions,
+                                                    int max_changes, absl::Time) {
+  if (max_changes < 1) return absl::InvalidArgumentError("max_changes must be at least 1");
+  if (keep_revisions < 0) return absl::InvalidArgumentError("keep_revisions must not be negative");
+  return writer_.Transaction([&](SqliteConnection& db) -> absl::StatusOr<int64_t> {
+    auto newest = db.QueryInt(kNextRevision);
+    if (!newest.ok()) return newest.status();
+    auto prune = db.Prepare(kPruneChanges);
+    if (!prune.ok()) return prune.status();
+    (*prune)->BindInt(1, absl::ToUnixMicros(before));
+    (*prune)->BindInt(2, *newest - 1 - keep_revisions);
+    (*prune)->BindInt(3, max_changes);
+    int64_t removed = 0;
+    int64_t highest = 0;
+    while (true) {
+      auto row = (*prune)->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      ++removed;
+      highest = std::max(highest, (*prune)->ColumnInt(0));
+    }
+    if (removed == 0) return removed;
+    auto mark = db.Prepare(kSetPrunedThrough);
+    if (!mark.ok()) return mark.status();
+    (*mark)->BindInt(1, highest);
+    if (absl::Status status = (*mark)->Run(); !status.ok()) return status;
+    return removed;
   });
 }
 

@@ -74,15 +74,20 @@ class SqliteBackend : public GrantBackend {
                                                   absl::Time deadline) override;
   absl::StatusOr<apptrust::v1::Suspension> GetSuspension(absl::string_view suspension_id,
                                                          absl::Time deadline) override;
-  absl::StatusOr<apptrust::v1::GrantState> DeleteGrant(absl::string_view tenant_id,
-                                                       absl::string_view grant_id, absl::Time now,
-                                                       const AuditContext& audit,
-                                                       absl::Time deadline) override;
+  absl::StatusOr<DeleteGrantResult> DeleteGrant(absl::string_view tenant_id,
+                                                absl::string_view grant_id, absl::Time now,
+                                                const AuditContext& audit,
+                                                absl::Time deadline) override;
   absl::StatusOr<GrantPage> ListGrants(const ListGrantsQuery& query, absl::Time deadline) override;
   absl::StatusOr<GrantCounts> CountGrants(absl::Time deadline) override;
   absl::StatusOr<AuditPage> ListAuditEntries(const AuditQuery& query, absl::Time deadline) override;
   absl::StatusOr<int64_t> PruneAuditEntries(absl::Time before, int max_entries,
                                             absl::Time deadline) override;
+  absl::StatusOr<ChangePage> ReadChanges(int64_t after_revision, int limit,
+                                         absl::Time deadline) override;
+  absl::StatusOr<ChangeLogState> GetChangeLogState(absl::Time deadline) override;
+  absl::StatusOr<int64_t> PruneChanges(absl::Time before, int64_t keep_revisions, int max_changes,
+                                       absl::Time deadline) override;
   absl::Status CheckReachable(absl::Time deadline) override;
 
   // Every grant with its current suspension, ordered by (tenant_id,

@@ -57,6 +57,26 @@ CREATE INDEX audit_log_by_tenant ON audit_log (tenant_id, seq);
 CREATE INDEX audit_log_by_grant ON audit_log (tenant_id, grant_id, seq);
 CREATE INDEX audit_log_by_time ON audit_log (time_us);
 )sql",
+    // 3: the change log (WatchGrants) and the database's identity. The
+    // writer is single and commits in revision order; AUTOINCREMENT keeps a
+    // revision from being reused after a prune.
+    R"sql(
+CREATE TABLE store_identity (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  store_id TEXT NOT NULL,
+  pruned_through INTEGER NOT NULL
+);
+INSERT INTO store_identity (singleton, store_id, pruned_through)
+  VALUES (1, lower(hex(randomblob(16))), 0);
+CREATE TABLE grant_changes (
+  revision INTEGER PRIMARY KEY AUTOINCREMENT,
+  time_us INTEGER NOT NULL,
+  tenant_id TEXT NOT NULL,
+  grant_id TEXT NOT NULL,
+  grant_proto BLOB
+);
+CREATE INDEX grant_changes_by_time ON grant_changes (time_us);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

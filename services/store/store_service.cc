@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "common/server/grpc_status.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/store/audit_caller.h"
+#include "services/store/change_log.h"
 #include "services/store/page_token.h"
 #include "services/store/suspension_id.h"
 #include "services/store/validation.h"
@@ -29,6 +31,9 @@ bool IsCallerError(absl::StatusCode code) {
     case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kCancelled:
     case absl::StatusCode::kDeadlineExceeded:
+    // WatchGrants: a resume point the store cannot serve; the client
+    // resynchronises.
+    case absl::StatusCode::kOutOfRange:
       return true;
     default:
       return false;
@@ -139,12 +144,22 @@ grpc::Status StoreService::GetSuspension(grpc::ServerContext* context,
   return Finish("GetSuspension", start, DoGetSuspension(*request, response, DeadlineOf(context)));
 }
 
+void StoreService::NotifyWrite() {
+  absl::MutexLock lock(&writes_mutex_);
+  ++writes_;
+}
+
 grpc::Status StoreService::DeleteGrant(grpc::ServerContext* context,
                                        const v1::DeleteGrantRequest* request,
                                        google::protobuf::Empty*) {
   const absl::Time start = absl::Now();
-  return Finish("DeleteGrant", start,
-                DoDeleteGrant(*request, AuditContextFor(context), DeadlineOf(context)));
+  int64_t revision = 0;
+  const absl::Status status =
+      DoDeleteGrant(*request, AuditContextFor(context), &revision, DeadlineOf(context));
+  if (status.ok() && context != nullptr) {
+    context->AddTrailingMetadata("apptrust-revision", std::to_string(revision));
+  }
+  return Finish("DeleteGrant", start, status);
 }
 
 grpc::Status StoreService::ListGrants(grpc::ServerContext* context,
@@ -163,6 +178,7 @@ absl::Status StoreService::DoPutGrant(const v1::PutGrantRequest& request, const 
   if (!backend.ok()) return backend.status();
   auto result = (*backend)->PutGrant(request.grant(), clock_(), audit, deadline);
   if (!result.ok()) return result.status();
+  NotifyWrite();
   if (metrics_ != nullptr) metrics_->GrantMoved(result->previous_state, result->grant.state());
   logging::Info("grant put")
       .Field("tenant_id", result->grant.tenant_id())
@@ -246,6 +262,7 @@ absl::Status StoreService::DoSuspendGrant(const v1::SuspendGrantRequest& request
                                suspension, now, audit, deadline);
   if (!result.ok()) return result.status();
   if (result->newly_suspended) {
+    NotifyWrite();
     if (metrics_ != nullptr) {
       metrics_->GrantMoved(v1::GRANT_STATE_ACTIVE, v1::GRANT_STATE_SUSPENDED);
     }
@@ -282,14 +299,19 @@ absl::Status StoreService::DoGetSuspension(const v1::GetSuspensionRequest& reque
 }
 
 absl::Status StoreService::DoDeleteGrant(const v1::DeleteGrantRequest& request,
-                                         const AuditContext& audit, absl::Time deadline) {
+                                         const AuditContext& audit, int64_t* revision,
+                                         absl::Time deadline) {
   if (absl::Status status = ValidateDeleteGrant(request); !status.ok()) return status;
   auto backend = Backend();
   if (!backend.ok()) return backend.status();
   auto previous =
       (*backend)->DeleteGrant(request.tenant_id(), request.grant_id(), clock_(), audit, deadline);
   if (!previous.ok()) return previous.status();
-  if (metrics_ != nullptr) metrics_->GrantMoved(*previous, v1::GRANT_STATE_UNSPECIFIED);
+  NotifyWrite();
+  *revision = previous->revision;
+  if (metrics_ != nullptr) {
+    metrics_->GrantMoved(previous->previous_state, v1::GRANT_STATE_UNSPECIFIED);
+  }
   logging::Info("grant deleted")
       .Field("tenant_id", request.tenant_id())
       .Field("grant_id", request.grant_id())
@@ -363,6 +385,218 @@ absl::Status StoreService::DoListAuditEntries(const v1::ListAuditEntriesRequest&
                              response->entries(response->entries_size() - 1).seq()));
   }
   return absl::OkStatus();
+}
+
+}  // namespace apptrust::store
+
+namespace apptrust::store {
+namespace {
+
+// Heartbeats a stream's reader thread has received, for its writer.
+class HeartbeatInbox {
+ public:
+  void Add(int64_t id) {
+    absl::MutexLock lock(&mutex_);
+    ids_.push_back(id);
+  }
+  // Everything received so far (it arrived before the caller's next poll).
+  std::vector<int64_t> Take() {
+    absl::MutexLock lock(&mutex_);
+    return std::exchange(ids_, {});
+  }
+
+ private:
+  absl::Mutex mutex_;
+  std::vector<int64_t> ids_ ABSL_GUARDED_BY(mutex_);
+};
+
+// Holds one of the replica's --max_watchers slots.
+class WatcherSlot {
+ public:
+  WatcherSlot(std::atomic<int>& watchers, int max) : watchers_(watchers) {
+    taken_ = watchers_.fetch_add(1) < max;
+  }
+  ~WatcherSlot() { watchers_.fetch_sub(1); }
+  bool taken() const { return taken_; }
+
+ private:
+  std::atomic<int>& watchers_;
+  bool taken_ = false;
+};
+
+}  // namespace
+
+grpc::Status StoreService::WatchGrants(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::WatchGrantsResponse, v1::WatchGrantsRequest>* stream) {
+  const absl::Time start = absl::Now();
+  return Finish("WatchGrants", start, DoWatchGrants(context, stream));
+}
+
+// One stream: the start message is read and checked on this thread; then a
+// reader thread takes heartbeats while this thread polls and writes. The
+// promise of store.proto (an echo follows every change committed before its
+// heartbeat) holds because a heartbeat taken from the inbox gets, as its
+// target, the highest revision handed out when the next poll's first read
+// began (ChangePage::allocated), and is echoed once the stream has sent
+// everything up to that target: on PostgreSQL a transaction still open
+// below it delays the echo, never the other way round. A failed poll (the
+// database away) is retried at the next interval without ending the stream:
+// the client notices from the missing progress and echoes.
+absl::Status StoreService::DoWatchGrants(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::WatchGrantsResponse, v1::WatchGrantsRequest>* stream) {
+  const WatchLimits& limits = limits_.watch;
+  WatcherSlot slot(watchers_, limits.max_watchers);
+  if (!slot.taken()) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "this store replica serves ", limits.max_watchers, " watchers already (--max_watchers)"));
+  }
+  auto backend = Backend();
+  if (!backend.ok()) return backend.status();
+  v1::WatchGrantsRequest first;
+  if (!stream->Read(&first)) return absl::CancelledError("the client ended the stream");
+  if (!first.has_start()) {
+    return absl::InvalidArgumentError("start: the first message must be a start");
+  }
+  auto state = (*backend)->GetChangeLogState(absl::Now() + absl::Seconds(10));
+  if (!state.ok()) return state.status();
+  int64_t position = state->revision;
+  if (!first.start().resume_token().empty()) {
+    auto point = DecodeResumeToken(first.start().resume_token(), "start.resume_token");
+    if (!point.ok()) return point.status();
+    if (point->store_id != state->store_id) {
+      return absl::OutOfRangeError(
+          absl::StrCat("start.resume_token: from another database (store id ", point->store_id,
+                       "; this store's is ", state->store_id,
+                       "): drop cached grants and watch again without a token"));
+    }
+    if (absl::Status status =
+            CheckResumable(point->revision, state->oldest_resumable, state->allocated);
+        !status.ok()) {
+      return absl::Status(status.code(), absl::StrCat("start.", status.message()));
+    }
+    position = point->revision;
+  }
+  const std::string store_id = state->store_id;
+
+  HeartbeatInbox inbox;
+  std::atomic<bool> reader_done{false};
+  absl::Status reader_error;  // written by the reader before reader_done
+  std::thread reader([&] {
+    v1::WatchGrantsRequest request;
+    while (stream->Read(&request)) {
+      if (request.has_heartbeat()) {
+        inbox.Add(request.heartbeat().id());
+        absl::MutexLock lock(&writes_mutex_);
+        ++writes_;  // wakes the writer: a heartbeat is answered after one poll
+        continue;
+      }
+      reader_error = absl::InvalidArgumentError(
+          "start: only the first message may be a start; later ones are heartbeats");
+      break;
+    }
+    reader_done = true;
+    absl::MutexLock lock(&writes_mutex_);
+    ++writes_;
+  });
+
+  const auto respond = [&](v1::WatchGrantsResponse& response, int64_t revision) {
+    response.set_revision(revision);
+    response.set_resume_token(EncodeResumeToken({store_id, revision}));
+    response.set_store_id(store_id);
+    return stream->Write(response);
+  };
+
+  absl::Status result = absl::OkStatus();
+  {
+    v1::WatchGrantsResponse hello;
+    if (!respond(hello, position)) result = absl::CancelledError("the client went away");
+  }
+  absl::Time last_sent = absl::Now();
+  int64_t seen_writes = 0;
+  struct Echo {
+    int64_t id;
+    int64_t target;
+  };
+  std::vector<Echo> targeted;
+  while (result.ok() && !context->IsCancelled()) {
+    if (reader_done) {
+      if (!reader_error.ok()) result = reader_error;
+      break;
+    }
+    // Everything received up to here gets its target from this poll.
+    std::vector<int64_t> untargeted = inbox.Take();
+    {
+      absl::MutexLock lock(&writes_mutex_);
+      seen_writes = writes_;
+    }
+    bool first_page = true;
+    while (true) {
+      auto page = (*backend)->ReadChanges(position, limits.changes_per_read,
+                                          absl::Now() + absl::Seconds(5));
+      if (!page.ok()) {
+        if (page.status().code() == absl::StatusCode::kOutOfRange) {
+          result = page.status();
+        } else {
+          logging::Warning("watch poll failed").Field("error", page.status().message());
+        }
+        break;
+      }
+      if (first_page) {
+        for (int64_t id : untargeted) targeted.push_back({id, page->allocated});
+        untargeted.clear();
+        first_page = false;
+      }
+      // Cut into messages of at most max_message_bytes (at least one change).
+      size_t next = 0;
+      do {
+        v1::WatchGrantsResponse response;
+        size_t bytes = 0;
+        while (next < page->changes.size() &&
+               (response.changes_size() == 0 || bytes < limits.max_message_bytes)) {
+          bytes += page->changes[next].ByteSizeLong();
+          *response.add_changes() = std::move(page->changes[next]);
+          ++next;
+        }
+        const bool last = next == page->changes.size();
+        const int64_t revision = last ? std::max(position, page->revision)
+                                      : response.changes(response.changes_size() - 1).revision();
+        const bool news = response.changes_size() > 0 || revision > position;
+        std::vector<Echo> still_waiting;
+        for (const Echo& echo : targeted) {
+          if (echo.target <= revision) {
+            response.add_heartbeat_ids(echo.id);
+          } else {
+            still_waiting.push_back(echo);
+          }
+        }
+        targeted = std::move(still_waiting);
+        if (news || response.heartbeat_ids_size() > 0 ||
+            absl::Now() - last_sent >= limits.progress_interval) {
+          if (!respond(response, revision)) {
+            result = absl::CancelledError("the client went away");
+            break;
+          }
+          last_sent = absl::Now();
+        }
+        position = revision;
+      } while (next < page->changes.size() && result.ok());
+      if (!result.ok() || !page->more) break;
+    }
+    if (!result.ok()) break;
+    // Not targeted (the poll failed): they wait for one that succeeds.
+    for (int64_t id : untargeted) inbox.Add(id);
+    // Until the next poll is due, a write through this replica, a heartbeat,
+    // or the end of the stream.
+    absl::MutexLock lock(&writes_mutex_);
+    const auto woken = [this, seen = seen_writes]()
+                           ABSL_EXCLUSIVE_LOCKS_REQUIRED(writes_mutex_) { return writes_ != seen; };
+    writes_mutex_.AwaitWithTimeout(absl::Condition(&woken), limits.poll_interval);
+  }
+  if (!reader_done) context->TryCancel();
+  reader.join();
+  return result;
 }
 
 }  // namespace apptrust::store

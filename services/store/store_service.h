@@ -34,13 +34,22 @@
 //   - Every state change is audited (grant_backend.h) with the direct caller
 //     of the RPC and its x-request-id (audit_caller.h); ListAuditEntries reads
 //     the trail of one tenant, optionally one grant, by seq.
+//   - Writes return their change-log revision: PutGrant and SuspendGrant in
+//     Grant.revision, DeleteGrant in the trailing metadata
+//     "apptrust-revision" (decimal).
+//   - WatchGrants (store.proto) polls the backend every
+//     watch.poll_interval per stream, and at once after a write through
+//     this replica or a heartbeat; see DoWatchGrants.
 #ifndef APPTRUST_SERVICES_STORE_STORE_SERVICE_H_
 #define APPTRUST_SERVICES_STORE_STORE_SERVICE_H_
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "apptrust/v1/store.grpc.pb.h"
@@ -58,6 +67,21 @@ absl::Time DeadlineOf(const grpc::ServerContext* context);
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
+// What WatchGrants streams may cost (flags --watch_*, --max_watchers).
+struct WatchLimits {
+  // How often a stream polls the database when nothing wakes it earlier.
+  absl::Duration poll_interval = absl::Milliseconds(50);
+  // A progress message is sent at least this often while nothing changes.
+  absl::Duration progress_interval = absl::Seconds(1);
+  // Streams served at once; one more is RESOURCE_EXHAUSTED.
+  int max_watchers = 8;
+  // A response stops growing past this (plus one change, at most
+  // kMaxGrantBytes + kMaxSuspensionBytes).
+  size_t max_message_bytes = 1024 * 1024;
+  // Changes read from the database per round trip.
+  int changes_per_read = 1000;
+};
+
 // What one call may cost the store.
 struct StoreLimits {
   ReadGateOptions reads;
@@ -65,6 +89,7 @@ struct StoreLimits {
   // kMaxGrantBytes + kMaxSuspensionBytes), well under a client's 4 MiB
   // default receive limit, and bounds the memory one call can pin.
   size_t max_batch_response_bytes = 1024 * 1024;
+  WatchLimits watch;
 };
 
 class StoreService final : public apptrust::v1::FingerprintStore::Service {
@@ -103,6 +128,13 @@ class StoreService final : public apptrust::v1::FingerprintStore::Service {
   grpc::Status ListAuditEntries(grpc::ServerContext* context,
                                 const apptrust::v1::ListAuditEntriesRequest* request,
                                 apptrust::v1::ListAuditEntriesResponse* response) override;
+  grpc::Status WatchGrants(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<apptrust::v1::WatchGrantsResponse, apptrust::v1::WatchGrantsRequest>*
+          stream) override;
+
+  // Streams being served (tests, metrics).
+  int watchers() const { return watchers_.load(); }
 
  private:
   // The attached backend, or UNAVAILABLE.
@@ -126,7 +158,12 @@ class StoreService final : public apptrust::v1::FingerprintStore::Service {
   absl::Status DoGetSuspension(const apptrust::v1::GetSuspensionRequest& request,
                                apptrust::v1::Suspension* response, absl::Time deadline);
   absl::Status DoDeleteGrant(const apptrust::v1::DeleteGrantRequest& request,
-                             const AuditContext& audit, absl::Time deadline);
+                             const AuditContext& audit, int64_t* revision, absl::Time deadline);
+  absl::Status DoWatchGrants(grpc::ServerContext* context,
+                             grpc::ServerReaderWriter<apptrust::v1::WatchGrantsResponse,
+                                                      apptrust::v1::WatchGrantsRequest>* stream);
+  // Wakes the streams after a write through this replica.
+  void NotifyWrite();
   absl::Status DoListGrants(const apptrust::v1::ListGrantsRequest& request,
                             apptrust::v1::ListGrantsResponse* response, absl::Time deadline);
   absl::Status DoListAuditEntries(const apptrust::v1::ListAuditEntriesRequest& request,
@@ -138,6 +175,10 @@ class StoreService final : public apptrust::v1::FingerprintStore::Service {
   const StoreLimits limits_;
   ReadGate read_gate_;
   std::atomic<GrantBackend*> backend_{nullptr};
+  std::atomic<int> watchers_{0};
+  // Bumped by every write through this replica; streams wait on it.
+  absl::Mutex writes_mutex_;
+  int64_t writes_ ABSL_GUARDED_BY(writes_mutex_) = 0;
 };
 
 }  // namespace apptrust::store

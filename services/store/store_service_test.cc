@@ -69,11 +69,13 @@ class FakeBackend : public GrantBackend {
     suspension.set_tenant_id("owner");
     return suspension;
   }
-  absl::StatusOr<v1::GrantState> DeleteGrant(absl::string_view, absl::string_view, absl::Time,
-                                             const AuditContext& audit, absl::Time) override {
+  absl::StatusOr<DeleteGrantResult> DeleteGrant(absl::string_view, absl::string_view, absl::Time,
+                                                const AuditContext& audit, absl::Time) override {
     last_audit = audit;
     if (!next_error.ok()) return next_error;
-    return v1::GRANT_STATE_ACTIVE;
+    DeleteGrantResult result;
+    result.previous_state = v1::GRANT_STATE_ACTIVE;
+    return result;
   }
   absl::StatusOr<GrantPage> ListGrants(const ListGrantsQuery& query, absl::Time) override {
     if (!next_error.ok()) return next_error;

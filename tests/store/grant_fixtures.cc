@@ -107,13 +107,25 @@ grpc::Status GetSuspension(StoreStub& stub, const std::string& suspension_id,
 }
 
 grpc::Status Delete(StoreStub& stub, const std::string& tenant_id, const std::string& grant_id) {
+  int64_t revision = 0;
+  return Delete(stub, tenant_id, grant_id, &revision);
+}
+
+grpc::Status Delete(StoreStub& stub, const std::string& tenant_id, const std::string& grant_id,
+                    int64_t* revision) {
   grpc::ClientContext context;
   SetDeadline(context);
   apptrust::v1::DeleteGrantRequest request;
   request.set_tenant_id(tenant_id);
   request.set_grant_id(grant_id);
   google::protobuf::Empty ignored;
-  return stub.DeleteGrant(&context, request, &ignored);
+  const grpc::Status status = stub.DeleteGrant(&context, request, &ignored);
+  *revision = 0;
+  const auto& trailers = context.GetServerTrailingMetadata();
+  if (auto found = trailers.find("apptrust-revision"); found != trailers.end()) {
+    *revision = std::stoll(std::string(found->second.data(), found->second.size()));
+  }
+  return status;
 }
 
 grpc::Status List(StoreStub& stub, const apptrust::v1::ListGrantsRequest& request,

@@ -36,6 +36,10 @@ grpc::Status Suspend(StoreStub& stub, const std::string& tenant_id, const std::s
 grpc::Status GetSuspension(StoreStub& stub, const std::string& suspension_id,
                            const std::string& tenant_id, apptrust::v1::Suspension* out);
 grpc::Status Delete(StoreStub& stub, const std::string& tenant_id, const std::string& grant_id);
+// Delete, also returning the deletion's change-log revision (the
+// "apptrust-revision" trailing metadata; 0 when absent).
+grpc::Status Delete(StoreStub& stub, const std::string& tenant_id, const std::string& grant_id,
+                    int64_t* revision);
 grpc::Status List(StoreStub& stub, const apptrust::v1::ListGrantsRequest& request,
                   apptrust::v1::ListGrantsResponse* out);
 grpc::Status BatchGet(StoreStub& stub, const apptrust::v1::BatchGetGrantsRequest& request,

@@ -279,6 +279,70 @@ TEST(PostgresBackendFailureTest, AWriteStuckOnALockEndsAtItsDeadline) {
   EXPECT_EQ(got->state(), v1::GRANT_STATE_ACTIVE);
 }
 
+// The reason the change log reads by snapshot visibility: a transaction
+// that took its revision first and commits last. Another session does what
+// a write does (its xid, then a revision) and stays open while the backend
+// commits two later changes; the log must not hand those out past the open
+// one (a reader that moved past them would never see it), and once it
+// commits, all three come out in revision order.
+TEST(PostgresBackendChangeLogTest, ATransactionThatCommitsLastIsNotSkipped) {
+  PgCluster& cluster = SharedCluster();
+  const std::string uri = NewDatabase(cluster);
+  auto backend = OpenOn(cluster, uri);
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  auto first = (*backend)->PutGrant(MakeGrant("t", "first"), At(0), kAudit, Deadline());
+  ASSERT_TRUE(first.ok()) << first.status();
+
+  PgConnectOptions connect;
+  connect.keywords = {{"dbname", uri}, {"password", cluster.password()}};
+  auto slow = PgConnection::Connect(connect, Deadline());
+  ASSERT_TRUE(slow.ok()) << slow.status();
+  auto taken = (*slow)->Run({{"", "BEGIN", {}},
+                             {"", "SELECT pg_current_xact_id()::text", {}},
+                             {"", "SELECT nextval('grant_change_revisions')", {}}},
+                            Deadline());
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  const int64_t slow_revision = (*taken)[2].Int(0, 0);
+
+  auto later1 = (*backend)->PutGrant(MakeGrant("t", "later-1"), At(1), kAudit, Deadline());
+  auto later2 = (*backend)->PutGrant(MakeGrant("t", "later-2"), At(2), kAudit, Deadline());
+  ASSERT_TRUE(later1.ok() && later2.ok());
+  ASSERT_GT(later1->grant.revision(), slow_revision);
+
+  // Committed, visible, and still not handed out: the open one is below them.
+  for (int poll = 0; poll < 5; ++poll) {
+    auto page = (*backend)->ReadChanges(first->grant.revision(), 100, Deadline());
+    ASSERT_TRUE(page.ok()) << page.status();
+    EXPECT_TRUE(page->changes.empty());
+    EXPECT_LT(page->revision, slow_revision);
+  }
+
+  v1::Grant slow_grant = MakeGrant("t", "slow");
+  slow_grant.set_revision(slow_revision);
+  ASSERT_TRUE(
+      (*slow)
+          ->Run({{"",
+                  "INSERT INTO grant_changes (revision, time_us, tenant_id, grant_id,"
+                  " grant_proto) VALUES ($1, 0, 't', 'slow', $2)",
+                  {PgParam::Int(slow_revision), PgParam::Bytes(slow_grant.SerializeAsString())}},
+                 {"", "COMMIT", {}}},
+                Deadline(), /*commits=*/true)
+          .ok());
+  std::vector<v1::GrantChange> changes;
+  int64_t position = first->grant.revision();
+  for (int poll = 0; poll < 100 && changes.size() < 3; ++poll) {
+    auto page = (*backend)->ReadChanges(position, 100, Deadline());
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (auto& change : page->changes) changes.push_back(std::move(change));
+    position = page->revision;
+  }
+  ASSERT_EQ(changes.size(), 3u);
+  EXPECT_EQ(changes[0].grant_id(), "slow");
+  EXPECT_EQ(changes[0].revision(), slow_revision);
+  EXPECT_EQ(changes[1].revision(), later1->grant.revision());
+  EXPECT_EQ(changes[2].revision(), later2->grant.revision());
+}
+
 // A commit waiting for a synchronous standby that never answers. The
 // server's statement timeout does not cover that wait, so the store bounds it
 // itself; and when someone cancels the wait (pg_cancel_backend, as an

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -50,6 +52,29 @@ StoreDatabase NewStoreDatabase(StoreBackend backend, const TempDir& dir) {
 
 void PrintTo(StoreBackend backend, std::ostream* out) {
   *out << (backend == StoreBackend::kSqlite ? "Sqlite" : "Postgres");
+}
+
+namespace {
+
+class KeptServices : public ::testing::Environment {
+ public:
+  RunningService* Keep(RunningService service) {
+    services_.push_back(std::make_unique<RunningService>(std::move(service)));
+    return services_.back().get();
+  }
+  void TearDown() override { services_.clear(); }
+
+ private:
+  std::vector<std::unique_ptr<RunningService>> services_;
+};
+
+}  // namespace
+
+RunningService* KeepUntilTestsEnd(RunningService service) {
+  // gtest owns and tears down the environment before the binary exits.
+  static KeptServices* kept =
+      static_cast<KeptServices*>(::testing::AddGlobalTestEnvironment(new KeptServices()));
+  return kept->Keep(std::move(service));
 }
 
 std::string StoreBackendName(const ::testing::TestParamInfo<StoreBackend>& info) {

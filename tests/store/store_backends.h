@@ -12,6 +12,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/support/postgres_cluster.h"
+#include "tests/support/services.h"
 #include "tests/support/subprocess.h"
 
 namespace apptrust::testing {
@@ -45,6 +46,11 @@ std::string StoreBackendName(const ::testing::TestParamInfo<StoreBackend>& info)
 // password file written under `dir`.
 StoreDatabase PostgresDatabase(const PostgresCluster& cluster, const std::string& uri,
                                const TempDir& dir);
+
+// Keeps `service` for the rest of the test binary and stops it when the
+// tests end (a global test environment's TearDown): a store shared by a
+// suite must not outlive the binary that started it.
+RunningService* KeepUntilTestsEnd(RunningService service);
 
 }  // namespace apptrust::testing
 

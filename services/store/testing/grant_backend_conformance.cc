@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "apptrust/v1/store.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/store/audit_sweeper.h"
@@ -265,7 +266,7 @@ TEST_P(GrantBackendConformance, DeleteRemovesTheGrantAndItsSuspensions) {
           .ok());
   auto deleted = backend_->DeleteGrant("t", "g", At(0), kAudit, Deadline());
   ASSERT_TRUE(deleted.ok()) << deleted.status();
-  EXPECT_EQ(*deleted, v1::GRANT_STATE_SUSPENDED);
+  EXPECT_EQ(deleted->previous_state, v1::GRANT_STATE_SUSPENDED);
   EXPECT_EQ(backend_->GetGrant("t", "g", Deadline()).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(backend_->GetSuspension("s", Deadline()).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(backend_->DeleteGrant("t", "g", At(0), kAudit, Deadline()).status().code(),
@@ -647,6 +648,202 @@ TEST_P(GrantBackendConformance, AWriteThroughOneReplicaIsReadByTheOther) {
   EXPECT_EQ(seen->state(), v1::GRANT_STATE_SUSPENDED);
   EXPECT_EQ(seen->suspension().suspension_id(), "s");
   EXPECT_TRUE((*other)->CheckReachable(Deadline()).ok());
+}
+
+// --- The change log (WatchGrants) ---
+
+// Every change from the start, failing the test on an error.
+std::vector<v1::GrantChange> AllChanges(GrantBackend& backend, int64_t after = 0) {
+  auto page = backend.ReadChanges(after, 1000, Deadline());
+  EXPECT_TRUE(page.ok()) << page.status();
+  if (!page.ok()) return {};
+  EXPECT_FALSE(page->more);
+  return page->changes;
+}
+
+TEST_P(GrantBackendConformance, EveryStateChangeAppendsAChangeAtItsRevision) {
+  auto first = backend_->PutGrant(MakeGrant("t", "g1"), At(0), kAudit, Deadline());
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto second = backend_->PutGrant(MakeGrant("t", "g2"), At(1), kAudit, Deadline());
+  ASSERT_TRUE(second.ok()) << second.status();
+  auto suspended =
+      backend_->SuspendGrant("t", "g1", 1, MakeSuspension("s1", At(2)), At(2), kAudit, Deadline());
+  ASSERT_TRUE(suspended.ok()) << suspended.status();
+  auto deleted = backend_->DeleteGrant("t", "g2", At(3), kAudit, Deadline());
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+
+  EXPECT_GT(first->grant.revision(), 0);
+  EXPECT_GT(second->grant.revision(), first->grant.revision());
+  EXPECT_GT(suspended->grant.revision(), second->grant.revision());
+  EXPECT_GT(deleted->revision, suspended->grant.revision());
+
+  const std::vector<v1::GrantChange> changes = AllChanges(*backend_);
+  ASSERT_EQ(changes.size(), 4u);
+  EXPECT_EQ(changes[0].revision(), first->grant.revision());
+  EXPECT_EQ(changes[0].grant().SerializeAsString(), first->grant.SerializeAsString());
+  EXPECT_EQ(changes[1].grant().grant_id(), "g2");
+  EXPECT_EQ(changes[2].revision(), suspended->grant.revision());
+  EXPECT_EQ(changes[2].grant().state(), v1::GRANT_STATE_SUSPENDED);
+  EXPECT_EQ(changes[2].grant().suspension().suspension_id(), "s1");
+  EXPECT_EQ(changes[3].revision(), deleted->revision);
+  EXPECT_TRUE(changes[3].deleted());
+  EXPECT_FALSE(changes[3].has_grant());
+  EXPECT_EQ(changes[3].tenant_id(), "t");
+  EXPECT_EQ(changes[3].grant_id(), "g2");
+  EXPECT_EQ(Micros(changes[3].time()), absl::ToUnixMicros(At(3)));
+
+  // The grant as read carries the revision of its last change.
+  auto got = backend_->GetGrant("t", "g1", Deadline());
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->revision(), suspended->grant.revision());
+  auto state = backend_->GetChangeLogState(Deadline());
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_GE(state->revision, deleted->revision);
+}
+
+TEST_P(GrantBackendConformance, WritesThatChangeNothingAppendNoChange) {
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(0), kAudit, Deadline()).ok());
+  auto suspended =
+      backend_->SuspendGrant("t", "g", 1, MakeSuspension("s1", At(1)), At(1), kAudit, Deadline());
+  ASSERT_TRUE(suspended.ok());
+  // Already suspended: the earlier suspension (and its revision) stands.
+  auto again =
+      backend_->SuspendGrant("t", "g", 1, MakeSuspension("s2", At(2)), At(2), kAudit, Deadline());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->grant.revision(), suspended->grant.revision());
+  EXPECT_FALSE(backend_->DeleteGrant("t", "missing", At(3), kAudit, Deadline()).ok());
+  EXPECT_EQ(AllChanges(*backend_).size(), 2u);
+}
+
+TEST_P(GrantBackendConformance, ReadChangesPagesAndResumesAfterARevision) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(
+        backend_->PutGrant(MakeGrant("t", absl::StrCat("g", i)), At(i), kAudit, Deadline()).ok());
+  }
+  auto page = backend_->ReadChanges(0, 2, Deadline());
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->changes.size(), 2u);
+  EXPECT_TRUE(page->more);
+  EXPECT_EQ(page->revision, page->changes[1].revision());
+  const std::vector<v1::GrantChange> rest = AllChanges(*backend_, page->revision);
+  ASSERT_EQ(rest.size(), 3u);
+  EXPECT_EQ(rest[0].grant().grant_id(), "g2");
+  EXPECT_EQ(rest[2].grant().grant_id(), "g4");
+  auto last = backend_->ReadChanges(rest[2].revision(), 10, Deadline());
+  ASSERT_TRUE(last.ok());
+  EXPECT_TRUE(last->changes.empty());
+  EXPECT_FALSE(last->more);
+  EXPECT_EQ(last->revision, rest[2].revision());
+}
+
+TEST_P(GrantBackendConformance, ReadChangesRefusesARevisionThisDatabaseNeverReached) {
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t", "g"), At(0), kAudit, Deadline()).ok());
+  auto page = backend_->ReadChanges(1000, 10, Deadline());
+  EXPECT_EQ(page.status().code(), absl::StatusCode::kOutOfRange) << page.status();
+  EXPECT_THAT(page.status().message(), HasSubstr("ahead of this database"));
+}
+
+TEST_P(GrantBackendConformance, PruneChangesKeepsTheNewestAndRefusesResumingBeforeThem) {
+  std::vector<int64_t> revisions;
+  for (int i = 0; i < 5; ++i) {
+    auto put = backend_->PutGrant(MakeGrant("t", absl::StrCat("g", i)), At(i), kAudit, Deadline());
+    ASSERT_TRUE(put.ok());
+    revisions.push_back(put->grant.revision());
+  }
+  // Bounded: one per call.
+  auto removed = backend_->PruneChanges(absl::InfinitePast(), 2, 1, Deadline());
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(*removed, 1);
+  removed = backend_->PruneChanges(absl::InfinitePast(), 2, 100, Deadline());
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(*removed, 2);
+  auto state = backend_->GetChangeLogState(Deadline());
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->oldest_resumable, revisions[2]);
+
+  auto refused = backend_->ReadChanges(revisions[1], 10, Deadline());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kOutOfRange) << refused.status();
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr(absl::StrCat("oldest revision to resume from is ", revisions[2])));
+  const std::vector<v1::GrantChange> kept = AllChanges(*backend_, revisions[2]);
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0].revision(), revisions[3]);
+
+  // By age: everything written before At(4).
+  removed = backend_->PruneChanges(At(4), 100, 100, Deadline());
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 1);
+  EXPECT_EQ(AllChanges(*backend_, revisions[3]).size(), 1u);
+  // Nothing more to remove.
+  removed = backend_->PruneChanges(At(4), 100, 100, Deadline());
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 0);
+}
+
+TEST_P(GrantBackendConformance, TwoReplicasShareOneChangeLogAndStoreId) {
+  auto other = factory_->OpenAgain();
+  ASSERT_TRUE(other.ok()) << other.status();
+  auto put = backend_->PutGrant(MakeGrant("t", "g"), At(0), kAudit, Deadline());
+  ASSERT_TRUE(put.ok());
+  auto deleted = (*other)->DeleteGrant("t", "g", At(1), kAudit, Deadline());
+  ASSERT_TRUE(deleted.ok());
+  for (GrantBackend* replica : {backend_.get(), other->get()}) {
+    const std::vector<v1::GrantChange> changes = AllChanges(*replica);
+    ASSERT_EQ(changes.size(), 2u);
+    EXPECT_EQ(changes[0].revision(), put->grant.revision());
+    EXPECT_EQ(changes[1].revision(), deleted->revision);
+  }
+  auto mine = backend_->GetChangeLogState(Deadline());
+  auto theirs = (*other)->GetChangeLogState(Deadline());
+  ASSERT_TRUE(mine.ok() && theirs.ok());
+  EXPECT_EQ(mine->store_id, theirs->store_id);
+  EXPECT_EQ(mine->store_id.size(), 32u);
+
+  auto fresh = factory_->OpenFresh();
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  auto another = (*fresh)->GetChangeLogState(Deadline());
+  ASSERT_TRUE(another.ok());
+  EXPECT_NE(another->store_id, mine->store_id);
+  EXPECT_EQ(another->revision, 0);
+}
+
+TEST_P(GrantBackendConformance, ConcurrentWritersLoseNoChange) {
+  constexpr int kWriters = 4;
+  constexpr int kEach = 10;
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([this, w] {
+      for (int i = 0; i < kEach; ++i) {
+        // Half on one shared grant: its changes must come out in version order.
+        const std::string id = i % 2 == 0 ? "shared" : absl::StrCat("g", w, "-", i);
+        EXPECT_TRUE(backend_->PutGrant(MakeGrant("t", id), At(i), kAudit, Deadline()).ok());
+      }
+    });
+  }
+  // Meanwhile a reader follows the log the way a watch does.
+  std::vector<v1::GrantChange> followed;
+  int64_t position = 0;
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (static_cast<int>(followed.size()) < kWriters * kEach && absl::Now() < give_up) {
+    auto page = backend_->ReadChanges(position, 7, Deadline());
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (auto& change : page->changes) followed.push_back(std::move(change));
+    ASSERT_GE(page->revision, position);
+    position = page->revision;
+  }
+  for (auto& writer : writers) writer.join();
+  ASSERT_EQ(followed.size(), static_cast<size_t>(kWriters * kEach));
+  int64_t shared_version = 0;
+  for (size_t i = 0; i < followed.size(); ++i) {
+    if (i > 0) {
+      EXPECT_GT(followed[i].revision(), followed[i - 1].revision());
+    }
+    if (followed[i].grant_id() == "shared") {
+      EXPECT_EQ(followed[i].grant().version(), shared_version + 1);
+      shared_version = followed[i].grant().version();
+    }
+  }
+  EXPECT_EQ(shared_version, kWriters * kEach / 2);
 }
 
 }  // namespace
