@@ -23,6 +23,14 @@ inline constexpr char kStoreClientDurationSeconds[] = "apptrust_store_client_dur
 inline constexpr char kStoreClientErrorsTotal[] = "apptrust_store_client_errors_total";
 inline constexpr char kEnrollmentsTotal[] = "apptrust_enrollments_total";
 inline constexpr char kSuspensionsTotal[] = "apptrust_suspensions_total";
+inline constexpr char kGrantWatchConnected[] = "apptrust_grant_watch_connected";
+inline constexpr char kGrantWatchCaughtUp[] = "apptrust_grant_watch_caught_up";
+inline constexpr char kGrantWatchLagSeconds[] = "apptrust_grant_watch_lag_seconds";
+inline constexpr char kGrantWatchRevision[] = "apptrust_grant_watch_revision";
+inline constexpr char kGrantWatchStreamEndsTotal[] = "apptrust_grant_watch_stream_ends_total";
+inline constexpr char kGrantCacheResyncsTotal[] = "apptrust_grant_cache_resyncs_total";
+inline constexpr char kGrantCacheEntries[] = "apptrust_grant_cache_entries";
+inline constexpr char kGrantCacheBytes[] = "apptrust_grant_cache_bytes";
 // Store service.
 inline constexpr char kStoreRpcsTotal[] = "apptrust_store_rpcs_total";
 inline constexpr char kStoreRpcDurationSeconds[] = "apptrust_store_rpc_duration_seconds";
@@ -59,8 +67,9 @@ inline constexpr MetricSpec kAllMetrics[] = {
      "Observation cache lookups by result: hit, miss (a probe started), coalesced (joined a "
      "probe in flight), stale (a failed probe was answered from an older observation)."},
     {kGrantCacheRequestsTotal, MetricType::kCounter, "decision", "result",
-     "Grant reads with --grant_cache_ttl set, by result: hit (answered from this replica's "
-     "memory), miss (read from apptrust-store)."},
+     "Grant reads by result: hit (answered from this replica's memory), miss (read from "
+     "apptrust-store, then held), bypass (read from apptrust-store because the grant cache is "
+     "not caught up with the store's change stream, or the caller asked for a newer revision)."},
     {kProbesInFlight, MetricType::kGauge, "decision", "", "Probes started and not yet finished."},
     {kStoreClientDurationSeconds, MetricType::kHistogram, "decision", "method",
      "Duration of the decision service's calls to apptrust-store, by store method."},
@@ -71,6 +80,26 @@ inline constexpr MetricSpec kAllMetrics[] = {
      "validated."},
     {kSuspensionsTotal, MetricType::kCounter, "decision", "reason",
      "Grants this replica suspended, by primary reason (kebab case)."},
+    {kGrantWatchConnected, MetricType::kGauge, "decision", "",
+     "1 while this replica's change stream from apptrust-store (WatchGrants) is open."},
+    {kGrantWatchCaughtUp, MetricType::kGauge, "decision", "",
+     "1 while the grant cache answers from memory: its stream is open and a heartbeat sent at "
+     "most --grant_watch_max_lag ago came back. 0: every refresh reads the store."},
+    {kGrantWatchLagSeconds, MetricType::kGauge, "decision", "",
+     "Age of the newest heartbeat the store echoed on the change stream (+Inf when none on the "
+     "current stream); the cache answers from memory while it is at most --grant_watch_max_lag."},
+    {kGrantWatchRevision, MetricType::kGauge, "decision", "",
+     "The store revision up to which this replica's grant cache has applied every change."},
+    {kGrantWatchStreamEndsTotal, MetricType::kCounter, "decision", "code",
+     "Change streams from apptrust-store that ended, by gRPC status code."},
+    {kGrantCacheResyncsTotal, MetricType::kCounter, "decision", "reason",
+     "Times the grant cache dropped everything and started over, by reason: out_of_range (its "
+     "position is past the store's change retention, or from another database), store_changed "
+     "(the store id changed)."},
+    {kGrantCacheEntries, MetricType::kGauge, "decision", "", "Grants held by the grant cache."},
+    {kGrantCacheBytes, MetricType::kGauge, "decision", "",
+     "Bytes held by the grant cache (serialized grants, keys and bookkeeping), bounded by "
+     "--grant_cache_max_bytes."},
     {kStoreRpcsTotal, MetricType::kCounter, "store", "method,code",
      "FingerprintStore RPCs answered, by method and gRPC status code."},
     {kStoreRpcDurationSeconds, MetricType::kHistogram, "store", "method",

@@ -191,6 +191,7 @@ void Decider::Enroll(const v1::EnrollRequest& request, absl::Time deadline,
                          finish = std::move(finish)](absl::StatusOr<v1::Grant> stored) mutable {
                           if (!stored.ok()) return finish(stored.status());
                           response.set_grant_version(stored->version());
+                          response.set_store_revision(stored->revision());
                           finish(std::move(response));
                         });
       });
@@ -202,8 +203,10 @@ void Decider::CheckRefresh(const v1::CheckRefreshRequest& request, absl::Time de
   call->request = request;
   call->deadline = deadline;
   call->started = options_.clock();
-  call->done = [this, call_started = call->started,
+  // The call owns `done`, so it is alive whenever `done` runs.
+  call->done = [this, raw = call.get(), call_started = call->started,
                 done = std::move(done)](absl::StatusOr<v1::CheckRefreshResponse> r) {
+    if (r.ok() && r->store_revision() == 0) r->set_store_revision(raw->grant.revision());
     DecisionVerdict verdict = DecisionVerdict::kError;
     v1::Reason reason = v1::REASON_UNSPECIFIED;
     if (r.ok()) {
@@ -232,9 +235,9 @@ void Decider::CheckRefresh(const v1::CheckRefreshRequest& request, absl::Time de
 }
 
 void Decider::ReadAndDecide(std::shared_ptr<RefreshCall> call) {
-  store_.GetGrant(
-      call->request.tenant_id(), call->request.grant_id(), call->deadline,
-      [this, call](absl::StatusOr<v1::Grant> grant) {
+  store_.GetGrantNoOlderThan(
+      call->request.tenant_id(), call->request.grant_id(), call->request.min_store_revision(),
+      call->deadline, [this, call](absl::StatusOr<v1::Grant> grant) {
         if (!grant.ok()) return call->done(grant.status());
         call->grant = *std::move(grant);
         const v1::Grant& g = call->grant;
@@ -379,6 +382,7 @@ void Decider::Suspend(std::shared_ptr<RefreshCall> call, std::vector<v1::Finding
         response.set_error_uri(s.error_uri());
         response.set_suspension_id(s.suspension_id());
         *response.mutable_observed_at() = ToProto(observed_at);
+        response.set_store_revision(stored->revision());
         // Counted once: by the replica whose suspension was stored.
         if (options_.metrics != nullptr && s.suspension_id() == our_id) {
           options_.metrics->RecordSuspension(s.reason());

@@ -1,6 +1,7 @@
 #include "services/decision/decision_metrics.h"
 
 #include <iterator>
+#include <limits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_replace.h"
@@ -56,6 +57,10 @@ const char* ProbeKindLabel(ProbeKind kind) {
 }
 
 constexpr const char* kCacheResultLabels[] = {"hit", "miss", "coalesced", "stale"};
+
+prometheus::Gauge& UnlabelledGauge(prometheus::Registry& registry, const char* name) {
+  return prometheus::BuildGauge().Name(name).Help(HelpOf(name)).Register(registry).Add({});
+}
 
 }  // namespace
 
@@ -114,13 +119,29 @@ DecisionMetrics::DecisionMetrics(prometheus::Registry& registry)
       suspensions_(prometheus::BuildCounter()
                        .Name(names::kSuspensionsTotal)
                        .Help(HelpOf(names::kSuspensionsTotal))
-                       .Register(registry)) {
+                       .Register(registry)),
+      grant_watch_connected_(UnlabelledGauge(registry, names::kGrantWatchConnected)),
+      grant_watch_caught_up_(UnlabelledGauge(registry, names::kGrantWatchCaughtUp)),
+      grant_watch_lag_(UnlabelledGauge(registry, names::kGrantWatchLagSeconds)),
+      grant_watch_revision_(UnlabelledGauge(registry, names::kGrantWatchRevision)),
+      grant_watch_stream_ends_(prometheus::BuildCounter()
+                                   .Name(names::kGrantWatchStreamEndsTotal)
+                                   .Help(HelpOf(names::kGrantWatchStreamEndsTotal))
+                                   .Register(registry)),
+      grant_cache_resyncs_(prometheus::BuildCounter()
+                               .Name(names::kGrantCacheResyncsTotal)
+                               .Help(HelpOf(names::kGrantCacheResyncsTotal))
+                               .Register(registry)),
+      grant_cache_entries_(UnlabelledGauge(registry, names::kGrantCacheEntries)),
+      grant_cache_bytes_(UnlabelledGauge(registry, names::kGrantCacheBytes)) {
   static_assert(std::size(kCacheResultLabels) == std::size(decltype(cache_results_){}));
   for (size_t i = 0; i < std::size(kCacheResultLabels); ++i) {
     cache_results_[i] = &cache_requests_.Add({{"result", kCacheResultLabels[i]}});
   }
   grant_cache_hits_ = &grant_cache_requests_.Add({{"result", "hit"}});
   grant_cache_misses_ = &grant_cache_requests_.Add({{"result", "miss"}});
+  grant_cache_bypasses_ = &grant_cache_requests_.Add({{"result", "bypass"}});
+  grant_watch_lag_.Set(std::numeric_limits<double>::infinity());
 }
 
 void DecisionMetrics::RecordDecision(DecisionRpc rpc, DecisionVerdict verdict, v1::Reason reason,
@@ -147,6 +168,27 @@ void DecisionMetrics::RecordCacheResult(CacheResult result) {
 
 void DecisionMetrics::RecordGrantCacheLookup(bool hit) {
   (hit ? grant_cache_hits_ : grant_cache_misses_)->Increment();
+}
+
+void DecisionMetrics::RecordGrantCacheBypass() { grant_cache_bypasses_->Increment(); }
+
+void DecisionMetrics::SetGrantWatch(const GrantWatchSample& sample) {
+  grant_watch_connected_.Set(sample.connected ? 1 : 0);
+  grant_watch_caught_up_.Set(sample.caught_up ? 1 : 0);
+  grant_watch_lag_.Set(sample.lag == absl::InfiniteDuration()
+                           ? std::numeric_limits<double>::infinity()
+                           : Seconds(sample.lag));
+  grant_watch_revision_.Set(static_cast<double>(sample.revision));
+  grant_cache_entries_.Set(static_cast<double>(sample.entries));
+  grant_cache_bytes_.Set(static_cast<double>(sample.bytes));
+}
+
+void DecisionMetrics::RecordGrantWatchStreamEnd(grpc::StatusCode code) {
+  grant_watch_stream_ends_.Add({{"code", StatusCodeLabel(code)}}).Increment();
+}
+
+void DecisionMetrics::RecordGrantCacheResync(const char* reason) {
+  grant_cache_resyncs_.Add({{"reason", reason}}).Increment();
 }
 
 void DecisionMetrics::ProbeStarted() { probes_in_flight_.Increment(); }

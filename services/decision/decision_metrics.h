@@ -10,6 +10,8 @@
 #ifndef APPTRUST_SERVICES_DECISION_DECISION_METRICS_H_
 #define APPTRUST_SERVICES_DECISION_DECISION_METRICS_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -60,8 +62,25 @@ class DecisionMetrics {
 
   void RecordCacheResult(CacheResult result);
 
-  // A grant read with the grant cache on (services/decision/grant_cache.h).
+  // A grant read through a grant cache (services/decision/grant_cache.h with
+  // --grant_cache_ttl, or coherent_grant_cache.h).
   void RecordGrantCacheLookup(bool hit);
+  // A grant read that went to the store because the coherent cache was not
+  // caught up (or was behind the caller's min_store_revision).
+  void RecordGrantCacheBypass();
+  // The coherent grant cache and its change stream, sampled.
+  struct GrantWatchSample {
+    bool connected = false;
+    bool caught_up = false;
+    int64_t revision = 0;
+    absl::Duration lag = absl::InfiniteDuration();
+    size_t entries = 0;
+    size_t bytes = 0;
+  };
+  void SetGrantWatch(const GrantWatchSample& sample);
+  void RecordGrantWatchStreamEnd(grpc::StatusCode code);
+  // "out_of_range" or "store_changed".
+  void RecordGrantCacheResync(const char* reason);
 
   // apptrust_probes_in_flight; every ProbeStarted() must be followed by one
   // ProbeFinished() (see InFlightProbe).
@@ -92,6 +111,15 @@ class DecisionMetrics {
   prometheus::Counter* cache_results_[4];
   prometheus::Counter* grant_cache_hits_;
   prometheus::Counter* grant_cache_misses_;
+  prometheus::Counter* grant_cache_bypasses_;
+  prometheus::Gauge& grant_watch_connected_;
+  prometheus::Gauge& grant_watch_caught_up_;
+  prometheus::Gauge& grant_watch_lag_;
+  prometheus::Gauge& grant_watch_revision_;
+  prometheus::Family<prometheus::Counter>& grant_watch_stream_ends_;
+  prometheus::Family<prometheus::Counter>& grant_cache_resyncs_;
+  prometheus::Gauge& grant_cache_entries_;
+  prometheus::Gauge& grant_cache_bytes_;
 };
 
 // Counts one probe in flight for its lifetime. Movable, so it can ride in the

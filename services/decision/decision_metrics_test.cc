@@ -55,6 +55,8 @@ TEST_F(DecisionMetricsTest, ExportsExactlyTheDecisionFamiliesOfTheNameList) {
   metrics_.RecordStoreCall("GetGrant", grpc::StatusCode::UNAVAILABLE, absl::Milliseconds(1));
   metrics_.RecordEnrollment(v1::LABEL_IDENTIFIED);
   metrics_.RecordSuspension(v1::REASON_IDENTITY_CHANGED);
+  metrics_.RecordGrantWatchStreamEnd(grpc::StatusCode::UNAVAILABLE);
+  metrics_.RecordGrantCacheResync("out_of_range");
   std::set<std::string> expected;
   for (const auto& metric : metrics::kAllMetrics) {
     if (std::string(metric.service) == "decision") expected.insert(metric.name);
@@ -62,6 +64,27 @@ TEST_F(DecisionMetricsTest, ExportsExactlyTheDecisionFamiliesOfTheNameList) {
   std::set<std::string> registered;
   for (const auto& family : registry_.Collect()) registered.insert(family.name);
   EXPECT_EQ(registered, expected);
+}
+
+TEST_F(DecisionMetricsTest, GrantWatchStateAndLookupsAreExported) {
+  const auto* lag = Find(metrics::kGrantWatchLagSeconds, {});
+  ASSERT_NE(lag, nullptr);
+  EXPECT_TRUE(std::isinf(lag->gauge.value)) << "no echo yet";
+  metrics_.SetGrantWatch({true, true, 42, absl::Milliseconds(250), 7, 4096});
+  EXPECT_EQ(Find(metrics::kGrantWatchConnected, {})->gauge.value, 1);
+  EXPECT_EQ(Find(metrics::kGrantWatchCaughtUp, {})->gauge.value, 1);
+  EXPECT_EQ(Find(metrics::kGrantWatchRevision, {})->gauge.value, 42);
+  EXPECT_DOUBLE_EQ(Find(metrics::kGrantWatchLagSeconds, {})->gauge.value, 0.25);
+  EXPECT_EQ(Find(metrics::kGrantCacheEntries, {})->gauge.value, 7);
+  EXPECT_EQ(Find(metrics::kGrantCacheBytes, {})->gauge.value, 4096);
+  metrics_.RecordGrantCacheLookup(true);
+  metrics_.RecordGrantCacheBypass();
+  metrics_.RecordGrantCacheBypass();
+  EXPECT_EQ(Find(metrics::kGrantCacheRequestsTotal, {{"result", "hit"}})->counter.value, 1);
+  EXPECT_EQ(Find(metrics::kGrantCacheRequestsTotal, {{"result", "miss"}})->counter.value, 0);
+  EXPECT_EQ(Find(metrics::kGrantCacheRequestsTotal, {{"result", "bypass"}})->counter.value, 2);
+  metrics_.RecordGrantWatchStreamEnd(grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Find(metrics::kGrantWatchStreamEndsTotal, {{"code", "UNAVAILABLE"}})->counter.value, 1);
 }
 
 TEST_F(DecisionMetricsTest, DecisionCountsByRpcVerdictAndKebabCaseReason) {

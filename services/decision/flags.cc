@@ -28,9 +28,18 @@ ABSL_FLAG(absl::Duration, probe_timeout, absl::Seconds(5),
 ABSL_FLAG(absl::Duration, cache_ttl, absl::Minutes(5),
           "How long an observation is reused; 0s disables caching");
 ABSL_FLAG(absl::Duration, grant_cache_ttl, absl::ZeroDuration(),
-          "How long this replica reuses a grant it read from the store; 0s (default) reads the "
-          "store on every refresh. Above 0, a suspension, deletion or re-approval made through "
-          "another replica is seen up to this late (see docs/OPERATING.md)");
+          "Fallback for --grant_watch_max_lag=0s only: how long this replica reuses a grant it "
+          "read from the store, so a suspension, deletion or re-approval made through another "
+          "replica is seen up to this late; 0s (default) reads the store on every refresh "
+          "(see docs/OPERATING.md)");
+ABSL_FLAG(absl::Duration, grant_watch_max_lag, absl::Seconds(1),
+          "The grant cache (on by default) answers refreshes from memory while a heartbeat "
+          "sent on the store's change stream at most this long ago has come back, which proves "
+          "every change committed before it was applied; otherwise refreshes read the store. "
+          "0s turns the grant cache off (see docs/OPERATING.md)");
+ABSL_FLAG(int64_t, grant_cache_max_entries, 100000, "Most grants the grant cache holds");
+ABSL_FLAG(int64_t, grant_cache_max_bytes, int64_t{64} << 20,
+          "Most bytes the grant cache holds (serialized grants and their keys)");
 ABSL_FLAG(int64_t, cache_max_entries, 100000, "Most observations kept (least recently used go)");
 ABSL_FLAG(int64_t, cache_max_bytes, int64_t{128} << 20,
           "Most bytes of observations kept, per kind (endpoint, TXT): what an app's certificate "
@@ -116,6 +125,9 @@ absl::StatusOr<DecisionFlags> ReadDecisionFlags() {
   flags.cache_ttl = absl::GetFlag(FLAGS_cache_ttl);
   flags.grant_cache_ttl = absl::GetFlag(FLAGS_grant_cache_ttl);
   flags.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  flags.grant_watch_max_lag = absl::GetFlag(FLAGS_grant_watch_max_lag);
+  const int64_t grant_max_entries = absl::GetFlag(FLAGS_grant_cache_max_entries);
+  const int64_t grant_max_bytes = absl::GetFlag(FLAGS_grant_cache_max_bytes);
   const int64_t max_entries = absl::GetFlag(FLAGS_cache_max_entries);
   const int64_t max_bytes = absl::GetFlag(FLAGS_cache_max_bytes);
   for (absl::Status s : {
@@ -127,12 +139,26 @@ absl::StatusOr<DecisionFlags> ReadDecisionFlags() {
                          "must not be negative"),
            CheckDuration("shutdown_grace", flags.shutdown_grace, absl::ZeroDuration(),
                          "must not be negative"),
+           CheckDuration("grant_watch_max_lag", flags.grant_watch_max_lag, absl::ZeroDuration(),
+                         "must not be negative"),
+           flags.grant_watch_max_lag > absl::ZeroDuration() &&
+                   (flags.grant_watch_max_lag < absl::Milliseconds(20) ||
+                    flags.grant_watch_max_lag > absl::Minutes(1))
+               ? server::FlagError(
+                     "grant_watch_max_lag", absl::FormatDuration(flags.grant_watch_max_lag),
+                     absl::InvalidArgumentError("must be 0s (off) or between 20ms and 1m"))
+               : absl::OkStatus(),
+           CheckAtLeast("grant_cache_max_entries", grant_max_entries, 1, "must be at least 1"),
+           CheckAtLeast("grant_cache_max_bytes", grant_max_bytes, int64_t{1} << 20,
+                        "must be at least 1048576 (1 MiB)"),
            CheckAtLeast("cache_max_entries", max_entries, 1, "must be at least 1"),
            CheckAtLeast("cache_max_bytes", max_bytes, int64_t{1} << 20,
                         "must be at least 1048576 (1 MiB)"),
        }) {
     if (!s.ok()) return s;
   }
+  flags.grant_cache_max_entries = static_cast<size_t>(grant_max_entries);
+  flags.grant_cache_max_bytes = static_cast<size_t>(grant_max_bytes);
   flags.cache_max_entries = static_cast<size_t>(max_entries);
   flags.cache_max_bytes = static_cast<size_t>(max_bytes);
 

@@ -27,6 +27,9 @@ ABSL_DECLARE_FLAG(std::string, probe_allow_cidrs);
 ABSL_DECLARE_FLAG(absl::Duration, probe_timeout);
 ABSL_DECLARE_FLAG(absl::Duration, cache_ttl);
 ABSL_DECLARE_FLAG(absl::Duration, grant_cache_ttl);
+ABSL_DECLARE_FLAG(absl::Duration, grant_watch_max_lag);
+ABSL_DECLARE_FLAG(int64_t, grant_cache_max_entries);
+ABSL_DECLARE_FLAG(int64_t, grant_cache_max_bytes);
 ABSL_DECLARE_FLAG(int64_t, cache_max_entries);
 ABSL_DECLARE_FLAG(int64_t, cache_max_bytes);
 ABSL_DECLARE_FLAG(std::string, web_listen);
@@ -54,6 +57,10 @@ struct DecisionFlags {
   absl::Duration probe_timeout;
   absl::Duration cache_ttl;
   absl::Duration grant_cache_ttl;
+  // The coherent grant cache; zero: off.
+  absl::Duration grant_watch_max_lag;
+  size_t grant_cache_max_entries = 0;
+  size_t grant_cache_max_bytes = 0;
   size_t cache_max_entries = 0;
   size_t cache_max_bytes = 0;
   logging::Level log_level = logging::Level::kInfo;

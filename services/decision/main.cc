@@ -1,5 +1,6 @@
 // apptrust-decision: the DecisionService the token gateway calls on approval
 // and on every refresh.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -16,11 +17,13 @@
 #include "common/probe/probe_engine.h"
 #include "common/server/flag_checks.h"
 #include "common/server/grpc_server.h"
+#include "services/decision/coherent_grant_cache.h"
 #include "services/decision/decider.h"
 #include "services/decision/decision_metrics.h"
 #include "services/decision/decision_service.h"
 #include "services/decision/flags.h"
 #include "services/decision/grant_cache.h"
+#include "services/decision/grant_watch.h"
 #include "services/decision/grpc_store_client.h"
 #include "services/decision/metered_prober.h"
 #include "services/decision/store_health_watch.h"
@@ -103,18 +106,57 @@ int main(int argc, char** argv) {
         decision_metrics.RecordStoreCall(method, static_cast<grpc::StatusCode>(code), latency);
       });
 
+  // The grant cache: coherent with the store's change stream by default
+  // (--grant_watch_max_lag), or the TTL fallback when that is off.
+  decision::CoherentGrantCacheOptions coherent_options;
+  coherent_options.max_lag = flags->grant_watch_max_lag;
+  coherent_options.max_entries = flags->grant_cache_max_entries;
+  coherent_options.max_bytes = flags->grant_cache_max_bytes;
+  coherent_options.on_lookup = [&decision_metrics](decision::GrantLookup lookup) {
+    if (lookup == decision::GrantLookup::kBypass) return decision_metrics.RecordGrantCacheBypass();
+    decision_metrics.RecordGrantCacheLookup(lookup == decision::GrantLookup::kHit);
+  };
+  coherent_options.on_resync = [&decision_metrics](const char* reason) {
+    logging::Warning("grant cache starting over").Field("reason", reason);
+    decision_metrics.RecordGrantCacheResync(reason);
+  };
+  decision::CoherentGrantCache coherent_cache(store_client, std::move(coherent_options));
   decision::GrantCacheOptions grant_cache_options;
   grant_cache_options.ttl = flags->grant_cache_ttl;
   grant_cache_options.max_entries = flags->cache_max_entries;
   grant_cache_options.on_lookup = [&decision_metrics](bool hit) {
     decision_metrics.RecordGrantCacheLookup(hit);
   };
-  decision::CachingStoreClient grant_cache(store_client, std::move(grant_cache_options));
+  decision::CachingStoreClient ttl_cache(store_client, std::move(grant_cache_options));
+  const bool coherent = flags->grant_watch_max_lag > absl::ZeroDuration();
+  if (coherent && flags->grant_cache_ttl > absl::ZeroDuration()) {
+    logging::Warning("--grant_cache_ttl is ignored: the coherent grant cache is on")
+        .Field("grant_watch_max_lag", absl::FormatDuration(flags->grant_watch_max_lag));
+  }
+  decision::StoreClient& grant_source =
+      coherent ? static_cast<decision::StoreClient&>(coherent_cache) : ttl_cache;
+  std::unique_ptr<decision::GrantWatch> grant_watch;
+  if (coherent) {
+    decision::GrantWatchOptions watch_options;
+    watch_options.heartbeat_interval =
+        std::max(flags->grant_watch_max_lag / 4, absl::Milliseconds(5));
+    watch_options.stall_timeout = std::max(flags->grant_watch_max_lag * 5, absl::Seconds(5));
+    watch_options.on_tick = [&decision_metrics, &coherent_cache] {
+      const decision::GrantWatchState state = coherent_cache.State();
+      decision_metrics.SetGrantWatch({state.connected, state.caught_up, state.revision, state.lag,
+                                      state.entries, state.bytes});
+    };
+    watch_options.on_stream_end = [&decision_metrics](const grpc::Status& status) {
+      decision_metrics.RecordGrantWatchStreamEnd(status.error_code());
+    };
+    grant_watch = std::make_unique<decision::GrantWatch>(store_channel, coherent_cache,
+                                                         std::move(watch_options));
+  }
 
   decision::DeciderOptions decider_options;
   decider_options.policy = flags->policy;
   decider_options.metrics = &decision_metrics;
-  decision::Decider decider(std::move(decider_options), grant_cache, cache);
+  decision::Decider decider(std::move(decider_options), grant_source, cache);
   decision::DecisionServiceImpl decision_service(decider);
 
   // The page behind every error_uri: suspensions from the store, each
@@ -132,10 +174,11 @@ int main(int argc, char** argv) {
   // Not ready until the store answers: no refresh can be decided without it.
   grpc.SetServing(false);
   auto store_watch = std::make_unique<decision::StoreHealthWatch>(
-      store_channel, absl::Seconds(1), [&grpc, &grant_cache](bool serving) {
+      store_channel, absl::Seconds(1), [&grpc, &ttl_cache](bool serving) {
         // Grants remembered from a store that stopped answering are not its
         // state any more: no refresh is allowed from memory while it is gone.
-        if (!serving) grant_cache.Clear();
+        // (The coherent cache stops at once by itself: its stream ends.)
+        if (!serving) ttl_cache.Clear();
         grpc.SetServing(serving);
       });
 
@@ -150,6 +193,7 @@ int main(int argc, char** argv) {
       .Field("grpc", grpc.address())
       .Field("metrics", (*metrics)->address())
       .Field("store", flags->store)
+      .Field("grant_watch_max_lag", absl::FormatDuration(flags->grant_watch_max_lag))
       .Field("policy", flags->policy_path.empty() ? "(defaults)" : flags->policy_path)
       .Field("tls", !flags->security.tls.tls()     ? "off"
                     : flags->security.tls.mutual() ? "mutual"
@@ -162,6 +206,7 @@ int main(int argc, char** argv) {
   logging::Info("stopping").Field("signal", signal_number);
   store_watch.reset();
   grpc.Shutdown(flags->shutdown_grace);
+  grant_watch.reset();
   logging::Info("stopped");
   return 0;
 }

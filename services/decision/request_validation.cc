@@ -65,6 +65,9 @@ absl::Status ValidateCheckRefresh(const v1::CheckRefreshRequest& request) {
   if (absl::Status s = ValidateUri("redirect_uri", request.redirect_uri(), false); !s.ok()) {
     return s;
   }
+  if (request.min_store_revision() < 0) {
+    return absl::InvalidArgumentError("min_store_revision: must not be negative");
+  }
   return ValidatePersona(request.persona());
 }
 

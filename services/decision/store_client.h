@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -29,6 +30,15 @@ class StoreClient {
 
   virtual void GetGrant(const std::string& tenant_id, const std::string& grant_id,
                         absl::Time deadline, GrantCallback done) = 0;
+  // GetGrant for a caller that has seen the store at `min_revision`
+  // (read-your-writes, CheckRefreshRequest.min_store_revision): a cache in
+  // front of the store must not answer from a state older than that. The
+  // store itself is always at least that new, hence the default.
+  virtual void GetGrantNoOlderThan(const std::string& tenant_id, const std::string& grant_id,
+                                   int64_t min_revision, absl::Time deadline, GrantCallback done) {
+    (void)min_revision;
+    GetGrant(tenant_id, grant_id, deadline, std::move(done));
+  }
   // Create or replace (re-approval): the store sets state ACTIVE and version.
   virtual void PutGrant(const v1::Grant& grant, absl::Time deadline, GrantCallback done) = 0;
   // Suspends an ACTIVE grant at `expected_version`; on an already SUSPENDED

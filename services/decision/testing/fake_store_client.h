@@ -5,6 +5,10 @@
 // stored (another replica's), and on an ACTIVE grant at another version is
 // FAILED_PRECONDITION; reads are tenant-scoped (NOT_FOUND across tenants).
 //
+// Every write takes the next store revision (Grant.revision) and is logged
+// as a GrantChange, so tests can play the store's change stream
+// (ChangesAfter).
+//
 // Tests can make calls fail (a queue of errors per method), run a hook just
 // before a suspension is applied (another replica writing first), or hold
 // reads back until Release(). Answers are given on the caller's thread,
@@ -23,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "apptrust/v1/store.pb.h"
 #include "services/decision/store_client.h"
 
 namespace apptrust::testing {
@@ -91,6 +96,30 @@ class FakeStoreClient : public decision::StoreClient {
                                             const v1::Suspension& suspension) {
     absl::MutexLock lock(&mu_);
     return SuspendLocked(tenant_id, grant_id, expected_version, suspension);
+  }
+  // Deletes as another replica would; false when there was no such grant.
+  bool DeleteDirectly(const std::string& tenant_id, const std::string& grant_id) {
+    absl::MutexLock lock(&mu_);
+    if (grants_.erase(Key(tenant_id, grant_id)) == 0) return false;
+    v1::GrantChange& change = changes_.emplace_back();
+    change.set_revision(++revision_);
+    change.set_tenant_id(tenant_id);
+    change.set_grant_id(grant_id);
+    change.set_deleted(true);
+    return true;
+  }
+  // The changes with a revision above `revision`, in order.
+  std::vector<v1::GrantChange> ChangesAfter(int64_t revision) const {
+    absl::MutexLock lock(&mu_);
+    std::vector<v1::GrantChange> after;
+    for (const v1::GrantChange& change : changes_) {
+      if (change.revision() > revision) after.push_back(change);
+    }
+    return after;
+  }
+  int64_t revision() const {
+    absl::MutexLock lock(&mu_);
+    return revision_;
   }
   absl::StatusOr<v1::Grant> Get(const std::string& tenant_id, const std::string& grant_id) {
     absl::MutexLock lock(&mu_);
@@ -171,7 +200,9 @@ class FakeStoreClient : public decision::StoreClient {
     stored.set_version(it == grants_.end() ? 1 : it->second.version() + 1);
     stored.set_state(v1::GRANT_STATE_ACTIVE);
     stored.clear_suspension();
+    stored.set_revision(++revision_);
     grants_[Key(grant.tenant_id(), grant.grant_id())] = stored;
+    LogChangeLocked(stored);
     return stored;
   }
 
@@ -192,11 +223,23 @@ class FakeStoreClient : public decision::StoreClient {
     stored.set_state(v1::GRANT_STATE_SUSPENDED);
     stored.set_version(expected_version + 1);
     *stored.mutable_suspension() = suspension;
+    stored.set_revision(++revision_);
+    LogChangeLocked(stored);
     return stored;
+  }
+
+  void LogChangeLocked(const v1::Grant& grant) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    v1::GrantChange& change = changes_.emplace_back();
+    change.set_revision(grant.revision());
+    change.set_tenant_id(grant.tenant_id());
+    change.set_grant_id(grant.grant_id());
+    *change.mutable_grant() = grant;
   }
 
   mutable absl::Mutex mu_;
   std::map<std::string, v1::Grant> grants_ ABSL_GUARDED_BY(mu_);
+  int64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<v1::GrantChange> changes_ ABSL_GUARDED_BY(mu_);
   std::deque<absl::Status> get_errors_ ABSL_GUARDED_BY(mu_);
   std::deque<absl::Status> put_errors_ ABSL_GUARDED_BY(mu_);
   std::deque<absl::Status> suspend_errors_ ABSL_GUARDED_BY(mu_);
