@@ -3,6 +3,7 @@
 // and check the verdict, the reasons and the error_uri the gateway would get.
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <map>
@@ -10,14 +11,15 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_world.h"
 #include "tests/store/grant_fixtures.h"
 #include "tests/store/metrics_scrape.h"
-#include "tests/support/raw_grpc_call.h"
 #include "tests/support/http_client.h"
+#include "tests/support/raw_grpc_call.h"
 
 namespace apptrust::testing {
 namespace {
@@ -84,7 +86,23 @@ class DecisionE2eTest : public ::testing::Test {
     request.set_persona(persona);
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
-    return Stub(service)->Enroll(&context, request, response);
+    const grpc::Status status = Stub(service)->Enroll(&context, request, response);
+    if (status.ok()) SawRevision(response->store_revision());
+    return status;
+  }
+
+  // Like a gateway, the tests pass the highest store revision they were
+  // given as min_store_revision, so a write through one replica is honoured
+  // by the next refresh on any (read-your-writes; without it, within the
+  // grant cache's --grant_watch_max_lag).
+  static void SawRevision(int64_t revision) {
+    absl::MutexLock lock(&revision_mu_);
+    int64_t& seen = seen_revisions_[world_];
+    seen = std::max(seen, revision);
+  }
+  static int64_t SeenRevision() {
+    absl::MutexLock lock(&revision_mu_);
+    return seen_revisions_[world_];
   }
 
   static grpc::Status Check(RunningService* service, const TestApp& app,
@@ -96,9 +114,12 @@ class DecisionE2eTest : public ::testing::Test {
     request.set_client_id(app.client_id);
     request.set_grant_id(grant_id);
     request.set_redirect_uri(redirect_uri);
+    request.set_min_store_revision(SeenRevision());
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
-    return Stub(service)->CheckRefresh(&context, request, response);
+    const grpc::Status status = Stub(service)->CheckRefresh(&context, request, response);
+    if (status.ok()) SawRevision(response->store_revision());
+    return status;
   }
 
   // Enrolls `grant_id` for `app` on `service` (default: decision_).
@@ -155,6 +176,8 @@ class DecisionE2eTest : public ::testing::Test {
   // The world of the running test: this suite's own, or the one of the
   // store setup of a DecisionCoreE2eTest.
   static inline E2eWorld* world_ = nullptr;
+  static inline absl::Mutex revision_mu_;
+  static inline std::map<const E2eWorld*, int64_t> seen_revisions_ ABSL_GUARDED_BY(revision_mu_);
   RunningService* decision_ = nullptr;
 };
 
@@ -672,7 +695,7 @@ TEST_F(DecisionE2eTest, ProviderPersonaIsAllowedWithoutProbing) {
 // writes at once and never suspends a grant re-approved through another
 // replica (its SuspendGrant conflicts on the version; it reads again).
 TEST_F(DecisionE2eTest, GrantCacheSeesOwnWritesAndNeverSuspendsAReApprovedGrant) {
-  auto cached = world_->Decision({"--grant_cache_ttl=1h"});
+  auto cached = world_->Decision({"--grant_watch_max_lag=0s", "--grant_cache_ttl=1h"});
   ASSERT_TRUE(cached.ok()) << cached.status();
   TestApp* app = NewApp("grantcache");
   ASSERT_NE(app, nullptr);

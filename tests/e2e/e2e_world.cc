@@ -1,5 +1,7 @@
 #include "tests/e2e/e2e_world.h"
 
+#include <signal.h>
+
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -37,12 +39,12 @@ absl::StatusOr<std::unique_ptr<E2eWorld>> E2eWorld::Create(StoreSetup setup) {
   auto dns = Dnsmasq::Start(world->records_);
   if (!dns.ok()) return dns.status();
   world->dns_ = std::move(*dns);
-  const StoreDatabase database = setup == StoreSetup::kSqlite
-                                     ? StoreDatabase{world->dir_.File("var/apptrust.db"), {}}
-                                     : NewStoreDatabase(StoreBackend::kPostgres, world->dir_);
+  world->database_ = setup == StoreSetup::kSqlite
+                         ? StoreDatabase{world->dir_.File("var/apptrust.db"), {}}
+                         : NewStoreDatabase(StoreBackend::kPostgres, world->dir_);
   const int replicas = setup == StoreSetup::kTwoPostgresReplicas ? 2 : 1;
   for (int replica = 0; replica < replicas; ++replica) {
-    auto store = StartStore(database.db, database.flags);
+    auto store = StartStore(world->database_.db, world->database_.flags);
     if (!store.ok()) return store.status();
     world->stores_.push_back(std::move(*store));
   }
@@ -131,6 +133,40 @@ absl::StatusOr<RunningService*> E2eWorld::FindOrStartDecision(const std::string&
   RunningService* raw = owned.get();
   decisions_[name] = std::move(owned);
   return raw;
+}
+
+absl::StatusOr<RunningService*> E2eWorld::DecisionOn(int store_replica,
+                                                     std::vector<std::string> extra_flags) {
+  std::vector<std::string> flags = DefaultDecisionFlags();
+  flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
+  return FindOrStartDecision(
+      absl::StrCat("on store ", store_replica, ": ", absl::StrJoin(flags, " ")),
+      stores_.at(store_replica), std::move(flags));
+}
+
+absl::Status E2eWorld::RestartStore(int replica, const std::function<void()>& while_down) {
+  RunningService& store = stores_.at(replica);
+  store.process->Signal(SIGKILL);
+  if (auto waited = store.process->Wait(absl::Seconds(10)); !waited.ok()) return waited.status();
+  if (while_down) while_down();
+  std::vector<std::string> flags = database_.flags;
+  flags.push_back("--listen=" + store.grpc_address);
+  flags.push_back("--metrics_listen=" + store.metrics_address);
+  // The old process's port may linger briefly; retry the start.
+  absl::Status last = absl::UnavailableError("not started");
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    auto restarted = StartStore(database_.db, flags);
+    if (restarted.ok()) {
+      store = std::move(*restarted);
+      if (!WaitServing(store.channel)) {
+        return absl::UnavailableError(absl::StrCat("store not serving at ", store.grpc_address));
+      }
+      return absl::OkStatus();
+    }
+    last = restarted.status();
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return last;
 }
 
 std::string E2eWorld::WriteFile(const std::string& name, const std::string& text) {

@@ -12,6 +12,7 @@
 #ifndef APPTRUST_TESTS_E2E_E2E_WORLD_H_
 #define APPTRUST_TESTS_E2E_E2E_WORLD_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -91,6 +92,13 @@ class E2eWorld {
   // process of its own, on the last store replica (the other one with
   // kTwoPostgresReplicas, the same store otherwise).
   absl::StatusOr<RunningService*> DecisionReplica(int replica);
+  // A decision service on store replica `store_replica` with `extra_flags`
+  // on top of the defaults, started once per distinct (replica, flags).
+  absl::StatusOr<RunningService*> DecisionOn(int store_replica,
+                                             std::vector<std::string> extra_flags);
+  // SIGKILLs store replica `replica`, runs `while_down`, and starts it again
+  // on the same address and database; returns once it is serving.
+  absl::Status RestartStore(int replica, const std::function<void()>& while_down = {});
   // Writes `text` to a file in the world's directory and returns its path.
   std::string WriteFile(const std::string& name, const std::string& text);
   const std::string& dir() const { return dir_.path(); }
@@ -107,6 +115,7 @@ class E2eWorld {
   std::unique_ptr<TestPki> pki_;
   std::unique_ptr<Dnsmasq> dns_;
   DnsRecords records_;
+  StoreDatabase database_;
   std::vector<RunningService> stores_;
   std::map<std::string, std::unique_ptr<RunningService>> decisions_;
   std::vector<std::unique_ptr<TestApp>> apps_;
