@@ -4,6 +4,13 @@
 // ABORTED are retried with backoff within it, as the API asks (never anything
 // else: a refresh is never allowed on an error). Grant ids are the gateway's
 // own opaque ids; no token is ever sent.
+//
+// Read-your-writes: the highest store revision any answer carried
+// (store_revision, or the store's `apptrust-revision` trailer on DeleteGrant)
+// goes with every CheckRefresh as min_store_revision, so whichever decision
+// replica answers honours this gateway's own enrollments and revocations at
+// once (docs/OPERATING.md "The grant cache"). Several gateway processes would
+// keep the revision with the grant instead.
 import path from 'node:path';
 
 import grpc from '@grpc/grpc-js';
@@ -26,11 +33,25 @@ export class AppTrustClient {
     this.store = new v1.FingerprintStore(storeAddress, credentials);
     this.deadlineMs = deadlineMs;
     this.attempts = attempts;
+    this.revision = 0n;
+  }
+
+  // The highest store revision seen so far (a BigInt).
+  get storeRevision() {
+    return this.revision;
+  }
+
+  #saw(revision) {
+    if (revision === undefined || revision === null || revision === '') return;
+    const value = BigInt(revision);
+    if (value > this.revision) this.revision = value;
   }
 
   // The patient approved (or re-approved) the app: the grant becomes ACTIVE.
-  enroll(request) {
-    return this.#call(this.decision, 'Enroll', request);
+  async enroll(request) {
+    const response = await this.#call(this.decision, 'Enroll', request);
+    this.#saw(response.store_revision);
+    return response;
   }
 
   // Probe and describe, store nothing: what the consent screen shows.
@@ -40,8 +61,13 @@ export class AppTrustClient {
 
   // A refresh arrived. Resolves to the CheckRefreshResponse (verdict
   // 'VERDICT_ALLOW' or 'VERDICT_SUSPEND'); rejects with the gRPC error.
-  checkRefresh(request) {
-    return this.#call(this.decision, 'CheckRefresh', request);
+  async checkRefresh(request) {
+    const response = await this.#call(this.decision, 'CheckRefresh', {
+      ...request,
+      min_store_revision: this.revision.toString(),
+    });
+    this.#saw(response.store_revision);
+    return response;
   }
 
   // The grant was revoked: forget its fingerprint. NOT_FOUND counts as done.
@@ -63,8 +89,12 @@ export class AppTrustClient {
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await new Promise((resolve, reject) => {
-          stub[method](request, { deadline }, (error, response) =>
+          const call = stub[method](request, { deadline }, (error, response) =>
             (error ? reject(error) : resolve(response)));
+          call.on('status', (status) => {
+            const [revision] = status.metadata?.get('apptrust-revision') ?? [];
+            if (status.code === grpc.status.OK) this.#saw(revision?.toString());
+          });
         });
       } catch (error) {
         const backoffMs = 100 * 4 ** (attempt - 1);
