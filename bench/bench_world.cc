@@ -11,7 +11,7 @@
 //   - (3) looks up TXT --txt_lookups times through the ProbeEngine;
 //   - (6) has the decision service Inspect --rss_hosts distinct hosts and
 //     reads its VmRSS before and after;
-// then starts a second decision replica with --grant_cache_ttl=1s on the same
+// then starts a second decision replica with --grant_watch_max_lag=0s on the same
 // store (its observation cache is warmed by the load generator's warm-up).
 // With --postgres it also runs a second store on a throw-away PostgreSQL 15
 // (tests/support/postgres_cluster.h: production durability, the `postgres`
@@ -499,22 +499,23 @@ int main(int argc, char** argv) {
     wait_dns();
   }
 
-  // A second replica on the same store with the opt-in grant cache, so (1)
-  // can be measured with and without the store read on the warm path.
-  std::vector<std::string> grant_cache_flags = decision_flags;
-  grant_cache_flags.push_back("--grant_cache_ttl=1s");
-  auto grant_cache_decision = StartDecision(store->grpc_address, grant_cache_flags);
-  if (!grant_cache_decision.ok()) {
-    Fail(grant_cache_decision.status());
+  // A second replica on the same store with the grant cache off (every
+  // refresh reads the store, batched), so (1) measures the default (the
+  // coherent grant cache) against the store read on the warm path.
+  std::vector<std::string> reads_store_flags = decision_flags;
+  reads_store_flags.push_back("--grant_watch_max_lag=0s");
+  auto reads_store_decision = StartDecision(store->grpc_address, reads_store_flags);
+  if (!reads_store_decision.ok()) {
+    Fail(reads_store_decision.status());
   }
-  if (!WaitServing(grant_cache_decision->channel)) {
-    Fail(absl::UnavailableError("decision (grant cache) not serving"));
+  if (!WaitServing(reads_store_decision->channel)) {
+    Fail(absl::UnavailableError("decision (grant cache off) not serving"));
   }
 
   std::ostringstream out;
   out << "DECISION=" << decision->grpc_address << "\n"
       << "DECISION_PID=" << decision->process->pid() << "\n"
-      << "DECISION_GRANT_CACHE=" << grant_cache_decision->grpc_address << "\n"
+      << "DECISION_READS_STORE=" << reads_store_decision->grpc_address << "\n"
       << "STORE=" << store->grpc_address << "\n"
       << "DNS=" << (*dns)->server() << "\n"
       << "DNS_PORT=" << (*dns)->port() << "\n"
