@@ -309,11 +309,75 @@ class PartCache {
   std::atomic<uint64_t> hits_{0}, misses_{0}, coalesced_{0}, stale_{0}, evictions_{0};
 };
 
+std::string EndpointKey(const net::Target& t) {
+  return absl::StrCat(t.scheme, "://", t.host, ":", t.port);
+}
+
+// The fingerprint assembled from two given observations for one client and
+// TXT key is always the same, and assembling it (UTF-8 checks of every
+// string, certificate hashes) was most of a warm refresh's own work. The
+// last one per (endpoint, client, TXT key) is kept with weak references to
+// the two observations it came from, and reused only while both are still
+// the very objects it was built from (a new probe result is a new object; a
+// freed one cannot be mistaken for its successor). Bounded by entries and
+// bytes; past either, arbitrary entries go.
+class FingerprintMemo {
+ public:
+  FingerprintMemo(size_t max_entries, size_t max_bytes)
+      : max_entries_(max_entries), max_bytes_(max_bytes) {}
+
+  v1::Fingerprint Build(const net::Target& target,
+                        const std::shared_ptr<const probe::EndpointObservation>& endpoint,
+                        const std::shared_ptr<const probe::TxtObservation>& txt,
+                        const std::string& client_id, const std::string& txt_key) {
+    const std::string key = absl::StrCat(EndpointKey(target), "\n", client_id, "\n", txt_key);
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = entries_.find(key);
+      if (it != entries_.end() && it->second.endpoint.lock() == endpoint &&
+          it->second.txt.lock() == txt) {
+        return *it->second.fingerprint;
+      }
+    }
+    auto built = std::make_shared<const v1::Fingerprint>(
+        probe::BuildFingerprint(target, *endpoint, *txt, client_id, txt_key));
+    const size_t bytes = built->SpaceUsedLong() + key.size();
+    absl::MutexLock lock(&mu_);
+    if (auto it = entries_.find(key); it != entries_.end()) {
+      bytes_ -= it->second.bytes;
+      entries_.erase(it);
+    }
+    while (!entries_.empty() && (entries_.size() >= max_entries_ || bytes_ + bytes > max_bytes_)) {
+      bytes_ -= entries_.begin()->second.bytes;
+      entries_.erase(entries_.begin());
+    }
+    if (bytes <= max_bytes_ && max_entries_ > 0) {
+      entries_[key] = Entry{endpoint, txt, built, bytes};
+      bytes_ += bytes;
+    }
+    return *built;
+  }
+
+ private:
+  struct Entry {
+    std::weak_ptr<const probe::EndpointObservation> endpoint;
+    std::weak_ptr<const probe::TxtObservation> txt;
+    std::shared_ptr<const v1::Fingerprint> fingerprint;
+    size_t bytes = 0;
+  };
+  const size_t max_entries_;
+  const size_t max_bytes_;
+  absl::Mutex mu_;
+  std::unordered_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
 // Collects the two parts of one Observe call and answers when both are in.
 struct Join {
   net::Target target;
   std::string client_id;
   std::string txt_key;
+  std::shared_ptr<FingerprintMemo> memo;
   std::function<void(Observation)> done;
   absl::Mutex mu;
   std::optional<Served<probe::EndpointObservation>> endpoint ABSL_GUARDED_BY(mu);
@@ -325,8 +389,8 @@ struct Join {
     Observation observation;
     {
       absl::MutexLock lock(&mu);
-      observation.fingerprint = probe::BuildFingerprint(target, *endpoint->observation,
-                                                        *txt->observation, client_id, txt_key);
+      observation.fingerprint =
+          memo->Build(target, endpoint->observation, txt->observation, client_id, txt_key);
       observation.from_cache = endpoint->from_cache || txt->from_cache;
       observation.stale = endpoint->stale || txt->stale;
     }
@@ -348,10 +412,6 @@ struct Join {
   }
 };
 
-std::string EndpointKey(const net::Target& t) {
-  return absl::StrCat(t.scheme, "://", t.host, ":", t.port);
-}
-
 std::string TxtKey(const std::string& domain, const std::string& txt_key) {
   return absl::StrCat(domain, " ", txt_key);
 }
@@ -363,12 +423,14 @@ struct ObservationCache::State {
       : prober(p),
         options(std::move(o)),
         endpoints(CachePart::kEndpoint, options),
-        txts(CachePart::kTxt, options) {}
+        txts(CachePart::kTxt, options),
+        memo(std::make_shared<FingerprintMemo>(options.max_entries, options.max_bytes / 4)) {}
 
   probe::Prober& prober;
   const ObservationCacheOptions options;
   PartCache<probe::EndpointObservation> endpoints;
   PartCache<probe::TxtObservation> txts;
+  std::shared_ptr<FingerprintMemo> memo;
 };
 
 ObservationCache::ObservationCache(probe::Prober& prober, ObservationCacheOptions options)
@@ -385,6 +447,7 @@ void ObservationCache::Observe(const net::Target& target, const std::string& cli
   join->txt_key = txt_key;
   join->done = std::move(done);
   std::shared_ptr<State> state = state_;
+  join->memo = state->memo;
   probe::Prober* prober = &state->prober;
   // The probe's own bound, from when it starts, on the cache's clock (real
   // time unless a test gives the cache and its fake prober one clock).

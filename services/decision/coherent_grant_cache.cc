@@ -38,6 +38,16 @@ void CoherentGrantCache::GetGrant(const std::string& tenant_id, const std::strin
 void CoherentGrantCache::GetGrantNoOlderThan(const std::string& tenant_id,
                                              const std::string& grant_id, int64_t min_revision,
                                              absl::Time deadline, GrantCallback done) {
+  GetSharedGrant(tenant_id, grant_id, min_revision, deadline,
+                 [done = std::move(done)](absl::StatusOr<std::shared_ptr<const v1::Grant>> grant) {
+                   if (!grant.ok()) return done(grant.status());
+                   done(**grant);
+                 });
+}
+
+void CoherentGrantCache::GetSharedGrant(const std::string& tenant_id, const std::string& grant_id,
+                                        int64_t min_revision, absl::Time deadline,
+                                        SharedGrantCallback done) {
   Key key(tenant_id, grant_id);
   const absl::Time now = Now();
   std::shared_ptr<const v1::Grant> held;
@@ -55,19 +65,24 @@ void CoherentGrantCache::GetGrantNoOlderThan(const std::string& tenant_id,
     }
   }
   if (options_.on_lookup) options_.on_lookup(lookup);
-  if (held != nullptr) return done(*held);
+  if (held != nullptr) return done(std::move(held));
   ReadThrough(std::move(key), deadline, std::move(done));
 }
 
-void CoherentGrantCache::ReadThrough(Key key, absl::Time deadline, GrantCallback done) {
+void CoherentGrantCache::ReadThrough(Key key, absl::Time deadline, SharedGrantCallback done) {
   const Ticket ticket = Begin(key);
   const std::string tenant_id = key.first;
   const std::string grant_id = key.second;
   store_.GetGrant(tenant_id, grant_id, deadline,
                   [this, key = std::move(key), ticket,
                    done = std::move(done)](absl::StatusOr<v1::Grant> grant) {
-                    Finish(key, ticket, grant);
-                    done(std::move(grant));
+                    absl::StatusOr<std::shared_ptr<const v1::Grant>> shared =
+                        grant.ok()
+                            ? absl::StatusOr<std::shared_ptr<const v1::Grant>>(
+                                  std::make_shared<const v1::Grant>(*std::move(grant)))
+                            : absl::StatusOr<std::shared_ptr<const v1::Grant>>(grant.status());
+                    Finish(key, ticket, shared);
+                    done(std::move(shared));
                   });
 }
 
@@ -77,7 +92,10 @@ void CoherentGrantCache::PutGrant(const v1::Grant& grant, absl::Time deadline, G
   store_.PutGrant(grant, deadline,
                   [this, key = std::move(key), ticket,
                    done = std::move(done)](absl::StatusOr<v1::Grant> stored) {
-                    Finish(key, ticket, stored);
+                    if (stored.ok())
+                      Finish(key, ticket, std::make_shared<const v1::Grant>(*stored));
+                    else
+                      Finish(key, ticket, stored.status());
                     done(std::move(stored));
                   });
 }
@@ -90,7 +108,11 @@ void CoherentGrantCache::SuspendGrant(const std::string& tenant_id, const std::s
   store_.SuspendGrant(tenant_id, grant_id, expected_version, suspension, deadline,
                       [this, key = std::move(key), ticket,
                        done = std::move(done)](absl::StatusOr<v1::Grant> stored) {
-                        Finish(key, ticket, stored);
+                        if (stored.ok()) {
+                          Finish(key, ticket, std::make_shared<const v1::Grant>(*stored));
+                        } else {
+                          Finish(key, ticket, stored.status());
+                        }
                         if (stored.status().code() == absl::StatusCode::kFailedPrecondition) {
                           // The grant changed after the version this replica decided on: the
                           // held copy (if any) is older than the store's, so the Decider's
@@ -110,7 +132,7 @@ CoherentGrantCache::Ticket CoherentGrantCache::Begin(const Key& key) {
 }
 
 void CoherentGrantCache::Finish(const Key& key, const Ticket& ticket,
-                                const absl::StatusOr<v1::Grant>& grant) {
+                                const absl::StatusOr<std::shared_ptr<const v1::Grant>>& grant) {
   if (!ticket.positioned) return;
   absl::MutexLock lock(&mu_);
   int64_t newest_change = 0;
@@ -122,25 +144,25 @@ void CoherentGrantCache::Finish(const Key& key, const Ticket& ticket,
   // A change of this grant newer than the answer arrived while it was in
   // flight (and, the grant not being held, was not applied): the answer is
   // already out of date.
-  if (grant->revision() < newest_change) return;
+  if ((*grant)->revision() < newest_change) return;
   RememberLocked(key, *grant);
 }
 
-void CoherentGrantCache::RememberLocked(const Key& key, const v1::Grant& grant) {
+void CoherentGrantCache::RememberLocked(const Key& key, std::shared_ptr<const v1::Grant> grant) {
   auto it = entries_.find(key);
   if (it != entries_.end()) {
-    if (it->second.revision >= grant.revision()) return;
-    StoreLocked(key, std::make_shared<const v1::Grant>(grant), &it->second);
+    if (it->second.revision >= grant->revision()) return;
+    StoreLocked(key, std::move(grant), &it->second);
     return;
   }
   const size_t bytes =
-      grant.ByteSizeLong() + key.first.size() + key.second.size() + kEntryOverheadBytes;
+      grant->ByteSizeLong() + key.first.size() + key.second.size() + kEntryOverheadBytes;
   if (bytes > options_.max_bytes || options_.max_entries == 0) return;
   MakeRoomLocked(bytes);
   Entry& entry = entries_[key];
   entry.inserted = ++insertions_;
   insertion_order_.emplace_back(key, entry.inserted);
-  StoreLocked(key, std::make_shared<const v1::Grant>(grant), &entry);
+  StoreLocked(key, std::move(grant), &entry);
 }
 
 void CoherentGrantCache::StoreLocked(const Key& key, std::shared_ptr<const v1::Grant> grant,

@@ -103,6 +103,8 @@ class CoherentGrantCache : public StoreClient {
                 GrantCallback done) override;
   void GetGrantNoOlderThan(const std::string& tenant_id, const std::string& grant_id,
                            int64_t min_revision, absl::Time deadline, GrantCallback done) override;
+  void GetSharedGrant(const std::string& tenant_id, const std::string& grant_id,
+                      int64_t min_revision, absl::Time deadline, SharedGrantCallback done) override;
   void PutGrant(const v1::Grant& grant, absl::Time deadline, GrantCallback done) override;
   void SuspendGrant(const std::string& tenant_id, const std::string& grant_id,
                     int64_t expected_version, const v1::Suspension& suspension, absl::Time deadline,
@@ -146,12 +148,14 @@ class CoherentGrantCache : public StoreClient {
   bool CaughtUpLocked(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Ticket TicketLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reads the store for `key` and remembers the answer (see the header).
-  void ReadThrough(Key key, absl::Time deadline, GrantCallback done);
+  void ReadThrough(Key key, absl::Time deadline, SharedGrantCallback done);
   // A read or write of `key` starts / ended with `grant`: remembered when no
   // newer change of it arrived meanwhile and the cache did not start over.
   Ticket Begin(const Key& key);
-  void Finish(const Key& key, const Ticket& ticket, const absl::StatusOr<v1::Grant>& grant);
-  void RememberLocked(const Key& key, const v1::Grant& grant) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Finish(const Key& key, const Ticket& ticket,
+              const absl::StatusOr<std::shared_ptr<const v1::Grant>>& grant);
+  void RememberLocked(const Key& key, std::shared_ptr<const v1::Grant> grant)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StoreLocked(const Key& key, std::shared_ptr<const v1::Grant> grant, Entry* entry)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ApplyChangeLocked(const v1::GrantChange& change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

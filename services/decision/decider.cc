@@ -85,7 +85,8 @@ struct Decider::RefreshCall {
   config::EffectivePolicy policy;
   // The redirect URI the gateway registered, when it sent one.
   absl::StatusOr<net::Target> registered;
-  v1::Grant grant;
+  // As read (shared with the grant cache, never changed).
+  std::shared_ptr<const v1::Grant> grant;
   // Set once the grant has been read again after a version conflict.
   bool reread = false;
   Callback<v1::CheckRefreshResponse> done;
@@ -206,7 +207,9 @@ void Decider::CheckRefresh(const v1::CheckRefreshRequest& request, absl::Time de
   // The call owns `done`, so it is alive whenever `done` runs.
   call->done = [this, raw = call.get(), call_started = call->started,
                 done = std::move(done)](absl::StatusOr<v1::CheckRefreshResponse> r) {
-    if (r.ok() && r->store_revision() == 0) r->set_store_revision(raw->grant.revision());
+    if (r.ok() && r->store_revision() == 0 && raw->grant != nullptr) {
+      r->set_store_revision(raw->grant->revision());
+    }
     DecisionVerdict verdict = DecisionVerdict::kError;
     v1::Reason reason = v1::REASON_UNSPECIFIED;
     if (r.ok()) {
@@ -235,12 +238,12 @@ void Decider::CheckRefresh(const v1::CheckRefreshRequest& request, absl::Time de
 }
 
 void Decider::ReadAndDecide(std::shared_ptr<RefreshCall> call) {
-  store_.GetGrantNoOlderThan(
+  store_.GetSharedGrant(
       call->request.tenant_id(), call->request.grant_id(), call->request.min_store_revision(),
-      call->deadline, [this, call](absl::StatusOr<v1::Grant> grant) {
+      call->deadline, [this, call](absl::StatusOr<std::shared_ptr<const v1::Grant>> grant) {
         if (!grant.ok()) return call->done(grant.status());
         call->grant = *std::move(grant);
-        const v1::Grant& g = call->grant;
+        const v1::Grant& g = *call->grant;
         if (g.client_id() != call->request.client_id()) {
           return call->done(absl::InvalidArgumentError(
               "client_id: does not match the client the grant was issued to"));
@@ -305,7 +308,7 @@ void Decider::ReadAndDecide(std::shared_ptr<RefreshCall> call) {
                 return call->done(NoEvidence(seen.fingerprint));
               }
               std::vector<v1::Finding> findings = policy::Evaluate(
-                  policy::EnrolledFromGrant(call->grant), seen.fingerprint, now, call->policy);
+                  policy::EnrolledFromGrant(*call->grant), seen.fingerprint, now, call->policy);
               const absl::Time observed_at = FromProto(seen.fingerprint.captured_at());
               if (FirstSuspending(findings) != nullptr) {
                 return Suspend(call, std::move(findings), observed_at);
@@ -336,7 +339,7 @@ void Decider::Suspend(std::shared_ptr<RefreshCall> call, std::vector<v1::Finding
     *response.mutable_observed_at() = ToProto(observed_at);
     return call->done(std::move(response));
   }
-  const v1::Grant& g = call->grant;
+  const v1::Grant& g = *call->grant;
   v1::Suspension suspension;
   suspension.set_suspension_id(options_.new_suspension_id());
   suspension.set_tenant_id(g.tenant_id());

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -38,6 +39,17 @@ class StoreClient {
                                    int64_t min_revision, absl::Time deadline, GrantCallback done) {
     (void)min_revision;
     GetGrant(tenant_id, grant_id, deadline, std::move(done));
+  }
+  // GetGrantNoOlderThan answering with an immutable shared grant, so a cache
+  // hands out the grant it holds without copying it (a warm refresh's path).
+  using SharedGrantCallback = std::function<void(absl::StatusOr<std::shared_ptr<const v1::Grant>>)>;
+  virtual void GetSharedGrant(const std::string& tenant_id, const std::string& grant_id,
+                              int64_t min_revision, absl::Time deadline, SharedGrantCallback done) {
+    GetGrantNoOlderThan(tenant_id, grant_id, min_revision, deadline,
+                        [done = std::move(done)](absl::StatusOr<v1::Grant> grant) {
+                          if (!grant.ok()) return done(grant.status());
+                          done(std::make_shared<const v1::Grant>(*std::move(grant)));
+                        });
   }
   // Create or replace (re-approval): the store sets state ACTIVE and version.
   virtual void PutGrant(const v1::Grant& grant, absl::Time deadline, GrantCallback done) = 0;
