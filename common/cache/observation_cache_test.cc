@@ -454,6 +454,39 @@ TEST_F(ObservationCacheTest, ClientIdDecidesTxtPresenceOnASharedTxtEntry) {
   EXPECT_FALSE(other.at(0).fingerprint.dns().client_id_txt_present());
 }
 
+// Fingerprints assembled from cached observations are reused, per client and
+// only while the observations are the ones they were built from.
+TEST_F(ObservationCacheTest, ReusedFingerprintsFollowTheClientAndTheObservations) {
+  ObservationCache cache(prober_, Options());
+  Result r;
+  auto observe = [&](const std::string& client) {
+    cache.Observe(Target(), client, "cerner-client-id", kStaleOk, r.Callback());
+  };
+  observe("app-1");
+  prober_.CompleteEndpoint(0, GoodEndpoint("leaf-1", clock_.Now()));
+  prober_.CompleteTxt(0, GoodTxt(clock_.Now()));
+  for (const char* client : {"app-2", "app-1", "app-2", "app-1"}) observe(client);
+  ASSERT_EQ(r.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(r.at(i).fingerprint.dns().client_id_txt_present(), i % 2 == 0);
+    EXPECT_EQ(r.at(i).fingerprint.tls().leaf_sha256(), "leaf-1");
+  }
+  clock_.Advance(absl::Minutes(5));
+  observe("app-1");
+  probe::TxtObservation gone = GoodTxt(clock_.Now());
+  gone.entries = {"unrelated=1"};
+  prober_.CompleteEndpoint(1, GoodEndpoint("leaf-2", clock_.Now()));
+  prober_.CompleteTxt(1, gone);
+  observe("app-1");
+  ASSERT_EQ(r.size(), 7u);
+  for (size_t i = 5; i < 7; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(r.at(i).fingerprint.tls().leaf_sha256(), "leaf-2");
+    EXPECT_FALSE(r.at(i).fingerprint.dns().client_id_txt_present());
+  }
+}
+
 TEST_F(ObservationCacheTest, OverloadWithoutAllowanceUsesTheOptionsMaxStaleness) {
   ObservationCacheOptions options = Options();
   options.max_staleness = absl::Hours(1);
