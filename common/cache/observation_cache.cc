@@ -326,17 +326,17 @@ class FingerprintMemo {
   FingerprintMemo(size_t max_entries, size_t max_bytes)
       : max_entries_(max_entries), max_bytes_(max_bytes) {}
 
-  v1::Fingerprint Build(const net::Target& target,
-                        const std::shared_ptr<const probe::EndpointObservation>& endpoint,
-                        const std::shared_ptr<const probe::TxtObservation>& txt,
-                        const std::string& client_id, const std::string& txt_key) {
+  std::shared_ptr<const v1::Fingerprint> Build(
+      const net::Target& target, const std::shared_ptr<const probe::EndpointObservation>& endpoint,
+      const std::shared_ptr<const probe::TxtObservation>& txt, const std::string& client_id,
+      const std::string& txt_key) {
     const std::string key = absl::StrCat(EndpointKey(target), "\n", client_id, "\n", txt_key);
     {
       absl::MutexLock lock(&mu_);
       auto it = entries_.find(key);
       if (it != entries_.end() && it->second.endpoint.lock() == endpoint &&
           it->second.txt.lock() == txt) {
-        return *it->second.fingerprint;
+        return it->second.fingerprint;
       }
     }
     auto built = std::make_shared<const v1::Fingerprint>(
@@ -355,7 +355,7 @@ class FingerprintMemo {
       entries_[key] = Entry{endpoint, txt, built, bytes};
       bytes_ += bytes;
     }
-    return *built;
+    return built;
   }
 
  private:
@@ -378,6 +378,7 @@ struct Join {
   std::string client_id;
   std::string txt_key;
   std::shared_ptr<FingerprintMemo> memo;
+  bool shared_only = false;  // ObserveShared
   std::function<void(Observation)> done;
   absl::Mutex mu;
   std::optional<Served<probe::EndpointObservation>> endpoint ABSL_GUARDED_BY(mu);
@@ -389,8 +390,13 @@ struct Join {
     Observation observation;
     {
       absl::MutexLock lock(&mu);
-      observation.fingerprint =
+      std::shared_ptr<const v1::Fingerprint> fingerprint =
           memo->Build(target, endpoint->observation, txt->observation, client_id, txt_key);
+      if (shared_only) {
+        observation.shared_fingerprint = std::move(fingerprint);
+      } else {
+        observation.fingerprint = *fingerprint;
+      }
       observation.from_cache = endpoint->from_cache || txt->from_cache;
       observation.stale = endpoint->stale || txt->stale;
     }
@@ -441,7 +447,20 @@ ObservationCache::~ObservationCache() = default;
 void ObservationCache::Observe(const net::Target& target, const std::string& client_id,
                                const std::string& txt_key, absl::Duration max_staleness,
                                std::function<void(Observation)> done) {
+  Start(target, client_id, txt_key, max_staleness, false, std::move(done));
+}
+
+void ObservationCache::ObserveShared(const net::Target& target, const std::string& client_id,
+                                     const std::string& txt_key, absl::Duration max_staleness,
+                                     std::function<void(Observation)> done) {
+  Start(target, client_id, txt_key, max_staleness, true, std::move(done));
+}
+
+void ObservationCache::Start(const net::Target& target, const std::string& client_id,
+                             const std::string& txt_key, absl::Duration max_staleness,
+                             bool shared_only, std::function<void(Observation)> done) {
   auto join = std::make_shared<Join>();
+  join->shared_only = shared_only;
   join->target = target;
   join->client_id = client_id;
   join->txt_key = txt_key;

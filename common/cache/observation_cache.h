@@ -102,7 +102,11 @@ struct ObservationCacheStats {
 };
 
 struct Observation {
+  // Empty when asked for `shared_fingerprint` only (ObserveShared).
   v1::Fingerprint fingerprint;
+  // Set by ObserveShared: the same fingerprint, shared and immutable (the
+  // cache may hand the same object to other callers).
+  std::shared_ptr<const v1::Fingerprint> shared_fingerprint;
   // Some part came from an earlier probe (a cache hit or a stale
   // substitution) rather than a probe finished for this request.
   bool from_cache = false;
@@ -127,6 +131,12 @@ class ObservationCache {
   void Observe(const net::Target& target, const std::string& client_id, const std::string& txt_key,
                absl::Duration max_staleness, std::function<void(Observation)> done);
 
+  // Observe answering with `shared_fingerprint` instead of a copy in
+  // `fingerprint`: the warm refresh path, which only reads it.
+  void ObserveShared(const net::Target& target, const std::string& client_id,
+                     const std::string& txt_key, absl::Duration max_staleness,
+                     std::function<void(Observation)> done);
+
   // Same, with options.max_staleness as the allowance. Right only when the
   // policy is on_probe_failure=STALE_OK: under ALLOW or SUSPEND pass
   // config::StaleAllowance(policy) (zero) to the overload above, or a stale
@@ -138,6 +148,8 @@ class ObservationCache {
 
  private:
   struct State;
+  void Start(const net::Target& target, const std::string& client_id, const std::string& txt_key,
+             absl::Duration max_staleness, bool shared_only, std::function<void(Observation)> done);
   std::shared_ptr<State> state_;
 };
 

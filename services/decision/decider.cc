@@ -297,19 +297,20 @@ void Decider::ReadAndDecide(std::shared_ptr<RefreshCall> call) {
           return call->done(absl::InternalError(
               absl::StrCat("stored redirect_uri does not parse: ", target.status().message())));
         }
-        cache_.Observe(
+        cache_.ObserveShared(
             *target, g.client_id(), call->policy.txt_key, config::StaleAllowance(call->policy),
             [this, call](cache::Observation seen) {
               const absl::Time now = options_.clock();
               if (CallerDeadlinePassed(call->deadline, now)) {
                 return call->done(absl::DeadlineExceededError("deadline passed while probing"));
               }
-              if (policy::ProbeFailedLocally(seen.fingerprint)) {
-                return call->done(NoEvidence(seen.fingerprint));
+              const v1::Fingerprint& observed = *seen.shared_fingerprint;
+              if (policy::ProbeFailedLocally(observed)) {
+                return call->done(NoEvidence(observed));
               }
               std::vector<v1::Finding> findings = policy::Evaluate(
-                  policy::EnrolledFromGrant(*call->grant), seen.fingerprint, now, call->policy);
-              const absl::Time observed_at = FromProto(seen.fingerprint.captured_at());
+                  policy::EnrolledFromGrant(*call->grant), observed, now, call->policy);
+              const absl::Time observed_at = FromProto(observed.captured_at());
               if (FirstSuspending(findings) != nullptr) {
                 return Suspend(call, std::move(findings), observed_at);
               }
