@@ -57,6 +57,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "apptrust/v1/store.pb.h"
+#include "services/decision/decision_metrics.h"
 #include "services/decision/store_client.h"
 
 namespace apptrust::decision {
@@ -79,19 +80,6 @@ struct CoherentGrantCacheOptions {
   std::function<void(GrantLookup)> on_lookup;
   // Called when the cache starts over: "out_of_range" or "store_changed".
   std::function<void(const char* reason)> on_resync;
-};
-
-// The cache as the metrics and the logs show it.
-struct GrantWatchState {
-  bool connected = false;
-  bool caught_up = false;
-  // Every change at or below it has been applied (0: no position).
-  int64_t revision = 0;
-  // Age of the newest echoed heartbeat's send time; infinite when none came
-  // back on the current stream.
-  absl::Duration lag = absl::InfiniteDuration();
-  size_t entries = 0;
-  size_t bytes = 0;
 };
 
 class CoherentGrantCache : public StoreClient {

@@ -172,7 +172,7 @@ void DecisionMetrics::RecordGrantCacheLookup(bool hit) {
 
 void DecisionMetrics::RecordGrantCacheBypass() { grant_cache_bypasses_->Increment(); }
 
-void DecisionMetrics::SetGrantWatch(const GrantWatchSample& sample) {
+void DecisionMetrics::SetGrantWatch(const GrantWatchState& sample) {
   grant_watch_connected_.Set(sample.connected ? 1 : 0);
   grant_watch_caught_up_.Set(sample.caught_up ? 1 : 0);
   grant_watch_lag_.Set(sample.lag == absl::InfiniteDuration()

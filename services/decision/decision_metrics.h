@@ -41,6 +41,20 @@ std::string ProbeOutcomeLabel(v1::ProbeOutcome outcome);
 // as grpc-go and Envoy label their metrics).
 const char* StatusCodeLabel(grpc::StatusCode code);
 
+// The coherent grant cache (coherent_grant_cache.h) as the metrics and the
+// logs show it.
+struct GrantWatchState {
+  bool connected = false;
+  bool caught_up = false;
+  // Every change at or below it has been applied (0: no position).
+  int64_t revision = 0;
+  // Age of the newest echoed heartbeat's send time; infinite when none came
+  // back on the current stream.
+  absl::Duration lag = absl::InfiniteDuration();
+  size_t entries = 0;
+  size_t bytes = 0;
+};
+
 class DecisionMetrics {
  public:
   // Registers every decision family on `registry`, which must outlive this
@@ -69,15 +83,7 @@ class DecisionMetrics {
   // caught up (or was behind the caller's min_store_revision).
   void RecordGrantCacheBypass();
   // The coherent grant cache and its change stream, sampled.
-  struct GrantWatchSample {
-    bool connected = false;
-    bool caught_up = false;
-    int64_t revision = 0;
-    absl::Duration lag = absl::InfiniteDuration();
-    size_t entries = 0;
-    size_t bytes = 0;
-  };
-  void SetGrantWatch(const GrantWatchSample& sample);
+  void SetGrantWatch(const GrantWatchState& state);
   void RecordGrantWatchStreamEnd(grpc::StatusCode code);
   // "out_of_range" or "store_changed".
   void RecordGrantCacheResync(const char* reason);

@@ -142,9 +142,7 @@ int main(int argc, char** argv) {
         std::max(flags->grant_watch_max_lag / 4, absl::Milliseconds(5));
     watch_options.stall_timeout = std::max(flags->grant_watch_max_lag * 5, absl::Seconds(5));
     watch_options.on_tick = [&decision_metrics, &coherent_cache] {
-      const decision::GrantWatchState state = coherent_cache.State();
-      decision_metrics.SetGrantWatch({state.connected, state.caught_up, state.revision, state.lag,
-                                      state.entries, state.bytes});
+      decision_metrics.SetGrantWatch(coherent_cache.State());
     };
     watch_options.on_stream_end = [&decision_metrics](const grpc::Status& status) {
       decision_metrics.RecordGrantWatchStreamEnd(status.error_code());
