@@ -23,6 +23,13 @@ inline constexpr char kStoreClientDurationSeconds[] = "apptrust_store_client_dur
 inline constexpr char kStoreClientErrorsTotal[] = "apptrust_store_client_errors_total";
 inline constexpr char kEnrollmentsTotal[] = "apptrust_enrollments_total";
 inline constexpr char kSuspensionsTotal[] = "apptrust_suspensions_total";
+inline constexpr char kSweepAppsAtRisk[] = "apptrust_sweep_apps_at_risk";
+inline constexpr char kSweepGrantsAtRisk[] = "apptrust_sweep_grants_at_risk";
+inline constexpr char kSweepLastPassCompletedTimestampSeconds[] =
+    "apptrust_sweep_last_pass_completed_timestamp_seconds";
+inline constexpr char kSweepPassDurationSeconds[] = "apptrust_sweep_pass_duration_seconds";
+inline constexpr char kSweepLeaseHeld[] = "apptrust_sweep_lease_held";
+inline constexpr char kSweepProbesTotal[] = "apptrust_sweep_probes_total";
 // Store service.
 inline constexpr char kStoreRpcsTotal[] = "apptrust_store_rpcs_total";
 inline constexpr char kStoreRpcDurationSeconds[] = "apptrust_store_rpc_duration_seconds";
@@ -71,6 +78,21 @@ inline constexpr MetricSpec kAllMetrics[] = {
      "validated."},
     {kSuspensionsTotal, MetricType::kCounter, "decision", "reason",
      "Grants this replica suspended, by primary reason (kebab case)."},
+    {kSweepAppsAtRisk, MetricType::kGauge, "decision", "reason",
+     "Apps (tenant, client id) at risk in the last complete sweep pass, by reason (kebab case: "
+     "what a refresh would suspend for now, or cert-expiring-soon). Exported by the replica "
+     "holding the sweep lease."},
+    {kSweepGrantsAtRisk, MetricType::kGauge, "decision", "reason",
+     "ACTIVE grants (patients) of the apps at risk in the last complete sweep pass, by reason."},
+    {kSweepLastPassCompletedTimestampSeconds, MetricType::kGauge, "decision", "",
+     "Unix time when this replica last completed a sweep pass (0: never)."},
+    {kSweepPassDurationSeconds, MetricType::kGauge, "decision", "",
+     "How long this replica's last complete sweep pass took."},
+    {kSweepLeaseHeld, MetricType::kGauge, "decision", "",
+     "1 while this replica holds the sweep lease (only the holder sweeps), else 0."},
+    {kSweepProbesTotal, MetricType::kCounter, "decision", "",
+     "Apps the sweep observed (through the observation cache, so a fresh observation is "
+     "reused rather than probed again)."},
     {kStoreRpcsTotal, MetricType::kCounter, "store", "method,code",
      "FingerprintStore RPCs answered, by method and gRPC status code."},
     {kStoreRpcDurationSeconds, MetricType::kHistogram, "store", "method",

@@ -24,6 +24,8 @@
 #include "services/decision/grpc_store_client.h"
 #include "services/decision/metered_prober.h"
 #include "services/decision/store_health_watch.h"
+#include "services/decision/sweep_flags.h"
+#include "services/decision/sweeper.h"
 #include "services/decision/web/explanation_server.h"
 #include "services/decision/web/store_suspension_lookup.h"
 #include "services/decision/web/tenant_contacts.h"
@@ -49,6 +51,8 @@ int main(int argc, char** argv) {
   auto flags = decision::ReadDecisionFlags();
   server::ExitIfBadFlags(kProgram, flags.status());
   logging::SetMinLevel(flags->log_level);
+  auto sweep_flags = decision::ReadSweepFlags();
+  server::ExitIfBadFlags(kProgram, sweep_flags.status());
   const std::string& metrics_listen = flags->metrics_listen;
 
   auto metrics = apptrust::metrics::MetricsServer::Start(metrics_listen, kProgram);
@@ -139,6 +143,24 @@ int main(int argc, char** argv) {
         grpc.SetServing(serving);
       });
 
+  // The sweep (off unless --sweep_interval is set): one replica at a time,
+  // through the same observation cache as refreshes.
+  decision::GrpcSweepStore sweep_store(store_channel);
+  decision::SweepMetrics sweep_metrics((*metrics)->registry());
+  std::unique_ptr<decision::Sweeper> sweeper;
+  if (sweep_flags->interval > absl::ZeroDuration()) {
+    decision::SweeperOptions sweep_options;
+    sweep_options.policy = flags->policy;
+    sweep_options.interval = sweep_flags->interval;
+    sweep_options.probes_per_second = sweep_flags->probes_per_second;
+    sweep_options.jitter = sweep_flags->jitter;
+    sweep_options.lease_ttl = sweep_flags->lease_ttl;
+    sweep_options.holder = decision::MakeSweepHolder();
+    sweeper = std::make_unique<decision::Sweeper>(std::move(sweep_options), sweep_store, cache,
+                                                  &sweep_metrics, /*notifier=*/nullptr);
+    sweeper->Start();
+  }
+
   server::AnnounceListener(kProgram, "grpc", grpc.address());
   if (!grpc.health_address().empty()) {
     server::AnnounceListener(kProgram, "health", grpc.health_address());
@@ -160,6 +182,7 @@ int main(int argc, char** argv) {
 
   const int signal_number = server::GrpcServer::WaitForTermination();
   logging::Info("stopping").Field("signal", signal_number);
+  sweeper.reset();
   store_watch.reset();
   grpc.Shutdown(flags->shutdown_grace);
   logging::Info("stopped");
