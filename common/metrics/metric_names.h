@@ -81,7 +81,7 @@ inline constexpr MetricSpec kAllMetrics[] = {
     {kSweepAppsAtRisk, MetricType::kGauge, "decision", "reason",
      "Apps (tenant, client id) at risk in the last complete sweep pass, by reason (kebab case: "
      "what a refresh would suspend for now, or cert-expiring-soon). Exported by the replica "
-     "holding the sweep lease."},
+     "holding the sweep lease (0 on the others)."},
     {kSweepGrantsAtRisk, MetricType::kGauge, "decision", "reason",
      "ACTIVE grants (patients) of the apps at risk in the last complete sweep pass, by reason."},
     {kSweepLastPassCompletedTimestampSeconds, MetricType::kGauge, "decision", "",

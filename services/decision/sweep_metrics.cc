@@ -31,7 +31,18 @@ SweepMetrics::SweepMetrics(prometheus::Registry& registry)
                   .Register(registry)
                   .Add({})) {}
 
-void SweepMetrics::SetLeaseHeld(bool held) { lease_held_.Set(held ? 1 : 0); }
+void SweepMetrics::SetLeaseHeld(bool held) {
+  lease_held_.Set(held ? 1 : 0);
+  if (held) return;
+  // Only the holder's figures are current: a replica that lost the lease
+  // reports nothing at risk, so a sum over replicas counts each app once.
+  absl::MutexLock lock(&mu_);
+  for (auto& [reason, counts] : reported_) {
+    counts = AtRiskCounts{};
+    apps_at_risk_.Add({{"reason", reason}}).Set(0);
+    grants_at_risk_.Add({{"reason", reason}}).Set(0);
+  }
+}
 
 void SweepMetrics::RecordProbe() { probes_.Increment(); }
 

@@ -28,6 +28,8 @@ class SweepMetrics {
  public:
   explicit SweepMetrics(prometheus::Registry& registry);
 
+  // Losing the lease also sets the at-risk series to 0 (the holder's are
+  // the current ones).
   void SetLeaseHeld(bool held);
   void RecordProbe();
   // Replaces the at-risk series with `by_reason` (reasons no longer at risk
