@@ -23,6 +23,9 @@ inline constexpr char kStoreClientDurationSeconds[] = "apptrust_store_client_dur
 inline constexpr char kStoreClientErrorsTotal[] = "apptrust_store_client_errors_total";
 inline constexpr char kEnrollmentsTotal[] = "apptrust_enrollments_total";
 inline constexpr char kSuspensionsTotal[] = "apptrust_suspensions_total";
+inline constexpr char kWebhookDeliveriesTotal[] = "apptrust_webhook_deliveries_total";
+inline constexpr char kWebhookQueueDepth[] = "apptrust_webhook_queue_depth";
+inline constexpr char kWebhookDeliverySeconds[] = "apptrust_webhook_delivery_seconds";
 // Store service.
 inline constexpr char kStoreRpcsTotal[] = "apptrust_store_rpcs_total";
 inline constexpr char kStoreRpcDurationSeconds[] = "apptrust_store_rpc_duration_seconds";
@@ -71,6 +74,14 @@ inline constexpr MetricSpec kAllMetrics[] = {
      "validated."},
     {kSuspensionsTotal, MetricType::kCounter, "decision", "reason",
      "Grants this replica suspended, by primary reason (kebab case)."},
+    {kWebhookDeliveriesTotal, MetricType::kCounter, "decision", "endpoint,outcome",
+     "Webhook deliveries to app developers by endpoint id and outcome: delivered, retried (an "
+     "attempt failed and will be repeated), failed (given up), dropped (refused by a full queue "
+     "or abandoned at shutdown)."},
+    {kWebhookQueueDepth, MetricType::kGauge, "decision", "",
+     "Webhook deliveries accepted and not yet delivered or given up."},
+    {kWebhookDeliverySeconds, MetricType::kHistogram, "decision", "",
+     "Duration of one webhook delivery attempt, from DNS to the receiver's answer."},
     {kStoreRpcsTotal, MetricType::kCounter, "store", "method,code",
      "FingerprintStore RPCs answered, by method and gRPC status code."},
     {kStoreRpcDurationSeconds, MetricType::kHistogram, "store", "method",
