@@ -51,10 +51,12 @@ struct WebhookSenderOptions {
   // or waiting to retry), by count and by body bytes.
   size_t max_queued = 10000;
   size_t max_queued_bytes = 64 * 1024 * 1024;
-  // Attempts per delivery, the first included.
-  int max_attempts = 6;
-  absl::Duration initial_backoff = absl::Seconds(5);
-  absl::Duration max_backoff = absl::Minutes(10);
+  // Attempts per delivery, the first included. The defaults retry for about
+  // an hour (waits of ~30 s, 1, 2, 4, 8, 16 and 30 min, each jittered down
+  // by up to half): a receiver restarted or briefly down still hears.
+  int max_attempts = 8;
+  absl::Duration initial_backoff = absl::Seconds(30);
+  absl::Duration max_backoff = absl::Minutes(30);
   // One attempt: DNS, connect, TLS, request and response.
   absl::Duration attempt_timeout = absl::Seconds(10);
   // Attempts in flight at once to one endpoint (by endpoint id).

@@ -198,6 +198,21 @@ TEST_F(WebhookSenderTest, Answer500OnceIsRetriedOnceThenDelivered) {
   EXPECT_EQ(CounterValue(registry_, "acme-dev", "delivered"), 1);
 }
 
+TEST_F(WebhookSenderTest, RetryAfterReplacesTheBackoff) {
+  // Without the receiver's Retry-After: 0 the retry would wait an hour.
+  receiver_->AnswerNext(1, ReceiverAnswer::Status(503, "0"));
+  WebhookSenderOptions options = Options();
+  options.initial_backoff = absl::Hours(1);
+  options.max_backoff = absl::Hours(1);
+  auto sender = MakeSender(std::move(options));
+  ASSERT_NE(sender, nullptr);
+  ASSERT_TRUE(sender->Enqueue(Endpoint(), "evt-1", "{}").ok());
+  std::optional<DeliveryRecord> record = Settled(*sender, "evt-1");
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->state, DeliveryRecord::kDelivered) << record->last_error;
+  EXPECT_EQ(record->attempts, 2);
+}
+
 TEST_F(WebhookSenderTest, Answer400FailsWithoutRetry) {
   receiver_->AnswerNext(1, ReceiverAnswer::Status(400));
   auto sender = MakeSender(Options());
