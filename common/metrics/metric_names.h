@@ -30,6 +30,9 @@ inline constexpr char kSweepLastPassCompletedTimestampSeconds[] =
 inline constexpr char kSweepPassDurationSeconds[] = "apptrust_sweep_pass_duration_seconds";
 inline constexpr char kSweepLeaseHeld[] = "apptrust_sweep_lease_held";
 inline constexpr char kSweepProbesTotal[] = "apptrust_sweep_probes_total";
+inline constexpr char kWebhookDeliveriesTotal[] = "apptrust_webhook_deliveries_total";
+inline constexpr char kWebhookQueueDepth[] = "apptrust_webhook_queue_depth";
+inline constexpr char kWebhookDeliverySeconds[] = "apptrust_webhook_delivery_seconds";
 // Store service.
 inline constexpr char kStoreRpcsTotal[] = "apptrust_store_rpcs_total";
 inline constexpr char kStoreRpcDurationSeconds[] = "apptrust_store_rpc_duration_seconds";
@@ -93,6 +96,14 @@ inline constexpr MetricSpec kAllMetrics[] = {
     {kSweepProbesTotal, MetricType::kCounter, "decision", "",
      "Apps the sweep observed (through the observation cache, so a fresh observation is "
      "reused rather than probed again)."},
+    {kWebhookDeliveriesTotal, MetricType::kCounter, "decision", "endpoint,outcome",
+     "Webhook deliveries to app developers by endpoint id and outcome: delivered, retried (an "
+     "attempt failed and will be repeated), failed (given up), dropped (refused by a full queue "
+     "or abandoned at shutdown)."},
+    {kWebhookQueueDepth, MetricType::kGauge, "decision", "",
+     "Webhook deliveries accepted and not yet delivered or given up."},
+    {kWebhookDeliverySeconds, MetricType::kHistogram, "decision", "",
+     "Duration of one webhook delivery attempt, from DNS to the receiver's answer."},
     {kStoreRpcsTotal, MetricType::kCounter, "store", "method,code",
      "FingerprintStore RPCs answered, by method and gRPC status code."},
     {kStoreRpcDurationSeconds, MetricType::kHistogram, "store", "method",
