@@ -22,6 +22,23 @@ namespace {
 
 using apptrust::v1::Grant;
 
+// Moves `items` into `out` in order until about `max_bytes` (at least one
+// item always goes): a listing's answer stays under the reader's fixed
+// receive limit whatever the rows hold. True when an item was left behind,
+// so the page ends early and another follows.
+template <typename T>
+bool MoveBounded(std::vector<T>& items, google::protobuf::RepeatedPtrField<T>* out,
+                 size_t max_bytes) {
+  size_t bytes = 0;
+  for (T& item : items) {
+    const size_t size = item.ByteSizeLong();
+    if (!out->empty() && bytes + size > max_bytes) return true;
+    bytes += size;
+    *out->Add() = std::move(item);
+  }
+  return false;
+}
+
 // Codes that mean the caller asked for something the store cannot give; the
 // others mean the store itself is in trouble and are logged as errors.
 bool IsCallerError(absl::StatusCode code) {
@@ -369,17 +386,9 @@ absl::Status StoreService::DoListAuditEntries(const v1::ListAuditEntriesRequest&
   if (!page.ok()) return page.status();
   // A page ends early at about max_batch_response_bytes: an entry carries
   // findings an app's bytes shaped, and the reader's receive limit is fixed.
-  bool more = page->more;
-  size_t bytes = 0;
-  for (v1::AuditEntry& entry : page->entries) {
-    if (response->entries_size() > 0 &&
-        bytes + entry.ByteSizeLong() > limits_.max_batch_response_bytes) {
-      more = true;
-      break;
-    }
-    bytes += entry.ByteSizeLong();
-    *response->add_entries() = std::move(entry);
-  }
+  const bool more =
+      MoveBounded(page->entries, response->mutable_entries(), limits_.max_batch_response_bytes) ||
+      page->more;
   if (more && response->entries_size() > 0) {
     response->set_next_page_token(
         EncodeAuditPageToken(request.tenant_id(), request.grant_id(),
@@ -651,17 +660,9 @@ absl::Status StoreService::DoListActiveApps(const v1::ListActiveAppsRequest& req
   auto page = (*backend)->ListActiveApps(query, deadline);
   if (!page.ok()) return page.status();
   // Bounded in bytes like ListAuditEntries: each app carries a grant.
-  bool more = page->more;
-  size_t bytes = 0;
-  for (v1::ActiveApp& app : page->apps) {
-    if (response->apps_size() > 0 &&
-        bytes + app.ByteSizeLong() > limits_.max_batch_response_bytes) {
-      more = true;
-      break;
-    }
-    bytes += app.ByteSizeLong();
-    *response->add_apps() = std::move(app);
-  }
+  const bool more =
+      MoveBounded(page->apps, response->mutable_apps(), limits_.max_batch_response_bytes) ||
+      page->more;
   if (more && response->apps_size() > 0) {
     const v1::ActiveApp& last = response->apps(response->apps_size() - 1);
     response->set_next_page_token(
@@ -724,17 +725,9 @@ absl::Status StoreService::DoListSweepResults(const v1::ListSweepResultsRequest&
   query.limit = EffectivePageSize(request.page_size());
   auto page = (*backend)->ListSweepResults(query, deadline);
   if (!page.ok()) return page.status();
-  bool more = page->more;
-  size_t bytes = 0;
-  for (v1::SweepResult& result : page->results) {
-    if (response->results_size() > 0 &&
-        bytes + result.ByteSizeLong() > limits_.max_batch_response_bytes) {
-      more = true;
-      break;
-    }
-    bytes += result.ByteSizeLong();
-    *response->add_results() = std::move(result);
-  }
+  const bool more =
+      MoveBounded(page->results, response->mutable_results(), limits_.max_batch_response_bytes) ||
+      page->more;
   if (more && response->results_size() > 0) {
     const v1::SweepResult& last = response->results(response->results_size() - 1);
     response->set_next_page_token(
