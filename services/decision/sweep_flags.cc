@@ -19,6 +19,10 @@ ABSL_FLAG(absl::Duration, sweep_lease_ttl, absl::Seconds(30),
           "How long the sweep lease lasts unless renewed (every third of it); a dead sweeper "
           "is replaced within about 4/3 of it. 1s to 1h");
 
+ABSL_FLAG(absl::Duration, webhook_initial_backoff, absl::Seconds(30),
+          "First wait before retrying a failed webhook delivery (then doubling, at most 30m; "
+          "8 attempts). 1s to 30m");
+
 namespace apptrust::decision {
 
 absl::StatusOr<SweepFlags> ReadSweepFlags() {
@@ -27,6 +31,7 @@ absl::StatusOr<SweepFlags> ReadSweepFlags() {
   flags.probes_per_second = absl::GetFlag(FLAGS_sweep_probes_per_second);
   flags.jitter = absl::GetFlag(FLAGS_sweep_jitter);
   flags.lease_ttl = absl::GetFlag(FLAGS_sweep_lease_ttl);
+  flags.webhook_initial_backoff = absl::GetFlag(FLAGS_webhook_initial_backoff);
   const auto bad = [](const char* flag, const std::string& value, const char* rule) {
     return server::FlagError(flag, value, absl::InvalidArgumentError(rule));
   };
@@ -42,6 +47,11 @@ absl::StatusOr<SweepFlags> ReadSweepFlags() {
   }
   if (flags.lease_ttl < absl::Seconds(1) || flags.lease_ttl > absl::Hours(1)) {
     return bad("sweep_lease_ttl", absl::FormatDuration(flags.lease_ttl), "must be from 1s to 1h");
+  }
+  if (flags.webhook_initial_backoff < absl::Seconds(1) ||
+      flags.webhook_initial_backoff > absl::Minutes(30)) {
+    return bad("webhook_initial_backoff", absl::FormatDuration(flags.webhook_initial_backoff),
+               "must be from 1s to 30m");
   }
   return flags;
 }

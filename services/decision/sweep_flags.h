@@ -12,6 +12,7 @@ ABSL_DECLARE_FLAG(absl::Duration, sweep_interval);
 ABSL_DECLARE_FLAG(double, sweep_probes_per_second);
 ABSL_DECLARE_FLAG(double, sweep_jitter);
 ABSL_DECLARE_FLAG(absl::Duration, sweep_lease_ttl);
+ABSL_DECLARE_FLAG(absl::Duration, webhook_initial_backoff);
 
 namespace apptrust::decision {
 
@@ -21,6 +22,8 @@ struct SweepFlags {
   double probes_per_second = 0;
   double jitter = 0;
   absl::Duration lease_ttl;
+  // The first retry wait of a failed webhook delivery (doubling after).
+  absl::Duration webhook_initial_backoff;
 };
 
 // INVALID_ARGUMENT "--flag=value: why" for an unusable value.

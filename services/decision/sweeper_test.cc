@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "services/decision/sweep_classifier.h"
 #include "services/decision/sweeper.h"
+#include "services/decision/webhook_sweep_notifier.h"
 
 namespace apptrust::decision {
 namespace {
@@ -93,6 +94,20 @@ TEST(ClassifyAppTest, SortsWhatARefreshWouldDoIntoTheDevelopersView) {
     EXPECT_EQ(result.host(), "app.example.com") << c.name;
     EXPECT_EQ(result.representative_grant_id(), "app-1-g1") << c.name;
   }
+}
+
+TEST(SweepEventBodyTest, CarriesTheResultAndEventIdButNoPatientGrantOrReplicaName) {
+  v1::SweepResult result =
+      ClassifyApp(App("t", "app-1", 7), Baseline(kNow), kNow + absl::Hours(24 * 400),
+                  config::EffectivePolicy());
+  result.set_swept_by("decision-7:1234:abcd");
+  const std::string body = SweepEventBody(result, "sweep-1-ff");
+  EXPECT_NE(body.find(R"("type":"apptrust.app_at_risk")"), std::string::npos) << body;
+  EXPECT_NE(body.find(R"("event_id":"sweep-1-ff")"), std::string::npos) << body;
+  EXPECT_NE(body.find(R"("client_id":"app-1")"), std::string::npos) << body;
+  EXPECT_NE(body.find("REASON_TLS_CERT_EXPIRED"), std::string::npos) << body;
+  EXPECT_EQ(body.find("app-1-g1"), std::string::npos) << body;
+  EXPECT_EQ(body.find("decision-7"), std::string::npos) << body;
 }
 
 // A store with one lease and a list of apps, recording what was written.

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -20,13 +21,29 @@
 #include "tests/e2e/e2e_world.h"
 #include "tests/store/metrics_scrape.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/webhook_receiver.h"
+#include "openssl/hmac.h"
 
 namespace apptrust::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kTenant[] = "tenant-a";
+constexpr char kSecret[] = "0123456789abcdef0123456789abcdef-sweep-test";
+
+// "v1=" and the lower-case hex HMAC-SHA256 of "<timestamp>.<body>", computed
+// here with OpenSSL rather than with the sender's own code.
+std::string ExpectedSignature(const std::string& timestamp, const std::string& body) {
+  const std::string message = timestamp + "." + body;
+  unsigned char mac[32];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), kSecret, static_cast<int>(strlen(kSecret)),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &length);
+  return "v1=" + absl::BytesToHexString(
+                     absl::string_view(reinterpret_cast<const char*>(mac), length));
+}
 
 double Gauge(const RunningService& service, const std::string& series) {
   auto text = ScrapeMetrics(service.metrics_address);
@@ -47,9 +64,10 @@ bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {
 // The flags of a sweeping replica. Replicas with the same flags would be
 // one process (E2eWorld starts one per flag set), so each gets its own
 // --sweep_jitter.
-std::vector<std::string> SweepFlags(const std::string& jitter) {
-  return {"--sweep_interval=1h", "--sweep_probes_per_second=50", "--sweep_lease_ttl=2s",
-          "--sweep_jitter=" + jitter};
+std::vector<std::string> SweepFlags(const std::string& policy, const std::string& jitter) {
+  return {"--sweep_interval=1h",          "--sweep_probes_per_second=50",
+          "--sweep_lease_ttl=2s",         "--sweep_jitter=" + jitter,
+          "--policy=" + policy,           "--webhook_initial_backoff=1s"};
 }
 
 std::pair<int, std::string> RunCtl(E2eWorld& world, std::vector<std::string> args) {
@@ -123,9 +141,25 @@ TEST_P(SweepE2eTest, OnePassReportsTheAppsAtRiskAndASecondReplicaTakesOverFromAD
             txt.end());
   ASSERT_TRUE(world.PublishDns().ok());
 
+  // The tenant's developers listen on a loopback HTTPS receiver; it answers
+  // the first delivery 500 (retried), the rest 204.
+  LeafOptions hook_leaf;
+  hook_leaf.dns_names = {"hooks.sweep.test"};
+  hook_leaf.ip_addresses = {"127.0.0.1"};
+  auto hook_cert = world.pki().Issue(hook_leaf);
+  ASSERT_TRUE(hook_cert.ok()) << hook_cert.status();
+  auto receiver = WebhookReceiver::Start(*hook_cert);
+  ASSERT_TRUE(receiver.ok()) << receiver.status();
+  (*receiver)->AnswerNext(1, ReceiverAnswer::Status(500));
+  const std::string secret_file = world.WriteFile("hook.secret", kSecret);
+  const std::string policy = world.WriteFile(
+      "policy.textproto", absl::StrCat("tenants { key: \"", kTenant, "\" value { webhooks { id: "
+                                       "\"developers\" url: \"", (*receiver)->Url(),
+                                       "\" secret_file: \"", secret_file, "\" } } }\n"));
+
   // Two sweeping replicas: exactly one holds the lease and sweeps.
-  auto first = world.Decision(SweepFlags("0.2"));
-  auto second = world.Decision(SweepFlags("0.1"));
+  auto first = world.Decision(SweepFlags(policy, "0.2"));
+  auto second = world.Decision(SweepFlags(policy, "0.1"));
   ASSERT_TRUE(first.ok() && second.ok());
   RunningService* replicas[] = {*first, *second};
   int holder = -1;
@@ -217,6 +251,36 @@ TEST_P(SweepE2eTest, OnePassReportsTheAppsAtRiskAndASecondReplicaTakesOverFromAD
     }
   }
 
+  // One signed delivery per app at risk, and one retry of the delivery the
+  // receiver answered 500: four requests, three event ids.
+  ASSERT_TRUE((*receiver)->WaitForRequests(4, absl::Seconds(30)));
+  absl::SleepFor(absl::Milliseconds(500));  // a fifth would be a duplicate
+  const std::vector<ReceivedRequest> hooks = (*receiver)->Requests();
+  ASSERT_EQ(hooks.size(), 4u);
+  EXPECT_EQ(hooks[0].answered_status, 500);
+  std::map<std::string, std::string> event_of_client;
+  std::map<std::string, int> deliveries_of_event;
+  for (const ReceivedRequest& hook : hooks) {
+    EXPECT_EQ(hook.method, "POST");
+    const std::string timestamp = hook.headers.at("apptrust-timestamp");
+    EXPECT_EQ(hook.headers.at("apptrust-signature"), ExpectedSignature(timestamp, hook.body));
+    EXPECT_LE(std::abs(std::stoll(timestamp) - absl::ToUnixSeconds(absl::Now())), 300);
+    const std::string event_id = hook.headers.at("apptrust-event-id");
+    ++deliveries_of_event[event_id];
+    EXPECT_THAT(hook.body, HasSubstr(absl::StrCat("\"event_id\":\"", event_id, "\"")));
+    EXPECT_THAT(hook.body, Not(HasSubstr("grant-")));  // no patient's grant id
+    for (TestApp* app : {*soon, *expired, *txtgone, *healthy}) {
+      if (absl::StrContains(hook.body, absl::StrCat("\"client_id\":\"", app->client_id, "\""))) {
+        event_of_client[app->client_id] = event_id;
+      }
+    }
+  }
+  EXPECT_EQ(deliveries_of_event.size(), 3u);
+  EXPECT_EQ(deliveries_of_event[hooks[0].headers.at("apptrust-event-id")], 2);
+  EXPECT_EQ(event_of_client.size(), 3u);
+  EXPECT_FALSE(event_of_client.contains((*healthy)->client_id));
+  EXPECT_THAT(hooks.back().body, HasSubstr("\"type\":\"apptrust.app_at_risk\""));
+
   // The holder dies without a word: the standby takes the lease once it
   // expires (2 s) and sweeps; the report is then its work.
   sweeper.process->Signal(SIGKILL);
@@ -233,6 +297,12 @@ TEST_P(SweepE2eTest, OnePassReportsTheAppsAtRiskAndASecondReplicaTakesOverFromAD
     EXPECT_FALSE(r.swept_by().empty());
   }
   EXPECT_EQ(Gauge(standby, grants + "tls-cert-expired\"}"), 3);
+  // The new pass tells the developers again, under new event ids.
+  ASSERT_TRUE((*receiver)->WaitForRequests(7, absl::Seconds(30)));
+  const std::vector<ReceivedRequest> later = (*receiver)->Requests();
+  for (size_t i = 4; i < later.size(); ++i) {
+    EXPECT_FALSE(deliveries_of_event.contains(later[i].headers.at("apptrust-event-id")));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, SweepE2eTest,
