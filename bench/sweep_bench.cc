@@ -108,8 +108,8 @@ int main(int argc, char** argv) {
     if (!backend.ok()) return Fail("store schema", backend.status());
   }
   const absl::Time load_start = absl::Now();
-  const absl::Status loaded = apptrust::bench::BulkLoadSqlite(
-      db_path, grants, [&](int i, absl::Time now) {
+  const absl::Status loaded =
+      apptrust::bench::BulkLoadSqlite(db_path, grants, [&](int i, absl::Time now) {
         const int app = i % hosts;
         v1::Grant grant;
         grant.set_tenant_id(apptrust::bench::kBenchTenant);
@@ -138,10 +138,10 @@ int main(int argc, char** argv) {
   auto decision = apptrust::testing::StartDecision(
       store->grpc_address,
       {absl::StrCat("--dns_servers=", (*dns)->server()),
-       absl::StrCat("--trust_store=", (*pki)->root_pem_path()),
-       "--probe_allow_cidrs=127.0.0.0/8", "--probe_timeout=5s", "--cache_ttl=5m",
-       "--sweep_interval=24h", absl::StrCat("--sweep_probes_per_second=", pps),
-       "--sweep_jitter=0.2", "--sweep_lease_ttl=30s", "--log_level=warning"});
+       absl::StrCat("--trust_store=", (*pki)->root_pem_path()), "--probe_allow_cidrs=127.0.0.0/8",
+       "--probe_timeout=5s", "--cache_ttl=5m", "--sweep_interval=24h",
+       absl::StrCat("--sweep_probes_per_second=", pps), "--sweep_jitter=0.2",
+       "--sweep_lease_ttl=30s", "--log_level=warning"});
   if (!decision.ok()) return Fail("decision", decision.status());
   const pid_t pid = decision->process->pid();
 
@@ -151,12 +151,11 @@ int main(int argc, char** argv) {
   while (absl::Now() < give_up) {
     peak_rss_sampled = std::max(peak_rss_sampled, ProcKb(pid, "VmRSS:"));
     auto text = apptrust::testing::ScrapeMetrics(decision->metrics_address);
-    if (text.ok() &&
-        apptrust::testing::SeriesValue(*text,
-                                       "apptrust_sweep_last_pass_completed_timestamp_seconds")
-                .value_or(0) > 0) {
-      pass_seconds =
-          apptrust::testing::SeriesValue(*text, "apptrust_sweep_pass_duration_seconds").value_or(-1);
+    if (text.ok() && apptrust::testing::SeriesValue(
+                         *text, "apptrust_sweep_last_pass_completed_timestamp_seconds")
+                             .value_or(0) > 0) {
+      pass_seconds = apptrust::testing::SeriesValue(*text, "apptrust_sweep_pass_duration_seconds")
+                         .value_or(-1);
       std::printf("figure apps_at_risk %.0f\n",
                   apptrust::testing::SeriesValue(
                       *text, "apptrust_sweep_apps_at_risk{reason=\"tls-hostname-mismatch\"}")
@@ -165,8 +164,9 @@ int main(int argc, char** argv) {
                   apptrust::testing::SeriesValue(
                       *text, "apptrust_sweep_grants_at_risk{reason=\"tls-hostname-mismatch\"}")
                       .value_or(-1));
-      std::printf("figure apps_observed %.0f\n",
-                  apptrust::testing::SeriesValue(*text, "apptrust_sweep_probes_total").value_or(-1));
+      std::printf(
+          "figure apps_observed %.0f\n",
+          apptrust::testing::SeriesValue(*text, "apptrust_sweep_probes_total").value_or(-1));
       break;
     }
     absl::SleepFor(absl::Milliseconds(500));
@@ -185,16 +185,15 @@ int main(int argc, char** argv) {
   if (auto text = apptrust::testing::ScrapeMetrics(store->metrics_address); text.ok()) {
     for (const char* method : {"ListActiveApps", "PutSweepResults", "AcquireLease"}) {
       const std::string labels = absl::StrCat("{method=\"", method, "\"}");
-      const double sum =
-          apptrust::testing::SeriesValue(
-              *text, absl::StrCat("apptrust_store_rpc_duration_seconds_sum", labels))
-              .value_or(-1);
+      const double sum = apptrust::testing::SeriesValue(
+                             *text, absl::StrCat("apptrust_store_rpc_duration_seconds_sum", labels))
+                             .value_or(-1);
       const double count =
           apptrust::testing::SeriesValue(
               *text, absl::StrCat("apptrust_store_rpc_duration_seconds_count", labels))
               .value_or(-1);
-      std::printf("figure store_%s_calls %.0f\nfigure store_%s_seconds_total %.2f\n", method,
-                  count, method, sum);
+      std::printf("figure store_%s_calls %.0f\nfigure store_%s_seconds_total %.2f\n", method, count,
+                  method, sum);
     }
   }
   return 0;

@@ -26,10 +26,10 @@
 #include "services/decision/store_health_watch.h"
 #include "services/decision/sweep_flags.h"
 #include "services/decision/sweeper.h"
-#include "services/decision/webhook_sweep_notifier.h"
 #include "services/decision/web/explanation_server.h"
 #include "services/decision/web/store_suspension_lookup.h"
 #include "services/decision/web/tenant_contacts.h"
+#include "services/decision/webhook_sweep_notifier.h"
 
 namespace {
 
@@ -161,8 +161,8 @@ int main(int argc, char** argv) {
     sender_options.address_policy = apptrust::net::AddressPolicy(flags->probe_allow_cidrs);
     sender_options.dns.servers = flags->dns_servers;
     sender_options.initial_backoff = sweep_flags->webhook_initial_backoff;
-    auto sender =
-        apptrust::webhook::WebhookSender::Create(std::move(sender_options), &(*metrics)->registry());
+    auto sender = apptrust::webhook::WebhookSender::Create(std::move(sender_options),
+                                                           &(*metrics)->registry());
     server::ExitIfBadFlag(kProgram, "webhook_initial_backoff",
                           absl::FormatDuration(sweep_flags->webhook_initial_backoff),
                           sender.status());

@@ -31,8 +31,8 @@ v1::SweepResult ClassifyApp(const v1::ActiveApp& app, const v1::Fingerprint& obs
           ? policy::DescribeApp(observed, now, policy)
           : policy::Evaluate(policy::EnrolledFromGrant(grant), observed, now, policy);
   const bool local_failure = policy::ProbeFailedLocally(observed);
-  v1::SweepStatus status = findings.empty() ? v1::SWEEP_STATUS_HEALTHY
-                                            : v1::SWEEP_STATUS_INFORMATIONAL;
+  v1::SweepStatus status =
+      findings.empty() ? v1::SWEEP_STATUS_HEALTHY : v1::SWEEP_STATUS_INFORMATIONAL;
   v1::Reason reason = v1::REASON_UNSPECIFIED;
   if (!local_failure) {
     for (const v1::Finding& finding : findings) {

@@ -25,26 +25,26 @@ GrpcSweepStore::GrpcSweepStore(std::shared_ptr<grpc::Channel> channel)
 
 absl::StatusOr<v1::AcquireLeaseResponse> GrpcSweepStore::AcquireLease(
     const v1::AcquireLeaseRequest& request, absl::Duration timeout) {
-  return Unary<v1::AcquireLeaseResponse>(
-      request, timeout, [this](auto* context, const auto& req, auto* response) {
-        return stub_->AcquireLease(context, req, response);
-      });
+  return Unary<v1::AcquireLeaseResponse>(request, timeout,
+                                         [this](auto* context, const auto& req, auto* response) {
+                                           return stub_->AcquireLease(context, req, response);
+                                         });
 }
 
 absl::StatusOr<v1::ListActiveAppsResponse> GrpcSweepStore::ListActiveApps(
     const v1::ListActiveAppsRequest& request, absl::Duration timeout) {
-  return Unary<v1::ListActiveAppsResponse>(
-      request, timeout, [this](auto* context, const auto& req, auto* response) {
-        return stub_->ListActiveApps(context, req, response);
-      });
+  return Unary<v1::ListActiveAppsResponse>(request, timeout,
+                                           [this](auto* context, const auto& req, auto* response) {
+                                             return stub_->ListActiveApps(context, req, response);
+                                           });
 }
 
 absl::StatusOr<v1::PutSweepResultsResponse> GrpcSweepStore::PutSweepResults(
     const v1::PutSweepResultsRequest& request, absl::Duration timeout) {
-  return Unary<v1::PutSweepResultsResponse>(
-      request, timeout, [this](auto* context, const auto& req, auto* response) {
-        return stub_->PutSweepResults(context, req, response);
-      });
+  return Unary<v1::PutSweepResultsResponse>(request, timeout,
+                                            [this](auto* context, const auto& req, auto* response) {
+                                              return stub_->PutSweepResults(context, req, response);
+                                            });
 }
 
 }  // namespace apptrust::decision

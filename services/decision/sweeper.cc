@@ -25,9 +25,9 @@ std::string EventId(absl::Time pass_started, const v1::SweepResult& result) {
   const std::string key = absl::StrCat(result.tenant_id(), "\x1f", result.client_id());
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
-  return absl::StrCat("sweep-", absl::ToUnixMicros(pass_started), "-",
-                      absl::BytesToHexString(absl::string_view(
-                          reinterpret_cast<const char*>(digest), 16)));
+  return absl::StrCat(
+      "sweep-", absl::ToUnixMicros(pass_started), "-",
+      absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), 16)));
 }
 
 }  // namespace
@@ -62,7 +62,9 @@ Sweeper::Sweeper(SweeperOptions options, SweepStore& store, cache::ObservationCa
 
 Sweeper::~Sweeper() { Stop(); }
 
-void Sweeper::Start() { thread_ = std::thread([this] { Loop(); }); }
+void Sweeper::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void Sweeper::Stop() {
   {
@@ -90,7 +92,8 @@ bool Sweeper::TakeLease() {
   request.set_holder(options_.holder);
   *request.mutable_ttl() = timeconv::ToProto(options_.lease_ttl);
   const absl::Time asked = options_.clock();
-  auto lease = store_.AcquireLease(request, std::min(options_.store_timeout, options_.lease_ttl / 3));
+  auto lease =
+      store_.AcquireLease(request, std::min(options_.store_timeout, options_.lease_ttl / 3));
   const bool was_held = held_;
   held_ = lease.ok() && lease->granted();
   if (held_) {
@@ -169,7 +172,8 @@ absl::Status Sweeper::RunPass() {
 
     auto run = std::make_shared<PageRun>();
     for (const v1::ActiveApp& app : page->apps()) {
-      const config::EffectivePolicy policy = config::ResolvePolicy(options_.policy, app.tenant_id());
+      const config::EffectivePolicy policy =
+          config::ResolvePolicy(options_.policy, app.tenant_id());
       // Grants a refresh never probes are never at risk.
       if (!config::InScope(policy, app.representative().persona())) continue;
       auto target = net::ParseRedirectUri(app.representative().redirect_uri());
@@ -198,9 +202,8 @@ absl::Status Sweeper::RunPass() {
     while (true) {
       {
         absl::MutexLock lock(&run->mu);
-        const auto done = [run]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(run->mu) {
-          return run->pending == 0;
-        };
+        const auto done = [run]()
+                              ABSL_EXCLUSIVE_LOCKS_REQUIRED(run->mu) { return run->pending == 0; };
         if (run->mu.AwaitWithTimeout(absl::Condition(&done), absl::Milliseconds(100))) break;
       }
       {

@@ -1,6 +1,8 @@
 // Unit tests of the sweep's logic: the classification table, and the
 // sweeper's lease discipline over a fake store (the real store and real
 // probes are exercised by tests/e2e/sweep_e2e_test.cc).
+#include "services/decision/sweeper.h"
+
 #include <map>
 #include <string>
 #include <vector>
@@ -13,7 +15,6 @@
 #include "common/time/proto_time.h"
 #include "gtest/gtest.h"
 #include "services/decision/sweep_classifier.h"
-#include "services/decision/sweeper.h"
 #include "services/decision/webhook_sweep_notifier.h"
 
 namespace apptrust::decision {
@@ -97,9 +98,8 @@ TEST(ClassifyAppTest, SortsWhatARefreshWouldDoIntoTheDevelopersView) {
 }
 
 TEST(SweepEventBodyTest, CarriesTheResultAndEventIdButNoPatientGrantOrReplicaName) {
-  v1::SweepResult result =
-      ClassifyApp(App("t", "app-1", 7), Baseline(kNow), kNow + absl::Hours(24 * 400),
-                  config::EffectivePolicy());
+  v1::SweepResult result = ClassifyApp(App("t", "app-1", 7), Baseline(kNow),
+                                       kNow + absl::Hours(24 * 400), config::EffectivePolicy());
   result.set_swept_by("decision-7:1234:abcd");
   const std::string body = SweepEventBody(result, "sweep-1-ff");
   EXPECT_NE(body.find(R"("type":"apptrust.app_at_risk")"), std::string::npos) << body;

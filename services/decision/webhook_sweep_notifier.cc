@@ -15,8 +15,8 @@ std::string SweepEventBody(const v1::SweepResult& result, const std::string& eve
   options.preserve_proto_field_names = true;
   (void)google::protobuf::util::MessageToJsonString(shown, &json, options);
   // event_id is the sweeper's "sweep-<digits>-<hex>": nothing to escape.
-  return absl::StrCat(R"({"type":"apptrust.app_at_risk","event_id":")", event_id,
-                      R"(","result":)", json, "}");
+  return absl::StrCat(R"({"type":"apptrust.app_at_risk","event_id":")", event_id, R"(","result":)",
+                      json, "}");
 }
 
 WebhookSweepNotifier::WebhookSweepNotifier(const webhook::WebhookDirectory& directory,

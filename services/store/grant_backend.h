@@ -314,9 +314,9 @@ class GrantBackend {
   // store.proto). Leases: granted when free, expired at `now`, or held by
   // `holder` (the expiry becomes now + ttl); the epoch increases whenever
   // the holder changes or a holder returns after its lease expired.
-  virtual absl::StatusOr<LeaseState> AcquireLease(absl::string_view name,
-                                                  absl::string_view holder, absl::Duration ttl,
-                                                  absl::Time now, absl::Time deadline) {
+  virtual absl::StatusOr<LeaseState> AcquireLease(absl::string_view name, absl::string_view holder,
+                                                  absl::Duration ttl, absl::Time now,
+                                                  absl::Time deadline) {
     (void)name, (void)holder, (void)ttl, (void)now, (void)deadline;
     return absl::UnimplementedError("this backend keeps no leases");
   }

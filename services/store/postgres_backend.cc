@@ -961,11 +961,11 @@ absl::StatusOr<LeaseState> PostgresBackend::AcquireLease(absl::string_view name,
                                                          absl::Duration ttl, absl::Time now,
                                                          absl::Time deadline) {
   return Write<LeaseState>(deadline, [&](Transaction& tx) -> absl::StatusOr<LeaseState> {
-    auto results = tx.Commit(
-        {Prepared(kAcquireLease, {PgParam::Text(name), PgParam::Text(Storable(holder)),
-                                  PgParam::Int(absl::ToUnixMicros(now + ttl)),
-                                  PgParam::Int(absl::ToUnixMicros(now))}),
-         Prepared(kSelectLease, {PgParam::Text(name)})});
+    auto results =
+        tx.Commit({Prepared(kAcquireLease, {PgParam::Text(name), PgParam::Text(Storable(holder)),
+                                            PgParam::Int(absl::ToUnixMicros(now + ttl)),
+                                            PgParam::Int(absl::ToUnixMicros(now))}),
+                   Prepared(kSelectLease, {PgParam::Text(name)})});
     if (!results.ok()) return results.status();
     const PgResult& rows = (*results)[1];
     if (rows.rows() == 0) return absl::InternalError("lease row missing after its upsert");
@@ -980,13 +980,12 @@ absl::StatusOr<LeaseState> PostgresBackend::AcquireLease(absl::string_view name,
 
 absl::StatusOr<ActiveAppPage> PostgresBackend::ListActiveApps(const ActiveAppsQuery& query,
                                                               absl::Time deadline) {
-  auto results = Read({Prepared(kListActiveApps,
-                                {PgParam::Text(query.after.tenant_id),
-                                 PgParam::Text(query.after.client_id),
-                                 PgParam::Int(int64_t{query.limit} + 1),
-                                 PgParam::Text(query.tenant_id),
-                                 PgParam::Int(v1::GRANT_STATE_ACTIVE)})},
-                      deadline);
+  auto results =
+      Read({Prepared(kListActiveApps,
+                     {PgParam::Text(query.after.tenant_id), PgParam::Text(query.after.client_id),
+                      PgParam::Int(int64_t{query.limit} + 1), PgParam::Text(query.tenant_id),
+                      PgParam::Int(v1::GRANT_STATE_ACTIVE)})},
+           deadline);
   if (!results.ok()) return results.status();
   const PgResult& rows = (*results)[0];
   ActiveAppPage page;
@@ -1017,9 +1016,8 @@ absl::StatusOr<int64_t> PostgresBackend::PutSweepResults(const SweepWrite& write
     const PgResult& rows = (*lease)[0];
     if (rows.rows() == 0 || rows.Bytes(0, 0) != write.holder || rows.Int(0, 1) != write.epoch ||
         absl::FromUnixMicros(rows.Int(0, 2)) <= now) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("lease ", write.lease_name, " is not held by ", write.holder, " at epoch ",
-                       write.epoch));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "lease ", write.lease_name, " is not held by ", write.holder, " at epoch ", write.epoch));
     }
     const int64_t pass_started_us = absl::ToUnixMicros(write.pass_started_at);
     std::vector<PgCommand> commands;
@@ -1028,10 +1026,9 @@ absl::StatusOr<int64_t> PostgresBackend::PutSweepResults(const SweepWrite& write
       stored.set_swept_by(write.holder);
       *stored.mutable_pass_started_at() = ToProto(write.pass_started_at);
       commands.push_back(Prepared(
-          kUpsertSweepResult,
-          {PgParam::Text(stored.tenant_id()), PgParam::Text(stored.client_id()),
-           PgParam::Int(stored.status()), PgParam::Int(pass_started_us),
-           PgParam::Bytes(stored.SerializeAsString())}));
+          kUpsertSweepResult, {PgParam::Text(stored.tenant_id()), PgParam::Text(stored.client_id()),
+                               PgParam::Int(stored.status()), PgParam::Int(pass_started_us),
+                               PgParam::Bytes(stored.SerializeAsString())}));
     }
     if (write.pass_complete) {
       commands.push_back(Prepared(kRemoveOldSweepResults, {PgParam::Int(pass_started_us)}));
@@ -1044,14 +1041,14 @@ absl::StatusOr<int64_t> PostgresBackend::PutSweepResults(const SweepWrite& write
 
 absl::StatusOr<SweepResultPage> PostgresBackend::ListSweepResults(const SweepResultsQuery& query,
                                                                   absl::Time deadline) {
-  auto results = Read(
-      {Prepared(kListSweepResults,
-                {PgParam::Text(query.after.tenant_id), PgParam::Text(query.after.client_id),
-                 PgParam::Int(int64_t{query.limit} + 1), PgParam::Text(query.tenant_id),
-                 PgParam::Int(query.at_risk_only ? 1 : 0),
-                 PgParam::Int(v1::SWEEP_STATUS_WOULD_SUSPEND),
-                 PgParam::Int(v1::SWEEP_STATUS_WILL_SUSPEND_SOON)})},
-      deadline);
+  auto results =
+      Read({Prepared(kListSweepResults,
+                     {PgParam::Text(query.after.tenant_id), PgParam::Text(query.after.client_id),
+                      PgParam::Int(int64_t{query.limit} + 1), PgParam::Text(query.tenant_id),
+                      PgParam::Int(query.at_risk_only ? 1 : 0),
+                      PgParam::Int(v1::SWEEP_STATUS_WOULD_SUSPEND),
+                      PgParam::Int(v1::SWEEP_STATUS_WILL_SUSPEND_SOON)})},
+           deadline);
   if (!results.ok()) return results.status();
   const PgResult& rows = (*results)[0];
   SweepResultPage page;

@@ -114,8 +114,7 @@ constexpr char kListActiveApps[] =
 constexpr char kUpsertSweepResult[] =
     "INSERT OR REPLACE INTO sweep_results (tenant_id, client_id, status, pass_started_at_us,"
     " result_proto) VALUES (?1, ?2, ?3, ?4, ?5)";
-constexpr char kRemoveOldSweepResults[] =
-    "DELETE FROM sweep_results WHERE pass_started_at_us < ?1";
+constexpr char kRemoveOldSweepResults[] = "DELETE FROM sweep_results WHERE pass_started_at_us < ?1";
 constexpr char kListSweepResults[] =
     "SELECT result_proto FROM sweep_results WHERE (tenant_id, client_id) > (?1, ?2)"
     " AND (?4 = '' OR tenant_id = ?4) AND (?5 = 0 OR status IN (?6, ?7))"
@@ -805,9 +804,8 @@ absl::StatusOr<int64_t> SqliteBackend::PruneChanges(absl::Time before, int64_t k
 }
 
 absl::StatusOr<LeaseState> SqliteBackend::AcquireLease(absl::string_view name,
-                                                       absl::string_view holder,
-                                                       absl::Duration ttl, absl::Time now,
-                                                       absl::Time) {
+                                                       absl::string_view holder, absl::Duration ttl,
+                                                       absl::Time now, absl::Time) {
   return writer_.Transaction([&](SqliteConnection& db) -> absl::StatusOr<LeaseState> {
     auto acquire = db.Prepare(kAcquireLease);
     if (!acquire.ok()) return acquire.status();
@@ -871,12 +869,10 @@ absl::StatusOr<int64_t> SqliteBackend::PutSweepResults(const SweepWrite& write, 
     (*lease)->BindText(1, write.lease_name);
     auto row = (*lease)->Step();
     if (!row.ok()) return row.status();
-    if (!*row || (*lease)->ColumnText(0) != write.holder ||
-        (*lease)->ColumnInt(1) != write.epoch ||
+    if (!*row || (*lease)->ColumnText(0) != write.holder || (*lease)->ColumnInt(1) != write.epoch ||
         absl::FromUnixMicros((*lease)->ColumnInt(2)) <= now) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("lease ", write.lease_name, " is not held by ", write.holder, " at epoch ",
-                       write.epoch));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "lease ", write.lease_name, " is not held by ", write.holder, " at epoch ", write.epoch));
     }
     const int64_t pass_started_us = absl::ToUnixMicros(write.pass_started_at);
     for (const v1::SweepResult& result : write.results) {

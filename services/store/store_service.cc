@@ -620,8 +620,7 @@ grpc::Status StoreService::AcquireLease(grpc::ServerContext* context,
 }
 
 absl::Status StoreService::DoAcquireLease(const v1::AcquireLeaseRequest& request,
-                                          v1::AcquireLeaseResponse* response,
-                                          absl::Time deadline) {
+                                          v1::AcquireLeaseResponse* response, absl::Time deadline) {
   if (absl::Status status = ValidateAcquireLease(request); !status.ok()) return status;
   auto backend = Backend();
   if (!backend.ok()) return backend.status();
@@ -641,8 +640,7 @@ grpc::Status StoreService::ListActiveApps(grpc::ServerContext* context,
   const absl::Time start = absl::Now();
   auto turn = EnterRead(context);
   if (!turn.ok()) return Finish("ListActiveApps", start, turn.status());
-  return Finish("ListActiveApps", start,
-                DoListActiveApps(*request, response, DeadlineOf(context)));
+  return Finish("ListActiveApps", start, DoListActiveApps(*request, response, DeadlineOf(context)));
 }
 
 absl::Status StoreService::DoListActiveApps(const v1::ListActiveAppsRequest& request,

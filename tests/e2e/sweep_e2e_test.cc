@@ -18,11 +18,11 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "openssl/hmac.h"
 #include "tests/e2e/e2e_world.h"
 #include "tests/store/metrics_scrape.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/webhook_receiver.h"
-#include "openssl/hmac.h"
 
 namespace apptrust::testing {
 namespace {
@@ -41,8 +41,8 @@ std::string ExpectedSignature(const std::string& timestamp, const std::string& b
   unsigned int length = 0;
   HMAC(EVP_sha256(), kSecret, static_cast<int>(strlen(kSecret)),
        reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &length);
-  return "v1=" + absl::BytesToHexString(
-                     absl::string_view(reinterpret_cast<const char*>(mac), length));
+  return "v1=" +
+         absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(mac), length));
 }
 
 double Gauge(const RunningService& service, const std::string& series) {
@@ -65,9 +65,9 @@ bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {
 // one process (E2eWorld starts one per flag set), so each gets its own
 // --sweep_jitter.
 std::vector<std::string> SweepFlags(const std::string& policy, const std::string& jitter) {
-  return {"--sweep_interval=1h",          "--sweep_probes_per_second=50",
-          "--sweep_lease_ttl=2s",         "--sweep_jitter=" + jitter,
-          "--policy=" + policy,           "--webhook_initial_backoff=1s"};
+  return {"--sweep_interval=1h",  "--sweep_probes_per_second=50",
+          "--sweep_lease_ttl=2s", "--sweep_jitter=" + jitter,
+          "--policy=" + policy,   "--webhook_initial_backoff=1s"};
 }
 
 std::pair<int, std::string> RunCtl(E2eWorld& world, std::vector<std::string> args) {
@@ -152,10 +152,12 @@ TEST_P(SweepE2eTest, OnePassReportsTheAppsAtRiskAndASecondReplicaTakesOverFromAD
   ASSERT_TRUE(receiver.ok()) << receiver.status();
   (*receiver)->AnswerNext(1, ReceiverAnswer::Status(500));
   const std::string secret_file = world.WriteFile("hook.secret", kSecret);
-  const std::string policy = world.WriteFile(
-      "policy.textproto", absl::StrCat("tenants { key: \"", kTenant, "\" value { webhooks { id: "
-                                       "\"developers\" url: \"", (*receiver)->Url(),
-                                       "\" secret_file: \"", secret_file, "\" } } }\n"));
+  const std::string policy =
+      world.WriteFile("policy.textproto", absl::StrCat("tenants { key: \"", kTenant,
+                                                       "\" value { webhooks { id: "
+                                                       "\"developers\" url: \"",
+                                                       (*receiver)->Url(), "\" secret_file: \"",
+                                                       secret_file, "\" } } }\n"));
 
   // Two sweeping replicas: exactly one holds the lease and sweeps.
   auto first = world.Decision(SweepFlags(policy, "0.2"));
@@ -206,8 +208,7 @@ TEST_P(SweepE2eTest, OnePassReportsTheAppsAtRiskAndASecondReplicaTakesOverFromAD
   auto [all_code, all_csv] =
       RunCtl(world, {"report", "--all", "--csv", std::string("--tenant=") + kTenant});
   EXPECT_EQ(all_code, 0);
-  const std::vector<std::string> lines =
-      absl::StrSplit(all_csv, '\n', absl::SkipEmpty());
+  const std::vector<std::string> lines = absl::StrSplit(all_csv, '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 5u) << all_csv;
   EXPECT_THAT(lines[0], HasSubstr("tenant_id,client_id,host,status,reason,active_grants"));
   EXPECT_THAT(all_csv, HasSubstr(absl::StrCat(kTenant, ",", (*healthy)->client_id)));

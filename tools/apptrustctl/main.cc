@@ -433,8 +433,7 @@ int Audit() {
 }
 
 std::string ReasonOrDash(v1::Reason reason) {
-  return reason == v1::REASON_UNSPECIFIED ? "-"
-                                          : WithoutPrefix(v1::Reason_Name(reason), "REASON_");
+  return reason == v1::REASON_UNSPECIFIED ? "-" : WithoutPrefix(v1::Reason_Name(reason), "REASON_");
 }
 
 // One CSV field (RFC 4180). The values come from the network (client ids,
@@ -442,7 +441,8 @@ std::string ReasonOrDash(v1::Reason reason) {
 // it as text instead of running it as a formula.
 std::string CsvField(absl::string_view value) {
   std::string text(value);
-  if (!text.empty() && absl::string_view("=+-@\t\r").find(text[0]) != absl::string_view::npos) text.insert(0, "'");
+  if (!text.empty() && absl::string_view("=+-@\t\r").find(text[0]) != absl::string_view::npos)
+    text.insert(0, "'");
   if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
   std::string quoted = "\"";
   for (char c : text) {
@@ -468,8 +468,9 @@ void PrintReportCsv(const v1::ListSweepResultsResponse& all) {
         CsvField(r.client_id()),
         CsvField(r.host()),
         WithoutPrefix(v1::SweepStatus_Name(r.status()), "SWEEP_STATUS_"),
-        r.reason() == v1::REASON_UNSPECIFIED ? ""
-                                             : WithoutPrefix(v1::Reason_Name(r.reason()), "REASON_"),
+        r.reason() == v1::REASON_UNSPECIFIED
+            ? ""
+            : WithoutPrefix(v1::Reason_Name(r.reason()), "REASON_"),
         std::to_string(r.active_grants()),
         Rfc3339(r.cert_not_after()),
         Rfc3339(r.observed_at()),
