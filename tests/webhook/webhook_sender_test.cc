@@ -128,6 +128,20 @@ class WebhookSenderTest : public ::testing::Test {
     return found;
   }
 
+  // Sends one delivery ("evt-1" to Endpoint()) with `options` and returns
+  // its log entry once settled; nullopt (a failure) if it never settles.
+  std::optional<DeliveryRecord> DeliverOne(WebhookSenderOptions options) {
+    std::unique_ptr<WebhookSender> sender = MakeSender(std::move(options));
+    if (sender == nullptr) {
+      return std::nullopt;
+    }
+    absl::Status queued = sender->Enqueue(Endpoint(), "evt-1", R"({"n":1})");
+    EXPECT_TRUE(queued.ok()) << queued;
+    std::optional<DeliveryRecord> record = Settled(*sender, "evt-1");
+    EXPECT_TRUE(record.has_value()) << "evt-1 never settled";
+    return record;
+  }
+
   prometheus::Registry registry_;
   std::unique_ptr<TestPki> pki_;
   IssuedCert cert_;
@@ -179,10 +193,7 @@ TEST_F(WebhookSenderTest, OneSignedDeliveryPerEnqueue) {
 
 TEST_F(WebhookSenderTest, Answer500OnceIsRetriedOnceThenDelivered) {
   receiver_->AnswerNext(1, ReceiverAnswer::Status(500));
-  auto sender = MakeSender(Options());
-  ASSERT_NE(sender, nullptr);
-  ASSERT_TRUE(sender->Enqueue(Endpoint(), "evt-1", R"({"n":1})").ok());
-  std::optional<DeliveryRecord> record = Settled(*sender, "evt-1");
+  std::optional<DeliveryRecord> record = DeliverOne(Options());
   ASSERT_TRUE(record.has_value());
   EXPECT_EQ(record->state, DeliveryRecord::kDelivered) << record->last_error;
   EXPECT_EQ(record->attempts, 2);
@@ -204,10 +215,7 @@ TEST_F(WebhookSenderTest, RetryAfterReplacesTheBackoff) {
   WebhookSenderOptions options = Options();
   options.initial_backoff = absl::Hours(1);
   options.max_backoff = absl::Hours(1);
-  auto sender = MakeSender(std::move(options));
-  ASSERT_NE(sender, nullptr);
-  ASSERT_TRUE(sender->Enqueue(Endpoint(), "evt-1", "{}").ok());
-  std::optional<DeliveryRecord> record = Settled(*sender, "evt-1");
+  std::optional<DeliveryRecord> record = DeliverOne(std::move(options));
   ASSERT_TRUE(record.has_value());
   EXPECT_EQ(record->state, DeliveryRecord::kDelivered) << record->last_error;
   EXPECT_EQ(record->attempts, 2);
@@ -215,10 +223,7 @@ TEST_F(WebhookSenderTest, RetryAfterReplacesTheBackoff) {
 
 TEST_F(WebhookSenderTest, Answer400FailsWithoutRetry) {
   receiver_->AnswerNext(1, ReceiverAnswer::Status(400));
-  auto sender = MakeSender(Options());
-  ASSERT_NE(sender, nullptr);
-  ASSERT_TRUE(sender->Enqueue(Endpoint(), "evt-1", "{}").ok());
-  std::optional<DeliveryRecord> record = Settled(*sender, "evt-1");
+  std::optional<DeliveryRecord> record = DeliverOne(Options());
   ASSERT_TRUE(record.has_value());
   EXPECT_EQ(record->state, DeliveryRecord::kFailed);
   EXPECT_EQ(record->attempts, 1);
@@ -234,10 +239,7 @@ TEST_F(WebhookSenderTest, SilentReceiverTimesOutAndIsRetried) {
   WebhookSenderOptions options = Options();
   options.attempt_timeout = absl::Milliseconds(300);
   options.max_attempts = 2;
-  auto sender = MakeSender(std::move(options));
-  ASSERT_NE(sender, nullptr);
-  ASSERT_TRUE(sender->Enqueue(Endpoint(), "evt-1", "{}").ok());
-  std::optional<DeliveryRecord> record = Settled(*sender, "evt-1");
+  std::optional<DeliveryRecord> record = DeliverOne(std::move(options));
   ASSERT_TRUE(record.has_value());
   EXPECT_EQ(record->state, DeliveryRecord::kFailed);
   EXPECT_EQ(record->attempts, 2);
@@ -332,10 +334,7 @@ TEST_F(WebhookSenderTest, UntrustedReceiverCertificateIsNotDeliveredTo) {
   WebhookSenderOptions options = Options();
   options.ca_file = (*other_pki)->root_pem_path();
   options.max_attempts = 2;
-  auto sender = MakeSender(std::move(options));
-  ASSERT_NE(sender, nullptr);
-  ASSERT_TRUE(sender->Enqueue(Endpoint(), "evt-1", "{}").ok());
-  std::optional<DeliveryRecord> record = Settled(*sender, "evt-1");
+  std::optional<DeliveryRecord> record = DeliverOne(std::move(options));
   ASSERT_TRUE(record.has_value());
   EXPECT_EQ(record->state, DeliveryRecord::kFailed);
   EXPECT_EQ(record->attempts, 2);
@@ -345,10 +344,7 @@ TEST_F(WebhookSenderTest, UntrustedReceiverCertificateIsNotDeliveredTo) {
 TEST_F(WebhookSenderTest, LoopbackIsRefusedWithoutTheAllowList) {
   WebhookSenderOptions options = Options();
   options.address_policy = net::AddressPolicy();
-  auto sender = MakeSender(std::move(options));
-  ASSERT_NE(sender, nullptr);
-  ASSERT_TRUE(sender->Enqueue(Endpoint(), "evt-1", "{}").ok());
-  std::optional<DeliveryRecord> record = Settled(*sender, "evt-1");
+  std::optional<DeliveryRecord> record = DeliverOne(std::move(options));
   ASSERT_TRUE(record.has_value());
   EXPECT_EQ(record->state, DeliveryRecord::kFailed);
   EXPECT_EQ(record->attempts, 1);  // configuration, not a passing fault: no retry
