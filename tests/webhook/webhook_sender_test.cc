@@ -24,8 +24,8 @@
 namespace apptrust::webhook {
 namespace {
 
-using ::apptrust::testing::DnsRecords;
 using ::apptrust::testing::Dnsmasq;
+using ::apptrust::testing::DnsRecords;
 using ::apptrust::testing::IssuedCert;
 using ::apptrust::testing::LeafOptions;
 using ::apptrust::testing::ReceivedRequest;
@@ -156,10 +156,9 @@ TEST_F(WebhookSenderTest, OneSignedDeliveryPerEnqueue) {
   ASSERT_NE(sender, nullptr);
   const std::vector<std::string> apps = {"app-1", "app-2", "app-3"};
   for (const std::string& app : apps) {
-    ASSERT_TRUE(sender
-                    ->Enqueue(Endpoint(), "evt-" + app,
-                              absl::StrCat(R"({"client_id":")", app, R"("})"))
-                    .ok());
+    ASSERT_TRUE(
+        sender->Enqueue(Endpoint(), "evt-" + app, absl::StrCat(R"({"client_id":")", app, R"("})"))
+            .ok());
   }
   for (const std::string& app : apps) {
     std::optional<DeliveryRecord> record = Settled(*sender, "evt-" + app);
@@ -183,8 +182,8 @@ TEST_F(WebhookSenderTest, OneSignedDeliveryPerEnqueue) {
     EXPECT_EQ(request.body, absl::StrCat(R"({"client_id":")", event.substr(4), R"("})"));
     EXPECT_TRUE(VerifySignature(kSecret, request.headers["apptrust-timestamp"], request.body,
                                 request.headers["apptrust-signature"]));
-    EXPECT_FALSE(VerifySignature(kOtherSecret, request.headers["apptrust-timestamp"],
-                                 request.body, request.headers["apptrust-signature"]));
+    EXPECT_FALSE(VerifySignature(kOtherSecret, request.headers["apptrust-timestamp"], request.body,
+                                 request.headers["apptrust-signature"]));
   }
   EXPECT_EQ(events, (std::set<std::string>{"evt-app-1", "evt-app-2", "evt-app-3"}));
   EXPECT_EQ(CounterValue(registry_, "acme-dev", "delivered"), 3);
@@ -203,8 +202,8 @@ TEST_F(WebhookSenderTest, Answer500OnceIsRetriedOnceThenDelivered) {
   EXPECT_EQ(requests[1].answered_status, 204);
   // The retry is the same event, signed afresh.
   EXPECT_EQ(requests[1].headers["apptrust-event-id"], "evt-1");
-  EXPECT_TRUE(VerifySignature(kSecret, requests[1].headers["apptrust-timestamp"],
-                              requests[1].body, requests[1].headers["apptrust-signature"]));
+  EXPECT_TRUE(VerifySignature(kSecret, requests[1].headers["apptrust-timestamp"], requests[1].body,
+                              requests[1].headers["apptrust-signature"]));
   EXPECT_EQ(CounterValue(registry_, "acme-dev", "retried"), 1);
   EXPECT_EQ(CounterValue(registry_, "acme-dev", "delivered"), 1);
 }
@@ -312,7 +311,8 @@ TEST_F(WebhookSenderTest, BadEndpointsAreRefusedNamingTheField) {
       {{"", receiver_->Url(), kSecret}, "e", "endpoint.id"},
       {{"has space", receiver_->Url(), kSecret}, "e", "endpoint.id"},
       {{"ok", "not a url", kSecret}, "e", "endpoint.url"},
-      {{"ok", absl::StrCat("http://127.0.0.1:", receiver_->port(), "/hook"), kSecret}, "e",
+      {{"ok", absl::StrCat("http://127.0.0.1:", receiver_->port(), "/hook"), kSecret},
+       "e",
        "endpoint.url"},
       {{"ok", "ftp://127.0.0.1/hook", kSecret}, "e", "endpoint.url"},
       {{"ok", receiver_->Url(), ""}, "e", "endpoint.secret"},
