@@ -72,6 +72,17 @@ double CounterValue(prometheus::Registry& registry, const std::string& endpoint,
   return 0;
 }
 
+// The one series of a label-less family, if registered.
+std::optional<prometheus::ClientMetric> OnlySeries(prometheus::Registry& registry,
+                                                   const std::string& name) {
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name == name && family.metric.size() == 1) {
+      return family.metric[0];
+    }
+  }
+  return std::nullopt;
+}
+
 class WebhookSenderTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -188,6 +199,14 @@ TEST_F(WebhookSenderTest, OneSignedDeliveryPerEnqueue) {
   EXPECT_EQ(events, (std::set<std::string>{"evt-app-1", "evt-app-2", "evt-app-3"}));
   EXPECT_EQ(CounterValue(registry_, "acme-dev", "delivered"), 3);
   EXPECT_EQ(sender->QueueDepth(), 0u);
+  std::optional<prometheus::ClientMetric> depth =
+      OnlySeries(registry_, metrics::kWebhookQueueDepth);
+  ASSERT_TRUE(depth.has_value());
+  EXPECT_EQ(depth->gauge.value, 0);
+  std::optional<prometheus::ClientMetric> seconds =
+      OnlySeries(registry_, metrics::kWebhookDeliverySeconds);
+  ASSERT_TRUE(seconds.has_value());
+  EXPECT_EQ(seconds->histogram.sample_count, 3u);
 }
 
 TEST_F(WebhookSenderTest, Answer500OnceIsRetriedOnceThenDelivered) {
@@ -297,6 +316,10 @@ TEST_F(WebhookSenderTest, FullQueueIsRefused) {
   absl::Status entries = sender->Enqueue(Endpoint(), "evt-4", "{}");
   EXPECT_EQ(entries.code(), absl::StatusCode::kResourceExhausted) << entries;
   EXPECT_EQ(sender->QueueDepth(), 2u);
+  std::optional<prometheus::ClientMetric> depth =
+      OnlySeries(registry_, metrics::kWebhookQueueDepth);
+  ASSERT_TRUE(depth.has_value());
+  EXPECT_EQ(depth->gauge.value, 2);
   EXPECT_EQ(CounterValue(registry_, "acme-dev", "dropped"), 2);
 }
 
