@@ -111,8 +111,9 @@ std::string CheckHttpUrl(absl::string_view url, bool for_error_uri, bool allow_q
     return absl::StrCat("'", url, "' has no host");
   }
   if ((!allow_query && absl::StrContains(url, '?')) || absl::StrContains(url, '#')) {
-    return absl::StrCat("'", url, allow_query ? "' must not have a fragment"
-                                              : "' must not have a query or fragment");
+    return absl::StrCat(
+        "'", url,
+        allow_query ? "' must not have a fragment" : "' must not have a query or fragment");
   }
   if (authority.find('@') != absl::string_view::npos) {
     return absl::StrCat("'", url, "' must not hold user information");
@@ -174,9 +175,7 @@ void CheckLanguageKeys(const google::protobuf::Map<std::string, std::string>& te
   }
 }
 
-bool IsWebhookIdChar(char c) {
-  return absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.';
-}
+bool IsWebhookIdChar(char c) { return absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.'; }
 
 // A tenant's webhooks: what can be judged without reading the secret files
 // (webhook_directory.h reads them). `seen_ids` spans the whole config.
@@ -194,7 +193,8 @@ void CheckWebhooks(const v1::TenantPolicy& tenant, const std::string& prefix,
     }
     std::string why = CheckHttpUrl(webhook.url(), /*for_error_uri=*/false, /*allow_query=*/true);
     if (why.empty() && !absl::StartsWith(absl::AsciiStrToLower(webhook.url()), "https://")) {
-      why = absl::StrCat("'", webhook.url(), "' is not an https:// URL (deliveries are signed and "
+      why = absl::StrCat("'", webhook.url(),
+                         "' is not an https:// URL (deliveries are signed and "
                          "concern patients: TLS only)");
     }
     if (!why.empty()) {
@@ -208,7 +208,8 @@ void CheckWebhooks(const v1::TenantPolicy& tenant, const std::string& prefix,
       if (client_id.empty()) {
         problems.push_back({field + "client_ids", "a client id must not be empty"});
       } else if (!clients.insert(client_id).second) {
-        problems.push_back({field + "client_ids", absl::StrCat("'", client_id, "' is listed twice")});
+        problems.push_back(
+            {field + "client_ids", absl::StrCat("'", client_id, "' is listed twice")});
       }
     }
   }

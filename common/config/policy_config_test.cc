@@ -118,9 +118,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"tenants { key: \"acme\" value { webhooks {\n"
                  "  id: \"dev\"\n  url: \"hooks.example\"\n  secret_file: \"/s\" } } }",
                  "policy.textproto:3:3: tenants[\"acme\"].webhooks[0].url"},
-        BadValue{"tenants { key: \"acme\" value { webhooks {\n"
-                 "  id: \"has space\"\n  url: \"https://hooks.example/x\"\n  secret_file: \"/s\" } } }",
-                 "policy.textproto:2:3: tenants[\"acme\"].webhooks[0].id"},
+        BadValue{
+            "tenants { key: \"acme\" value { webhooks {\n"
+            "  id: \"has space\"\n  url: \"https://hooks.example/x\"\n  secret_file: \"/s\" } } }",
+            "policy.textproto:2:3: tenants[\"acme\"].webhooks[0].id"},
         BadValue{"tenants { key: \"acme\" value { webhooks {\n"
                  "  id: \"dev\"\n  url: \"https://hooks.example/x\" } } }",
                  "policy.textproto:1:31: tenants[\"acme\"].webhooks[0].secret_file"},

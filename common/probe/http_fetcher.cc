@@ -187,8 +187,8 @@ class HttpFetcher::Impl {
     const std::vector<std::string>& schemes = fetch->request.schemes;
     if (std::find(schemes.begin(), schemes.end(), parts->scheme) == schemes.end()) {
       Complete(id, v1::PROBE_OUTCOME_ERROR,
-               absl::StrCat("only ", absl::StrJoin(schemes, ":// or "), ":// URLs are fetched, not \"",
-                            fetch->url, "\""));
+               absl::StrCat("only ", absl::StrJoin(schemes, ":// or "),
+                            ":// URLs are fetched, not \"", fetch->url, "\""));
       return;
     }
     fetch->parts = *std::move(parts);
@@ -389,15 +389,18 @@ class HttpFetcher::Impl {
     }
     if (code != CURLE_OK) {
       v1::ProbeOutcome outcome = v1::PROBE_OUTCOME_ERROR;
-      std::string error = absl::StrCat(fetch->request.method, " ", fetch->url, ": ", curl_easy_strerror(code));
+      std::string error =
+          absl::StrCat(fetch->request.method, " ", fetch->url, ": ", curl_easy_strerror(code));
       if (fetch->too_large || code == CURLE_FILESIZE_EXCEEDED) {
-        error = absl::StrCat(fetch->request.method, " ", fetch->url, ": body larger than the cap of ",
-                             options_.max_bytes, " bytes");
+        error = absl::StrCat(fetch->request.method, " ", fetch->url,
+                             ": body larger than the cap of ", options_.max_bytes, " bytes");
       } else if (fetch->socket_errno != 0) {
         outcome = OutcomeForErrno(fetch->socket_errno, v1::PROBE_OUTCOME_ERROR);
-        error = absl::StrCat(fetch->request.method, " ", fetch->url, ": socket: ", std::strerror(fetch->socket_errno));
+        error = absl::StrCat(fetch->request.method, " ", fetch->url,
+                             ": socket: ", std::strerror(fetch->socket_errno));
       } else if (fetch->wrong_address) {
-        error = absl::StrCat(fetch->request.method, " ", fetch->url, ": connection to an address not chosen refused");
+        error = absl::StrCat(fetch->request.method, " ", fetch->url,
+                             ": connection to an address not chosen refused");
       } else if (code == CURLE_OPERATION_TIMEDOUT) {
         outcome = v1::PROBE_OUTCOME_TIMEOUT;
       } else if (code == CURLE_COULDNT_CONNECT) {
@@ -431,9 +434,9 @@ class HttpFetcher::Impl {
     }
     {
       if (fetch->redirects >= options_.max_redirects) {
-        Complete(
-            id, v1::PROBE_OUTCOME_ERROR,
-            absl::StrCat(fetch->request.method, " ", fetch->url, ": more than ", options_.max_redirects, " redirects"));
+        Complete(id, v1::PROBE_OUTCOME_ERROR,
+                 absl::StrCat(fetch->request.method, " ", fetch->url, ": more than ",
+                              options_.max_redirects, " redirects"));
         return;
       }
       fetch->redirects++;

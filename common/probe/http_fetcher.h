@@ -46,10 +46,10 @@ namespace apptrust::probe {
 
 struct HttpFetchResult {
   v1::ProbeOutcome outcome = v1::PROBE_OUTCOME_UNSPECIFIED;
-  std::string error;      // for outcomes other than OK
-  std::string body;       // OK only
-  std::string final_url;  // the URL the body came from (after redirects)
-  int http_status = 0;    // Send: the response's status (OK outcome only)
+  std::string error;        // for outcomes other than OK
+  std::string body;         // OK only
+  std::string final_url;    // the URL the body came from (after redirects)
+  int http_status = 0;      // Send: the response's status (OK outcome only)
   std::string retry_after;  // Send: the Retry-After header as received, if any
 };
 

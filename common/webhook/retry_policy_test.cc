@@ -40,8 +40,8 @@ TEST(ClassifyAttempt, StatusTable) {
 TEST(ClassifyAttempt, TransportFailuresRetryButRefusedAddressesDoNot) {
   for (v1::ProbeOutcome outcome :
        {v1::PROBE_OUTCOME_TIMEOUT, v1::PROBE_OUTCOME_CONNECTION_REFUSED,
-        v1::PROBE_OUTCOME_CONNECTION_RESET, v1::PROBE_OUTCOME_NXDOMAIN,
-        v1::PROBE_OUTCOME_SERVFAIL, v1::PROBE_OUTCOME_ERROR, v1::PROBE_OUTCOME_LOCAL_ERROR}) {
+        v1::PROBE_OUTCOME_CONNECTION_RESET, v1::PROBE_OUTCOME_NXDOMAIN, v1::PROBE_OUTCOME_SERVFAIL,
+        v1::PROBE_OUTCOME_ERROR, v1::PROBE_OUTCOME_LOCAL_ERROR}) {
     EXPECT_EQ(ClassifyAttempt(Failed(outcome)), AttemptVerdict::kRetry)
         << v1::ProbeOutcome_Name(outcome);
   }

@@ -46,9 +46,9 @@ absl::StatusOr<WebhookDirectory> WebhookDirectory::Load(const v1::PolicyConfig& 
   for (const auto& [tenant_id, tenant] : config.tenants()) {
     for (int i = 0; i < tenant.webhooks_size(); ++i) {
       const v1::WebhookConfig& webhook = tenant.webhooks(i);
-      absl::StatusOr<std::string> secret = ReadSecret(
-          webhook.secret_file(),
-          absl::StrCat("tenants[\"", tenant_id, "\"].webhooks[", i, "].secret_file"));
+      absl::StatusOr<std::string> secret =
+          ReadSecret(webhook.secret_file(),
+                     absl::StrCat("tenants[\"", tenant_id, "\"].webhooks[", i, "].secret_file"));
       if (!secret.ok()) {
         return secret.status();
       }

@@ -58,8 +58,7 @@ absl::Status CheckEventId(const std::string& event_id) {
   // Sent as a header value: printable ASCII only, so nothing can end the
   // header early or start another.
   if (event_id.empty() || event_id.size() > kMaxIdLength ||
-      !std::all_of(event_id.begin(), event_id.end(),
-                   [](char c) { return c > 0x20 && c < 0x7F; })) {
+      !std::all_of(event_id.begin(), event_id.end(), [](char c) { return c > 0x20 && c < 0x7F; })) {
     return absl::InvalidArgumentError(
         "event_id: must be 1-128 printable ASCII characters without spaces");
   }
@@ -306,12 +305,12 @@ class WebhookSender::Impl {
     // The outcome's name leads, so a log reader can group failures
     // ("timeout: POST https://...: Timeout was reached").
     record.last_error =
-        answered ? (result.http_status / 100 == 2
-                        ? std::string()
-                        : absl::StrCat("HTTP status ", result.http_status))
-                 : absl::StrCat(absl::AsciiStrToLower(absl::StripPrefix(
-                                    v1::ProbeOutcome_Name(result.outcome), "PROBE_OUTCOME_")),
-                                ": ", result.error);
+        answered
+            ? (result.http_status / 100 == 2 ? std::string()
+                                             : absl::StrCat("HTTP status ", result.http_status))
+            : absl::StrCat(absl::AsciiStrToLower(absl::StripPrefix(
+                               v1::ProbeOutcome_Name(result.outcome), "PROBE_OUTCOME_")),
+                           ": ", result.error);
     const AttemptVerdict verdict = ClassifyAttempt(result);
     if (verdict == AttemptVerdict::kDelivered) {
       record.state = DeliveryRecord::kDelivered;

@@ -5,8 +5,8 @@
 #include <openssl/hmac.h>
 
 #include "absl/strings/escaping.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace apptrust::webhook {
 namespace {
@@ -16,8 +16,7 @@ std::string HmacSha256Hex(absl::string_view key, absl::string_view message) {
   unsigned int length = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), length));
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
 }  // namespace
@@ -31,8 +30,8 @@ std::string SignatureHeaderValue(absl::string_view secret, int64_t unix_seconds,
   return absl::StrCat("v1=", Sign(secret, unix_seconds, body));
 }
 
-bool VerifySignature(absl::string_view secret, absl::string_view timestamp,
-                     absl::string_view body, absl::string_view header_value) {
+bool VerifySignature(absl::string_view secret, absl::string_view timestamp, absl::string_view body,
+                     absl::string_view header_value) {
   if (!absl::ConsumePrefix(&header_value, "v1=")) {
     return false;
   }

@@ -34,8 +34,8 @@ std::string SignatureHeaderValue(absl::string_view secret, int64_t unix_seconds,
 // of `timestamp` (the AppTrust-Timestamp value, verbatim) and `body` under
 // `secret`. Compares in constant time. Does not judge the timestamp's age:
 // that needs the receiver's clock.
-bool VerifySignature(absl::string_view secret, absl::string_view timestamp,
-                     absl::string_view body, absl::string_view header_value);
+bool VerifySignature(absl::string_view secret, absl::string_view timestamp, absl::string_view body,
+                     absl::string_view header_value);
 
 }  // namespace apptrust::webhook
 

@@ -13,8 +13,8 @@ TEST(WebhookSignature, MatchesOpensslCommandLine) {
 }
 
 TEST(WebhookSignature, HeaderIsVersionedLowerHex) {
-  const std::string value = SignatureHeaderValue("secret-of-32-bytes-or-more......", 1700000000,
-                                                 R"({"event":"x"})");
+  const std::string value =
+      SignatureHeaderValue("secret-of-32-bytes-or-more......", 1700000000, R"({"event":"x"})");
   ASSERT_EQ(value.size(), 3u + 64u);
   EXPECT_EQ(value.substr(0, 3), "v1=");
   for (char c : value.substr(3)) {

@@ -116,9 +116,8 @@ std::vector<ReceivedRequest> WebhookReceiver::Requests() const {
 }
 
 bool WebhookReceiver::WaitForRequests(size_t count, absl::Duration timeout) const {
-  auto enough = [this, count]() ABSL_SHARED_LOCKS_REQUIRED(mutex_) {
-    return requests_.size() >= count;
-  };
+  auto enough = [this, count]()
+                    ABSL_SHARED_LOCKS_REQUIRED(mutex_) { return requests_.size() >= count; };
   absl::MutexLock lock(&mutex_);
   return mutex_.AwaitWithTimeout(absl::Condition(&enough), timeout);
 }

@@ -24,8 +24,8 @@
 namespace apptrust::webhook {
 namespace {
 
-using ::apptrust::testing::DnsRecords;
 using ::apptrust::testing::Dnsmasq;
+using ::apptrust::testing::DnsRecords;
 using ::apptrust::testing::IssuedCert;
 using ::apptrust::testing::LeafOptions;
 using ::apptrust::testing::ReceivedRequest;
@@ -70,6 +70,17 @@ double CounterValue(prometheus::Registry& registry, const std::string& endpoint,
     }
   }
   return 0;
+}
+
+// The one series of a label-less family, if registered.
+std::optional<prometheus::ClientMetric> OnlySeries(prometheus::Registry& registry,
+                                                   const std::string& name) {
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name == name && family.metric.size() == 1) {
+      return family.metric[0];
+    }
+  }
+  return std::nullopt;
 }
 
 class WebhookSenderTest : public ::testing::Test {
@@ -128,6 +139,20 @@ class WebhookSenderTest : public ::testing::Test {
     return found;
   }
 
+  // Sends one delivery ("evt-1" to Endpoint()) with `options` and returns
+  // its log entry once settled; nullopt (a failure) if it never settles.
+  std::optional<DeliveryRecord> DeliverOne(WebhookSenderOptions options) {
+    std::unique_ptr<WebhookSender> sender = MakeSender(std::move(options));
+    if (sender == nullptr) {
+      return std::nullopt;
+    }
+    absl::Status queued = sender->Enqueue(Endpoint(), "evt-1", R"({"n":1})");
+    EXPECT_TRUE(queued.ok()) << queued;
+    std::optional<DeliveryRecord> record = Settled(*sender, "evt-1");
+    EXPECT_TRUE(record.has_value()) << "evt-1 never settled";
+    return record;
+  }
+
   prometheus::Registry registry_;
   std::unique_ptr<TestPki> pki_;
   IssuedCert cert_;
@@ -142,10 +167,9 @@ TEST_F(WebhookSenderTest, OneSignedDeliveryPerEnqueue) {
   ASSERT_NE(sender, nullptr);
   const std::vector<std::string> apps = {"app-1", "app-2", "app-3"};
   for (const std::string& app : apps) {
-    ASSERT_TRUE(sender
-                    ->Enqueue(Endpoint(), "evt-" + app,
-                              absl::StrCat(R"({"client_id":")", app, R"("})"))
-                    .ok());
+    ASSERT_TRUE(
+        sender->Enqueue(Endpoint(), "evt-" + app, absl::StrCat(R"({"client_id":")", app, R"("})"))
+            .ok());
   }
   for (const std::string& app : apps) {
     std::optional<DeliveryRecord> record = Settled(*sender, "evt-" + app);
@@ -169,20 +193,25 @@ TEST_F(WebhookSenderTest, OneSignedDeliveryPerEnqueue) {
     EXPECT_EQ(request.body, absl::StrCat(R"({"client_id":")", event.substr(4), R"("})"));
     EXPECT_TRUE(VerifySignature(kSecret, request.headers["apptrust-timestamp"], request.body,
                                 request.headers["apptrust-signature"]));
-    EXPECT_FALSE(VerifySignature(kOtherSecret, request.headers["apptrust-timestamp"],
-                                 request.body, request.headers["apptrust-signature"]));
+    EXPECT_FALSE(VerifySignature(kOtherSecret, request.headers["apptrust-timestamp"], request.body,
+                                 request.headers["apptrust-signature"]));
   }
   EXPECT_EQ(events, (std::set<std::string>{"evt-app-1", "evt-app-2", "evt-app-3"}));
   EXPECT_EQ(CounterValue(registry_, "acme-dev", "delivered"), 3);
   EXPECT_EQ(sender->QueueDepth(), 0u);
+  std::optional<prometheus::ClientMetric> depth =
+      OnlySeries(registry_, metrics::kWebhookQueueDepth);
+  ASSERT_TRUE(depth.has_value());
+  EXPECT_EQ(depth->gauge.value, 0);
+  std::optional<prometheus::ClientMetric> seconds =
+      OnlySeries(registry_, metrics::kWebhookDeliverySeconds);
+  ASSERT_TRUE(seconds.has_value());
+  EXPECT_EQ(seconds->histogram.sample_count, 3u);
 }
 
 TEST_F(WebhookSenderTest, Answer500OnceIsRetriedOnceThenDelivered) {
   receiver_->AnswerNext(1, ReceiverAnswer::Status(500));
-  auto sender = MakeSender(Options());
-  ASSERT_NE(sender, nullptr);
-  ASSERT_TRUE(sender->Enqueue(Endpoint(), "evt-1", R"({"n":1})").ok());
-  std::optional<DeliveryRecord> record = Settled(*sender, "evt-1");
+  std::optional<DeliveryRecord> record = DeliverOne(Options());
   ASSERT_TRUE(record.has_value());
   EXPECT_EQ(record->state, DeliveryRecord::kDelivered) << record->last_error;
   EXPECT_EQ(record->attempts, 2);
@@ -192,8 +221,8 @@ TEST_F(WebhookSenderTest, Answer500OnceIsRetriedOnceThenDelivered) {
   EXPECT_EQ(requests[1].answered_status, 204);
   // The retry is the same event, signed afresh.
   EXPECT_EQ(requests[1].headers["apptrust-event-id"], "evt-1");
-  EXPECT_TRUE(VerifySignature(kSecret, requests[1].headers["apptrust-timestamp"],
-                              requests[1].body, requests[1].headers["apptrust-signature"]));
+  EXPECT_TRUE(VerifySignature(kSecret, requests[1].headers["apptrust-timestamp"], requests[1].body,
+                              requests[1].headers["apptrust-signature"]));
   EXPECT_EQ(CounterValue(registry_, "acme-dev", "retried"), 1);
   EXPECT_EQ(CounterValue(registry_, "acme-dev", "delivered"), 1);
 }
@@ -204,10 +233,7 @@ TEST_F(WebhookSenderTest, RetryAfterReplacesTheBackoff) {
   WebhookSenderOptions options = Options();
   options.initial_backoff = absl::Hours(1);
   options.max_backoff = absl::Hours(1);
-  auto sender = MakeSender(std::move(options));
-  ASSERT_NE(sender, nullptr);
-  ASSERT_TRUE(sender->Enqueue(Endpoint(), "evt-1", "{}").ok());
-  std::optional<DeliveryRecord> record = Settled(*sender, "evt-1");
+  std::optional<DeliveryRecord> record = DeliverOne(std::move(options));
   ASSERT_TRUE(record.has_value());
   EXPECT_EQ(record->state, DeliveryRecord::kDelivered) << record->last_error;
   EXPECT_EQ(record->attempts, 2);
@@ -215,10 +241,7 @@ TEST_F(WebhookSenderTest, RetryAfterReplacesTheBackoff) {
 
 TEST_F(WebhookSenderTest, Answer400FailsWithoutRetry) {
   receiver_->AnswerNext(1, ReceiverAnswer::Status(400));
-  auto sender = MakeSender(Options());
-  ASSERT_NE(sender, nullptr);
-  ASSERT_TRUE(sender->Enqueue(Endpoint(), "evt-1", "{}").ok());
-  std::optional<DeliveryRecord> record = Settled(*sender, "evt-1");
+  std::optional<DeliveryRecord> record = DeliverOne(Options());
   ASSERT_TRUE(record.has_value());
   EXPECT_EQ(record->state, DeliveryRecord::kFailed);
   EXPECT_EQ(record->attempts, 1);
@@ -234,10 +257,7 @@ TEST_F(WebhookSenderTest, SilentReceiverTimesOutAndIsRetried) {
   WebhookSenderOptions options = Options();
   options.attempt_timeout = absl::Milliseconds(300);
   options.max_attempts = 2;
-  auto sender = MakeSender(std::move(options));
-  ASSERT_NE(sender, nullptr);
-  ASSERT_TRUE(sender->Enqueue(Endpoint(), "evt-1", "{}").ok());
-  std::optional<DeliveryRecord> record = Settled(*sender, "evt-1");
+  std::optional<DeliveryRecord> record = DeliverOne(std::move(options));
   ASSERT_TRUE(record.has_value());
   EXPECT_EQ(record->state, DeliveryRecord::kFailed);
   EXPECT_EQ(record->attempts, 2);
@@ -296,6 +316,10 @@ TEST_F(WebhookSenderTest, FullQueueIsRefused) {
   absl::Status entries = sender->Enqueue(Endpoint(), "evt-4", "{}");
   EXPECT_EQ(entries.code(), absl::StatusCode::kResourceExhausted) << entries;
   EXPECT_EQ(sender->QueueDepth(), 2u);
+  std::optional<prometheus::ClientMetric> depth =
+      OnlySeries(registry_, metrics::kWebhookQueueDepth);
+  ASSERT_TRUE(depth.has_value());
+  EXPECT_EQ(depth->gauge.value, 2);
   EXPECT_EQ(CounterValue(registry_, "acme-dev", "dropped"), 2);
 }
 
@@ -310,7 +334,8 @@ TEST_F(WebhookSenderTest, BadEndpointsAreRefusedNamingTheField) {
       {{"", receiver_->Url(), kSecret}, "e", "endpoint.id"},
       {{"has space", receiver_->Url(), kSecret}, "e", "endpoint.id"},
       {{"ok", "not a url", kSecret}, "e", "endpoint.url"},
-      {{"ok", absl::StrCat("http://127.0.0.1:", receiver_->port(), "/hook"), kSecret}, "e",
+      {{"ok", absl::StrCat("http://127.0.0.1:", receiver_->port(), "/hook"), kSecret},
+       "e",
        "endpoint.url"},
       {{"ok", "ftp://127.0.0.1/hook", kSecret}, "e", "endpoint.url"},
       {{"ok", receiver_->Url(), ""}, "e", "endpoint.secret"},
@@ -332,10 +357,7 @@ TEST_F(WebhookSenderTest, UntrustedReceiverCertificateIsNotDeliveredTo) {
   WebhookSenderOptions options = Options();
   options.ca_file = (*other_pki)->root_pem_path();
   options.max_attempts = 2;
-  auto sender = MakeSender(std::move(options));
-  ASSERT_NE(sender, nullptr);
-  ASSERT_TRUE(sender->Enqueue(Endpoint(), "evt-1", "{}").ok());
-  std::optional<DeliveryRecord> record = Settled(*sender, "evt-1");
+  std::optional<DeliveryRecord> record = DeliverOne(std::move(options));
   ASSERT_TRUE(record.has_value());
   EXPECT_EQ(record->state, DeliveryRecord::kFailed);
   EXPECT_EQ(record->attempts, 2);
@@ -345,10 +367,7 @@ TEST_F(WebhookSenderTest, UntrustedReceiverCertificateIsNotDeliveredTo) {
 TEST_F(WebhookSenderTest, LoopbackIsRefusedWithoutTheAllowList) {
   WebhookSenderOptions options = Options();
   options.address_policy = net::AddressPolicy();
-  auto sender = MakeSender(std::move(options));
-  ASSERT_NE(sender, nullptr);
-  ASSERT_TRUE(sender->Enqueue(Endpoint(), "evt-1", "{}").ok());
-  std::optional<DeliveryRecord> record = Settled(*sender, "evt-1");
+  std::optional<DeliveryRecord> record = DeliverOne(std::move(options));
   ASSERT_TRUE(record.has_value());
   EXPECT_EQ(record->state, DeliveryRecord::kFailed);
   EXPECT_EQ(record->attempts, 1);  // configuration, not a passing fault: no retry
