@@ -56,10 +56,15 @@ TEST_F(DecisionMetricsTest, ExportsExactlyTheDecisionFamiliesOfTheNameList) {
   metrics_.RecordEnrollment(v1::LABEL_IDENTIFIED);
   metrics_.RecordSuspension(v1::REASON_IDENTITY_CHANGED);
   // The decision process also exports the webhook families, which
-  // webhook::WebhookSender registers (tests/webhook checks them).
-  const std::set<std::string> registered_elsewhere = {metrics::kWebhookDeliveriesTotal,
-                                                      metrics::kWebhookQueueDepth,
-                                                      metrics::kWebhookDeliverySeconds};
+  // webhook::WebhookSender registers (tests/webhook checks them), and the
+  // sweep's, which SweepMetrics registers (tests/e2e/sweep_e2e_test checks
+  // them).
+  const std::set<std::string> registered_elsewhere = {
+      metrics::kWebhookDeliveriesTotal,   metrics::kWebhookQueueDepth,
+      metrics::kWebhookDeliverySeconds,   metrics::kSweepAppsAtRisk,
+      metrics::kSweepGrantsAtRisk,        metrics::kSweepLastPassCompletedTimestampSeconds,
+      metrics::kSweepPassDurationSeconds, metrics::kSweepLeaseHeld,
+      metrics::kSweepProbesTotal};
   std::set<std::string> expected;
   for (const auto& metric : metrics::kAllMetrics) {
     if (std::string(metric.service) == "decision" && !registered_elsewhere.count(metric.name)) {
