@@ -68,6 +68,11 @@ v1::Grant StoredBenchGrant(int i, absl::Time now) {
 }
 
 absl::Status BulkLoadSqlite(const std::string& path, int count) {
+  return BulkLoadSqlite(path, count, StoredBenchGrant);
+}
+
+absl::Status BulkLoadSqlite(const std::string& path, int count,
+                            const std::function<v1::Grant(int, absl::Time)>& make) {
   sqlite3* raw = nullptr;
   const int opened = sqlite3_open(path.c_str(), &raw);
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close);
@@ -86,7 +91,7 @@ absl::Status BulkLoadSqlite(const std::string& path, int count) {
   std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> insert(raw_insert, sqlite3_finalize);
   const absl::Time now = NowMicros();
   for (int i = 0; i < count; ++i) {
-    const v1::Grant grant = StoredBenchGrant(i, now);
+    const v1::Grant grant = make(i, now);
     const std::string blob = grant.SerializeAsString();
     sqlite3_bind_text(insert.get(), 1, grant.tenant_id().data(),
                       static_cast<int>(grant.tenant_id().size()), SQLITE_TRANSIENT);

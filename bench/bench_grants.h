@@ -14,6 +14,7 @@
 #ifndef APPTRUST_BENCH_BENCH_GRANTS_H_
 #define APPTRUST_BENCH_BENCH_GRANTS_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -36,6 +37,10 @@ apptrust::v1::Grant StoredBenchGrant(int i, absl::Time now);
 // Inserts grants 0..count-1 into the SQLite store file at `path` in one
 // transaction.
 absl::Status BulkLoadSqlite(const std::string& path, int count);
+// The same with grant i made by `make(i, now)` (a stored ACTIVE grant at
+// version 1, created and updated at `now`).
+absl::Status BulkLoadSqlite(const std::string& path, int count,
+                            const std::function<apptrust::v1::Grant(int, absl::Time)>& make);
 
 // Inserts grants 0..count-1 into a PostgreSQL store with one COPY, as the
 // client of `uri` (a libpq URI) with `password`, then VACUUM ANALYZE the

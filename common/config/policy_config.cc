@@ -4,12 +4,14 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/time/proto_time.h"
@@ -92,8 +94,9 @@ bool IsErrorUriChar(char c) {
   return u == 0x21 || (u >= 0x23 && u <= 0x5B) || (u >= 0x5D && u <= 0x7E);
 }
 
-// Empty string when `url` is acceptable.
-std::string CheckHttpUrl(absl::string_view url, bool for_error_uri) {
+// Empty string when `url` is acceptable. A query is allowed only when
+// `allow_query` (webhook receivers often key on one); a fragment never.
+std::string CheckHttpUrl(absl::string_view url, bool for_error_uri, bool allow_query = false) {
   absl::string_view rest = url;
   std::string lower = absl::AsciiStrToLower(url);
   if (absl::StartsWith(lower, "https://")) {
@@ -107,8 +110,10 @@ std::string CheckHttpUrl(absl::string_view url, bool for_error_uri) {
   if (authority.empty()) {
     return absl::StrCat("'", url, "' has no host");
   }
-  if (absl::StrContains(url, '?') || absl::StrContains(url, '#')) {
-    return absl::StrCat("'", url, "' must not have a query or fragment");
+  if ((!allow_query && absl::StrContains(url, '?')) || absl::StrContains(url, '#')) {
+    return absl::StrCat(
+        "'", url,
+        allow_query ? "' must not have a fragment" : "' must not have a query or fragment");
   }
   if (authority.find('@') != absl::string_view::npos) {
     return absl::StrCat("'", url, "' must not hold user information");
@@ -170,6 +175,46 @@ void CheckLanguageKeys(const google::protobuf::Map<std::string, std::string>& te
   }
 }
 
+bool IsWebhookIdChar(char c) { return absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.'; }
+
+// A tenant's webhooks: what can be judged without reading the secret files
+// (webhook_directory.h reads them). `seen_ids` spans the whole config.
+void CheckWebhooks(const v1::TenantPolicy& tenant, const std::string& prefix,
+                   std::set<std::string>& seen_ids, std::vector<Problem>& problems) {
+  for (int i = 0; i < tenant.webhooks_size(); ++i) {
+    const v1::WebhookConfig& webhook = tenant.webhooks(i);
+    const std::string field = absl::StrCat(prefix, "webhooks[", i, "].");
+    if (webhook.id().empty() || webhook.id().size() > 128 ||
+        !std::all_of(webhook.id().begin(), webhook.id().end(), IsWebhookIdChar)) {
+      problems.push_back({field + "id", "must be 1-128 letters, digits, '-', '_' or '.'"});
+    } else if (!seen_ids.insert(webhook.id()).second) {
+      problems.push_back(
+          {field + "id", absl::StrCat("'", webhook.id(), "' is already the id of a webhook")});
+    }
+    std::string why = CheckHttpUrl(webhook.url(), /*for_error_uri=*/false, /*allow_query=*/true);
+    if (why.empty() && !absl::StartsWith(absl::AsciiStrToLower(webhook.url()), "https://")) {
+      why = absl::StrCat("'", webhook.url(),
+                         "' is not an https:// URL (deliveries are signed and "
+                         "concern patients: TLS only)");
+    }
+    if (!why.empty()) {
+      problems.push_back({field + "url", why});
+    }
+    if (webhook.secret_file().empty()) {
+      problems.push_back({field + "secret_file", "must name the file holding the secret"});
+    }
+    std::set<std::string> clients;
+    for (const std::string& client_id : webhook.client_ids()) {
+      if (client_id.empty()) {
+        problems.push_back({field + "client_ids", "a client id must not be empty"});
+      } else if (!clients.insert(client_id).second) {
+        problems.push_back(
+            {field + "client_ids", absl::StrCat("'", client_id, "' is listed twice")});
+      }
+    }
+  }
+}
+
 std::vector<Problem> FindProblems(const v1::PolicyConfig& config) {
   std::vector<Problem> problems;
   CheckEnum(config.profile(), v1::Profile_IsValid, "profile", problems);
@@ -202,8 +247,10 @@ std::vector<Problem> FindProblems(const v1::PolicyConfig& config) {
     }
   }
   CheckLanguageKeys(config.support_contact_text(), "support_contact_text", problems);
+  std::set<std::string> webhook_ids;
   for (const auto& [id, tenant] : config.tenants()) {
     std::string prefix = absl::StrCat("tenants[\"", id, "\"].");
+    CheckWebhooks(tenant, prefix, webhook_ids, problems);
     CheckLanguageKeys(tenant.support_contact_text(), prefix + "support_contact_text", problems);
     if (id.empty()) {
       problems.push_back({"tenants", "a tenant id must not be empty"});
@@ -270,11 +317,32 @@ void Locate(const v1::PolicyConfig& config, const TextFormat::ParseInfoTree& tre
     message = v1::TenantPolicy::descriptor();
     field.remove_prefix(close + 3);
   }
+  // "webhooks[2].url": the url of the third webhook entry.
+  int index = 0;
+  if (size_t open = field.find('['); open != absl::string_view::npos) {
+    const FieldDescriptor* list = message->FindFieldByName(std::string(field.substr(0, open)));
+    size_t close = field.find("].", open);
+    if (list == nullptr || list->message_type() == nullptr || close == absl::string_view::npos ||
+        !absl::SimpleAtoi(field.substr(open + 1, close - open - 1), &index)) {
+      return;
+    }
+    const TextFormat::ParseInfoTree* nested = at->GetTreeForNested(list, index);
+    if (nested == nullptr) {
+      return;
+    }
+    auto loc = at->GetLocation(list, index);
+    problem.line = loc.line;
+    problem.column = loc.column;
+    at = nested;
+    message = list->message_type();
+    field.remove_prefix(close + 2);
+    index = 0;
+  }
   const FieldDescriptor* fd = message->FindFieldByName(std::string(field));
   if (fd == nullptr) {
     return;
   }
-  auto loc = at->GetLocation(fd, fd->is_repeated() ? 0 : -1);
+  auto loc = at->GetLocation(fd, fd->is_repeated() ? index : -1);
   if (loc.line >= 0) {
     problem.line = loc.line;
     problem.column = loc.column;

@@ -33,8 +33,11 @@ absl::StatusOr<v1::PolicyConfig> ParsePolicyConfigText(absl::string_view text,
 // or characters an RFC 6749 error_uri may not hold; durations are
 // non-negative; max_staleness is at most 12 h; manage_url values are absolute
 // http(s) URLs; txt_key holds no '=' or whitespace; persona lists name real
-// personas; tenant ids are non-empty. Messages name the field
-// ("tenants[\"acme\"].manage_url: ...") without a position.
+// personas; tenant ids are non-empty; webhooks have ids unique in the whole
+// config, https:// URLs and a secret_file (whose contents
+// webhook::WebhookDirectory::Load checks when it reads them). Messages name
+// the field ("tenants[\"acme\"].manage_url: ...",
+// "tenants[\"acme\"].webhooks[0].url: ...") without a position.
 absl::Status ValidatePolicyConfig(const v1::PolicyConfig& config);
 
 }  // namespace apptrust::config

@@ -105,6 +105,45 @@ INSTANTIATE_TEST_SUITE_P(
                  "  manage_url: \"mailto:x@y\" } }",
                  "policy.textproto:3:3: tenants[\"acme\"].manage_url"}));
 
+// Webhooks: the position of the offending field inside its webhooks entry.
+INSTANTIATE_TEST_SUITE_P(
+    Webhooks, PolicyConfigValueTest,
+    ::testing::Values(
+        BadValue{"tenants { key: \"acme\" value { webhooks {\n"
+                 "  id: \"dev\"\n  url: \"http://hooks.example/x\"\n  secret_file: \"/s\" } } }",
+                 "policy.textproto:3:3: tenants[\"acme\"].webhooks[0].url"},
+        BadValue{"tenants { key: \"acme\" value { webhooks {\n"
+                 "  id: \"dev\"\n  url: \"https://hooks.example/x#f\"\n  secret_file: \"/s\" } } }",
+                 "policy.textproto:3:3: tenants[\"acme\"].webhooks[0].url"},
+        BadValue{"tenants { key: \"acme\" value { webhooks {\n"
+                 "  id: \"dev\"\n  url: \"hooks.example\"\n  secret_file: \"/s\" } } }",
+                 "policy.textproto:3:3: tenants[\"acme\"].webhooks[0].url"},
+        BadValue{
+            "tenants { key: \"acme\" value { webhooks {\n"
+            "  id: \"has space\"\n  url: \"https://hooks.example/x\"\n  secret_file: \"/s\" } } }",
+            "policy.textproto:2:3: tenants[\"acme\"].webhooks[0].id"},
+        BadValue{"tenants { key: \"acme\" value { webhooks {\n"
+                 "  id: \"dev\"\n  url: \"https://hooks.example/x\" } } }",
+                 "policy.textproto:1:31: tenants[\"acme\"].webhooks[0].secret_file"},
+        BadValue{"tenants { key: \"acme\" value {\n"
+                 "  webhooks { id: \"dev\" url: \"https://a.example/\" secret_file: \"/s\" }\n"
+                 "  webhooks { id: \"dev\" url: \"https://b.example/\" secret_file: \"/s\" } } }",
+                 "policy.textproto:3:14: tenants[\"acme\"].webhooks[1].id"},
+        BadValue{"tenants { key: \"acme\" value { webhooks {\n"
+                 "  id: \"dev\" url: \"https://a.example/\" secret_file: \"/s\"\n"
+                 "  client_ids: \"app\"\n  client_ids: \"app\" } } }",
+                 "policy.textproto:3:3: tenants[\"acme\"].webhooks[0].client_ids"}));
+
+TEST(PolicyConfigTest, WebhookWithQueryAndClientIdsIsAccepted) {
+  auto config = ParsePolicyConfigText(
+      "tenants { key: \"acme\" value { webhooks {\n"
+      "  id: \"acme-dev_1.x\" url: \"https://hooks.example/apptrust?key=abc\"\n"
+      "  secret_file: \"/etc/apptrust/acme.secret\" client_ids: \"app-1\" } } }",
+      "policy.textproto");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tenants().at("acme").webhooks(0).client_ids(0), "app-1");
+}
+
 TEST(PolicyConfigTest, MaxStalenessOfExactly12HoursIsAccepted) {
   auto config = ParsePolicyConfigText("max_staleness { seconds: 43200 }", "p");
   ASSERT_TRUE(config.ok()) << config.status();

@@ -31,6 +31,16 @@ inline constexpr char kGrantWatchStreamEndsTotal[] = "apptrust_grant_watch_strea
 inline constexpr char kGrantCacheResyncsTotal[] = "apptrust_grant_cache_resyncs_total";
 inline constexpr char kGrantCacheEntries[] = "apptrust_grant_cache_entries";
 inline constexpr char kGrantCacheBytes[] = "apptrust_grant_cache_bytes";
+inline constexpr char kSweepAppsAtRisk[] = "apptrust_sweep_apps_at_risk";
+inline constexpr char kSweepGrantsAtRisk[] = "apptrust_sweep_grants_at_risk";
+inline constexpr char kSweepLastPassCompletedTimestampSeconds[] =
+    "apptrust_sweep_last_pass_completed_timestamp_seconds";
+inline constexpr char kSweepPassDurationSeconds[] = "apptrust_sweep_pass_duration_seconds";
+inline constexpr char kSweepLeaseHeld[] = "apptrust_sweep_lease_held";
+inline constexpr char kSweepProbesTotal[] = "apptrust_sweep_probes_total";
+inline constexpr char kWebhookDeliveriesTotal[] = "apptrust_webhook_deliveries_total";
+inline constexpr char kWebhookQueueDepth[] = "apptrust_webhook_queue_depth";
+inline constexpr char kWebhookDeliverySeconds[] = "apptrust_webhook_delivery_seconds";
 // Store service.
 inline constexpr char kStoreRpcsTotal[] = "apptrust_store_rpcs_total";
 inline constexpr char kStoreRpcDurationSeconds[] = "apptrust_store_rpc_duration_seconds";
@@ -100,6 +110,29 @@ inline constexpr MetricSpec kAllMetrics[] = {
     {kGrantCacheBytes, MetricType::kGauge, "decision", "",
      "Bytes held by the grant cache (serialized grants, keys and bookkeeping), bounded by "
      "--grant_cache_max_bytes."},
+    {kSweepAppsAtRisk, MetricType::kGauge, "decision", "reason",
+     "Apps (tenant, client id) at risk in the last complete sweep pass, by reason (kebab case: "
+     "what a refresh would suspend for now, or cert-expiring-soon). Exported by the replica "
+     "holding the sweep lease (0 on the others)."},
+    {kSweepGrantsAtRisk, MetricType::kGauge, "decision", "reason",
+     "ACTIVE grants (patients) of the apps at risk in the last complete sweep pass, by reason."},
+    {kSweepLastPassCompletedTimestampSeconds, MetricType::kGauge, "decision", "",
+     "Unix time when this replica last completed a sweep pass (0: never)."},
+    {kSweepPassDurationSeconds, MetricType::kGauge, "decision", "",
+     "How long this replica's last complete sweep pass took."},
+    {kSweepLeaseHeld, MetricType::kGauge, "decision", "",
+     "1 while this replica holds the sweep lease (only the holder sweeps), else 0."},
+    {kSweepProbesTotal, MetricType::kCounter, "decision", "",
+     "Apps the sweep observed (through the observation cache, so a fresh observation is "
+     "reused rather than probed again)."},
+    {kWebhookDeliveriesTotal, MetricType::kCounter, "decision", "endpoint,outcome",
+     "Webhook deliveries to app developers by endpoint id and outcome: delivered, retried (an "
+     "attempt failed and will be repeated), failed (given up), dropped (refused by a full queue "
+     "or abandoned at shutdown)."},
+    {kWebhookQueueDepth, MetricType::kGauge, "decision", "",
+     "Webhook deliveries accepted and not yet delivered or given up."},
+    {kWebhookDeliverySeconds, MetricType::kHistogram, "decision", "",
+     "Duration of one webhook delivery attempt, from DNS to the receiver's answer."},
     {kStoreRpcsTotal, MetricType::kCounter, "store", "method,code",
      "FingerprintStore RPCs answered, by method and gRPC status code."},
     {kStoreRpcDurationSeconds, MetricType::kHistogram, "store", "method",

@@ -23,20 +23,35 @@
 namespace apptrust::probe {
 namespace {
 
-struct UrlParts {
-  std::string scheme;
-  std::string host;  // without brackets for an IPv6 literal
-  long port = 0;
-};
+std::optional<net::IpAddress> SockaddrAddress(const sockaddr* address) {
+  net::IpAddress ip;
+  if (address->sa_family == AF_INET) {
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(address);
+    ip.is_v6 = false;
+    std::memcpy(ip.bytes.data(), &sin->sin_addr, 4);
+    return ip;
+  }
+  if (address->sa_family == AF_INET6) {
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(address);
+    ip.is_v6 = true;
+    std::memcpy(ip.bytes.data(), &sin6->sin6_addr, 16);
+    return ip;
+  }
+  return std::nullopt;
+}
+
+std::once_flag curl_initialized;
+
+}  // namespace
 
 // libcurl's own parser, so the URL fetched and the URL checked are read the
 // same way.
-absl::StatusOr<UrlParts> ParseUrl(const std::string& url) {
+absl::StatusOr<HttpUrlParts> ParseHttpUrl(const std::string& url) {
   CURLU* handle = curl_url();
   if (handle == nullptr) {
     return absl::ResourceExhaustedError("curl_url failed");
   }
-  UrlParts parts;
+  HttpUrlParts parts;
   absl::Status status = absl::OkStatus();
   if (curl_url_set(handle, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
     status = absl::InvalidArgumentError(absl::StrCat("malformed URL \"", url, "\""));
@@ -67,46 +82,28 @@ absl::StatusOr<UrlParts> ParseUrl(const std::string& url) {
   return parts;
 }
 
-std::optional<net::IpAddress> SockaddrAddress(const sockaddr* address) {
-  net::IpAddress ip;
-  if (address->sa_family == AF_INET) {
-    const auto* sin = reinterpret_cast<const sockaddr_in*>(address);
-    ip.is_v6 = false;
-    std::memcpy(ip.bytes.data(), &sin->sin_addr, 4);
-    return ip;
-  }
-  if (address->sa_family == AF_INET6) {
-    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(address);
-    ip.is_v6 = true;
-    std::memcpy(ip.bytes.data(), &sin6->sin6_addr, 16);
-    return ip;
-  }
-  return std::nullopt;
-}
-
-std::once_flag curl_initialized;
-
-}  // namespace
-
 class HttpFetcher::Impl {
  public:
   struct Fetch {
     uint64_t id = 0;
-    std::string url;
+    HttpRequest request;
+    std::string url;  // the request's, or the redirect being followed
     absl::Time deadline;
     Done done;
     int redirects = 0;
-    UrlParts parts;
+    HttpUrlParts parts;
     int dns_pending = 0;
     std::vector<DnsAnswer> answers;
     net::IpAddress address;
     CURL* easy = nullptr;
     curl_slist* connect_to = nullptr;
+    curl_slist* headers = nullptr;
     std::string body;
     bool too_large = false;
     int socket_errno = 0;
     bool wrong_address = false;
     size_t max_bytes_for_write = 0;
+    bool cut_at_cap = false;
     EventLoop::TimerId timer = 0;
   };
 
@@ -143,11 +140,12 @@ class HttpFetcher::Impl {
     }
   }
 
-  void Get(const std::string& url, absl::Time deadline, Done done) {
+  void Send(HttpRequest request, absl::Time deadline, Done done) {
     uint64_t id = next_id_++;
     auto fetch = std::make_unique<Fetch>();
     fetch->id = id;
-    fetch->url = url;
+    fetch->url = request.url;
+    fetch->request = std::move(request);
     fetch->deadline = deadline;
     fetch->done = std::move(done);
     fetch->timer = loop_->AddTimer(deadline, [this, id] {
@@ -157,7 +155,8 @@ class HttpFetcher::Impl {
       }
       it->second->timer = 0;
       Complete(id, v1::PROBE_OUTCOME_TIMEOUT,
-               absl::StrCat("GET ", it->second->url, " did not finish by the deadline"));
+               absl::StrCat(it->second->request.method, " ", it->second->url,
+                            " did not finish by the deadline"));
     });
     fetches_[id] = std::move(fetch);
     // Started from the loop, so `done` never runs inside Get.
@@ -180,14 +179,16 @@ class HttpFetcher::Impl {
     if (fetch == nullptr) {
       return;
     }
-    absl::StatusOr<UrlParts> parts = ParseUrl(fetch->url);
+    absl::StatusOr<HttpUrlParts> parts = ParseHttpUrl(fetch->url);
     if (!parts.ok()) {
       Complete(id, v1::PROBE_OUTCOME_ERROR, std::string(parts.status().message()));
       return;
     }
-    if (parts->scheme != "http") {
+    const std::vector<std::string>& schemes = fetch->request.schemes;
+    if (std::find(schemes.begin(), schemes.end(), parts->scheme) == schemes.end()) {
       Complete(id, v1::PROBE_OUTCOME_ERROR,
-               absl::StrCat("only http:// URLs are fetched, not \"", fetch->url, "\""));
+               absl::StrCat("only ", absl::StrJoin(schemes, ":// or "),
+                            ":// URLs are fetched, not \"", fetch->url, "\""));
       return;
     }
     fetch->parts = *std::move(parts);
@@ -241,6 +242,7 @@ class HttpFetcher::Impl {
     fetch->body.clear();
     fetch->too_large = false;
     fetch->max_bytes_for_write = options_.max_bytes;
+    fetch->cut_at_cap = options_.cut_body_at_cap;
     fetch->socket_errno = 0;
     fetch->wrong_address = false;
 
@@ -262,8 +264,24 @@ class HttpFetcher::Impl {
             .c_str());
     const long remaining_ms = std::max<long>(
         1, static_cast<long>(absl::ToInt64Milliseconds(fetch->deadline - absl::Now())));
+    const std::string protocols = absl::StrJoin(fetch->request.schemes, ",");
     curl_easy_setopt(easy, CURLOPT_URL, fetch->url.c_str());
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http");
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, protocols.c_str());
+    if (fetch->request.method == "POST") {
+      curl_easy_setopt(easy, CURLOPT_POST, 1L);
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDS, fetch->request.body.data());
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(fetch->request.body.size()));
+    }
+    for (const std::string& header : fetch->request.headers) {
+      fetch->headers = curl_slist_append(fetch->headers, header.c_str());
+    }
+    // No "Expect: 100-continue" round trip: the body goes with the headers.
+    fetch->headers = curl_slist_append(fetch->headers, "Expect:");
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, fetch->headers);
+    if (!options_.ca_file.empty()) {
+      curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
+    }
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(easy, CURLOPT_PROXY, "");
     curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
@@ -272,12 +290,15 @@ class HttpFetcher::Impl {
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, fetch);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Impl::Write);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, fetch);
-    curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_bytes));
+    if (!options_.cut_body_at_cap) {
+      curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
+                       static_cast<curl_off_t>(options_.max_bytes));
+    }
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, remaining_ms);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-    curl_easy_setopt(easy, CURLOPT_USERAGENT, "apptrust-probe");
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
     curl_easy_setopt(easy, CURLOPT_PRIVATE, fetch);
     if (curl_multi_add_handle(multi_, easy) != CURLM_OK) {
       Complete(id, v1::PROBE_OUTCOME_LOCAL_ERROR, "curl_multi_add_handle failed");
@@ -305,6 +326,10 @@ class HttpFetcher::Impl {
     auto* fetch = static_cast<Fetch*>(user);
     const size_t bytes = size * count;
     if (fetch->body.size() + bytes > fetch->max_bytes_for_write) {
+      if (fetch->cut_at_cap) {
+        fetch->body.append(data, fetch->max_bytes_for_write - fetch->body.size());
+        return bytes;  // the rest is read and dropped
+      }
       fetch->too_large = true;
       return 0;  // aborts the transfer (CURLE_WRITE_ERROR)
     }
@@ -364,15 +389,18 @@ class HttpFetcher::Impl {
     }
     if (code != CURLE_OK) {
       v1::ProbeOutcome outcome = v1::PROBE_OUTCOME_ERROR;
-      std::string error = absl::StrCat("GET ", fetch->url, ": ", curl_easy_strerror(code));
+      std::string error =
+          absl::StrCat(fetch->request.method, " ", fetch->url, ": ", curl_easy_strerror(code));
       if (fetch->too_large || code == CURLE_FILESIZE_EXCEEDED) {
-        error = absl::StrCat("GET ", fetch->url, ": body larger than the cap of ",
-                             options_.max_bytes, " bytes");
+        error = absl::StrCat(fetch->request.method, " ", fetch->url,
+                             ": body larger than the cap of ", options_.max_bytes, " bytes");
       } else if (fetch->socket_errno != 0) {
         outcome = OutcomeForErrno(fetch->socket_errno, v1::PROBE_OUTCOME_ERROR);
-        error = absl::StrCat("GET ", fetch->url, ": socket: ", std::strerror(fetch->socket_errno));
+        error = absl::StrCat(fetch->request.method, " ", fetch->url,
+                             ": socket: ", std::strerror(fetch->socket_errno));
       } else if (fetch->wrong_address) {
-        error = absl::StrCat("GET ", fetch->url, ": connection to an address not chosen refused");
+        error = absl::StrCat(fetch->request.method, " ", fetch->url,
+                             ": connection to an address not chosen refused");
       } else if (code == CURLE_OPERATION_TIMEDOUT) {
         outcome = v1::PROBE_OUTCOME_TIMEOUT;
       } else if (code == CURLE_COULDNT_CONNECT) {
@@ -388,31 +416,34 @@ class HttpFetcher::Impl {
     }
     long status = 0;
     curl_easy_getinfo(fetch->easy, CURLINFO_RESPONSE_CODE, &status);
-    if (status == 200) {
+    char* location = nullptr;
+    curl_easy_getinfo(fetch->easy, CURLINFO_REDIRECT_URL, &location);
+    if (!fetch->request.follow_redirects || status / 100 != 3 || location == nullptr) {
       HttpFetchResult result;
       result.outcome = v1::PROBE_OUTCOME_OK;
+      result.http_status = static_cast<int>(status);
       result.body = std::move(fetch->body);
       result.final_url = fetch->url;
+      curl_header* retry_after = nullptr;
+      if (curl_easy_header(fetch->easy, "Retry-After", 0, CURLH_HEADER, -1, &retry_after) ==
+          CURLHE_OK) {
+        result.retry_after = retry_after->value;
+      }
       Finish(id, std::move(result));
       return;
     }
-    char* location = nullptr;
-    curl_easy_getinfo(fetch->easy, CURLINFO_REDIRECT_URL, &location);
-    if (status / 100 == 3 && location != nullptr) {
+    {
       if (fetch->redirects >= options_.max_redirects) {
-        Complete(
-            id, v1::PROBE_OUTCOME_ERROR,
-            absl::StrCat("GET ", fetch->url, ": more than ", options_.max_redirects, " redirects"));
+        Complete(id, v1::PROBE_OUTCOME_ERROR,
+                 absl::StrCat(fetch->request.method, " ", fetch->url, ": more than ",
+                              options_.max_redirects, " redirects"));
         return;
       }
       fetch->redirects++;
       fetch->url = location;
       ReleaseTransfer(*fetch);
       Start(id);
-      return;
     }
-    Complete(id, v1::PROBE_OUTCOME_ERROR,
-             absl::StrCat("GET ", fetch->url, ": HTTP status ", status));
   }
 
   void ReleaseTransfer(Fetch& fetch) {
@@ -423,6 +454,8 @@ class HttpFetcher::Impl {
     }
     curl_slist_free_all(fetch.connect_to);
     fetch.connect_to = nullptr;
+    curl_slist_free_all(fetch.headers);
+    fetch.headers = nullptr;
   }
 
   void Complete(uint64_t id, v1::ProbeOutcome outcome, std::string error) {
@@ -481,7 +514,21 @@ HttpFetcher::HttpFetcher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpFetcher::~HttpFetcher() = default;
 
 void HttpFetcher::Get(const std::string& url, absl::Time deadline, Done done) {
-  impl_->Get(url, deadline, std::move(done));
+  HttpRequest request;
+  request.url = url;
+  impl_->Send(std::move(request), deadline, [done = std::move(done)](HttpFetchResult result) {
+    // Get wants the document itself: any other answer is an error.
+    if (result.outcome == v1::PROBE_OUTCOME_OK && result.http_status != 200) {
+      result.outcome = v1::PROBE_OUTCOME_ERROR;
+      result.error = absl::StrCat("GET ", result.final_url, ": HTTP status ", result.http_status);
+      result.body.clear();
+    }
+    done(std::move(result));
+  });
+}
+
+void HttpFetcher::Send(HttpRequest request, absl::Time deadline, Done done) {
+  impl_->Send(std::move(request), deadline, std::move(done));
 }
 
 }  // namespace apptrust::probe

@@ -73,9 +73,11 @@ class ProbeEngine::Impl {
       return resolver.status();
     }
     resolver_ = std::move(*resolver);
-    absl::StatusOr<std::unique_ptr<HttpFetcher>> fetcher = HttpFetcher::Create(
-        &loop_, resolver_.get(), &policy_,
-        HttpFetcher::Options{options_.max_crl_bytes, options_.max_crl_redirects});
+    HttpFetcher::Options crl_fetch;
+    crl_fetch.max_bytes = options_.max_crl_bytes;
+    crl_fetch.max_redirects = options_.max_crl_redirects;
+    absl::StatusOr<std::unique_ptr<HttpFetcher>> fetcher =
+        HttpFetcher::Create(&loop_, resolver_.get(), &policy_, crl_fetch);
     if (!fetcher.ok()) {
       return fetcher.status();
     }

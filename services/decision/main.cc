@@ -27,9 +27,12 @@
 #include "services/decision/grpc_store_client.h"
 #include "services/decision/metered_prober.h"
 #include "services/decision/store_health_watch.h"
+#include "services/decision/sweep_flags.h"
+#include "services/decision/sweeper.h"
 #include "services/decision/web/explanation_server.h"
 #include "services/decision/web/store_suspension_lookup.h"
 #include "services/decision/web/tenant_contacts.h"
+#include "services/decision/webhook_sweep_notifier.h"
 
 namespace {
 
@@ -52,6 +55,8 @@ int main(int argc, char** argv) {
   auto flags = decision::ReadDecisionFlags();
   server::ExitIfBadFlags(kProgram, flags.status());
   logging::SetMinLevel(flags->log_level);
+  auto sweep_flags = decision::ReadSweepFlags();
+  server::ExitIfBadFlags(kProgram, sweep_flags.status());
   const std::string& metrics_listen = flags->metrics_listen;
 
   auto metrics = apptrust::metrics::MetricsServer::Start(metrics_listen, kProgram);
@@ -180,6 +185,44 @@ int main(int argc, char** argv) {
         grpc.SetServing(serving);
       });
 
+  // The sweep (off unless --sweep_interval is set): one replica at a time,
+  // through the same observation cache as refreshes.
+  decision::GrpcSweepStore sweep_store(store_channel);
+  decision::SweepMetrics sweep_metrics((*metrics)->registry());
+  std::unique_ptr<decision::Sweeper> sweeper;
+  // Developers hear of their apps at risk through the tenants' webhooks,
+  // sent under the probe's address policy and trust store.
+  auto webhooks = apptrust::webhook::WebhookDirectory::Load(flags->policy);
+  server::ExitIfBadFlag(kProgram, "policy", flags->policy_path, webhooks.status());
+  std::unique_ptr<apptrust::webhook::WebhookSender> webhook_sender;
+  std::unique_ptr<decision::WebhookSweepNotifier> notifier;
+  if (sweep_flags->interval > absl::ZeroDuration() && !webhooks->empty()) {
+    apptrust::webhook::WebhookSenderOptions sender_options;
+    sender_options.ca_file = flags->trust_store;
+    sender_options.address_policy = apptrust::net::AddressPolicy(flags->probe_allow_cidrs);
+    sender_options.dns.servers = flags->dns_servers;
+    sender_options.initial_backoff = sweep_flags->webhook_initial_backoff;
+    auto sender = apptrust::webhook::WebhookSender::Create(std::move(sender_options),
+                                                           &(*metrics)->registry());
+    server::ExitIfBadFlag(kProgram, "webhook_initial_backoff",
+                          absl::FormatDuration(sweep_flags->webhook_initial_backoff),
+                          sender.status());
+    webhook_sender = *std::move(sender);
+    notifier = std::make_unique<decision::WebhookSweepNotifier>(*webhooks, *webhook_sender);
+  }
+  if (sweep_flags->interval > absl::ZeroDuration()) {
+    decision::SweeperOptions sweep_options;
+    sweep_options.policy = flags->policy;
+    sweep_options.interval = sweep_flags->interval;
+    sweep_options.probes_per_second = sweep_flags->probes_per_second;
+    sweep_options.jitter = sweep_flags->jitter;
+    sweep_options.lease_ttl = sweep_flags->lease_ttl;
+    sweep_options.holder = decision::MakeSweepHolder();
+    sweeper = std::make_unique<decision::Sweeper>(std::move(sweep_options), sweep_store, cache,
+                                                  &sweep_metrics, notifier.get());
+    sweeper->Start();
+  }
+
   server::AnnounceListener(kProgram, "grpc", grpc.address());
   if (!grpc.health_address().empty()) {
     server::AnnounceListener(kProgram, "health", grpc.health_address());
@@ -202,6 +245,9 @@ int main(int argc, char** argv) {
 
   const int signal_number = server::GrpcServer::WaitForTermination();
   logging::Info("stopping").Field("signal", signal_number);
+  sweeper.reset();
+  notifier.reset();
+  webhook_sender.reset();
   store_watch.reset();
   grpc.Shutdown(flags->shutdown_grace);
   grant_watch.reset();

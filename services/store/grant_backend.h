@@ -168,6 +168,62 @@ struct GrantCounts {
   int64_t suspended = 0;
 };
 
+// The state of a named lease after AcquireLease.
+struct LeaseState {
+  // True when the caller holds it now.
+  bool granted = false;
+  std::string holder;
+  absl::Time expires_at = absl::InfinitePast();
+  // The fencing token: increases with every change of holder.
+  int64_t epoch = 0;
+};
+
+// A position in (tenant_id, client_id) order: pages start strictly after
+// it (both empty: from the start).
+struct AppKey {
+  std::string tenant_id;
+  std::string client_id;
+};
+
+// One page of ListActiveApps, ordered by (tenant_id, client_id).
+struct ActiveAppsQuery {
+  // Empty: every tenant.
+  std::string tenant_id;
+  AppKey after;
+  // At least 1.
+  int limit = 100;
+};
+
+struct ActiveAppPage {
+  std::vector<apptrust::v1::ActiveApp> apps;
+  bool more = false;
+};
+
+// One PutSweepResults: written only while the lease is held at `epoch`.
+struct SweepWrite {
+  std::string lease_name;
+  std::string holder;
+  int64_t epoch = 0;
+  std::vector<apptrust::v1::SweepResult> results;
+  absl::Time pass_started_at = absl::InfinitePast();
+  bool pass_complete = false;
+};
+
+// One page of ListSweepResults, ordered by (tenant_id, client_id).
+struct SweepResultsQuery {
+  // Empty: every tenant.
+  std::string tenant_id;
+  bool at_risk_only = false;
+  AppKey after;
+  // At least 1.
+  int limit = 100;
+};
+
+struct SweepResultPage {
+  std::vector<apptrust::v1::SweepResult> results;
+  bool more = false;
+};
+
 class GrantBackend {
  public:
   virtual ~GrantBackend() = default;
@@ -252,6 +308,43 @@ class GrantBackend {
                                                int max_changes, absl::Time deadline) {
     (void)before, (void)keep_revisions, (void)max_changes, (void)deadline;
     return absl::UnimplementedError("this backend keeps no change log");
+  }
+
+  // Sweep support (see FingerprintStore.AcquireLease and the sweep RPCs in
+  // store.proto). Leases: granted when free, expired at `now`, or held by
+  // `holder` (the expiry becomes now + ttl); the epoch increases whenever
+  // the holder changes or a holder returns after its lease expired.
+  virtual absl::StatusOr<LeaseState> AcquireLease(absl::string_view name, absl::string_view holder,
+                                                  absl::Duration ttl, absl::Time now,
+                                                  absl::Time deadline) {
+    (void)name, (void)holder, (void)ttl, (void)now, (void)deadline;
+    return absl::UnimplementedError("this backend keeps no leases");
+  }
+
+  // ACTIVE grants grouped by (tenant_id, client_id): the count and the
+  // grant with the latest updated_at (ties: the greatest grant_id).
+  virtual absl::StatusOr<ActiveAppPage> ListActiveApps(const ActiveAppsQuery& query,
+                                                       absl::Time deadline) {
+    (void)query, (void)deadline;
+    return absl::UnimplementedError("this backend keeps no sweep results");
+  }
+
+  // Replaces each result's row (by tenant_id, client_id) with swept_by set
+  // to the holder, in one transaction that first checks the lease is held
+  // by write.holder at write.epoch and unexpired at `now`
+  // (FAILED_PRECONDITION otherwise, nothing written). With pass_complete,
+  // removes the rows whose pass started before write.pass_started_at and
+  // returns how many.
+  virtual absl::StatusOr<int64_t> PutSweepResults(const SweepWrite& write, absl::Time now,
+                                                  absl::Time deadline) {
+    (void)write, (void)now, (void)deadline;
+    return absl::UnimplementedError("this backend keeps no sweep results");
+  }
+
+  virtual absl::StatusOr<SweepResultPage> ListSweepResults(const SweepResultsQuery& query,
+                                                           absl::Time deadline) {
+    (void)query, (void)deadline;
+    return absl::UnimplementedError("this backend keeps no sweep results");
   }
 
   // OK while the database answers; UNAVAILABLE (with the reason) while it

@@ -15,6 +15,7 @@ namespace {
 constexpr char kSeparator = '\x1f';
 constexpr absl::string_view kVersion = "g1";
 constexpr absl::string_view kAuditVersion = "a1";
+constexpr absl::string_view kAppVersion = "k1";
 
 absl::Status BadToken(absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("page_token: ", why));
@@ -79,6 +80,31 @@ absl::StatusOr<int64_t> DecodeAuditPageToken(absl::string_view token, absl::stri
     return BadToken("not a token returned by ListAuditEntries");
   }
   return last_seq;
+}
+
+std::string EncodeAppPageToken(absl::string_view kind, absl::string_view filter,
+                               absl::string_view last_tenant_id, absl::string_view last_client_id) {
+  const std::string separator(1, kSeparator);
+  return absl::WebSafeBase64Escape(absl::StrCat(kAppVersion, separator, kind, separator, filter,
+                                                separator, last_tenant_id, separator,
+                                                last_client_id));
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> DecodeAppPageToken(absl::string_view token,
+                                                                       absl::string_view kind,
+                                                                       absl::string_view filter) {
+  if (token.empty()) return std::pair<std::string, std::string>();
+  std::string decoded;
+  const std::string not_ours = absl::StrCat("not a token returned by this listing (", kind, ")");
+  if (!Unescape(token, &decoded)) return BadToken(not_ours);
+  const std::vector<absl::string_view> parts = absl::StrSplit(decoded, kSeparator);
+  if (parts.size() != 5 || parts[0] != kAppVersion || parts[1] != kind) return BadToken(not_ours);
+  if (parts[2] != filter) return BadToken("belongs to another query (filters must not change)");
+  if (!ids::ValidateId("page_token", parts[3]).ok() ||
+      !ids::ValidateId("page_token", parts[4]).ok()) {
+    return BadToken(not_ours);
+  }
+  return std::make_pair(std::string(parts[3]), std::string(parts[4]));
 }
 
 }  // namespace apptrust::store

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -35,6 +36,18 @@ std::string EncodeAuditPageToken(absl::string_view tenant_id, absl::string_view 
 // The last seq of the previous page; 0 for an empty token.
 absl::StatusOr<int64_t> DecodeAuditPageToken(absl::string_view token, absl::string_view tenant_id,
                                              absl::string_view grant_id);
+
+// ListActiveApps and ListSweepResults: keyset pagination on (tenant_id,
+// client_id). `kind` tells the two listings apart ("apps", "sweep");
+// `filter` records the query's filters, which must not change between pages.
+std::string EncodeAppPageToken(absl::string_view kind, absl::string_view filter,
+                               absl::string_view last_tenant_id, absl::string_view last_client_id);
+
+// The (tenant_id, client_id) of the previous page's last row; both empty for
+// an empty token.
+absl::StatusOr<std::pair<std::string, std::string>> DecodeAppPageToken(absl::string_view token,
+                                                                       absl::string_view kind,
+                                                                       absl::string_view filter);
 
 }  // namespace apptrust::store
 

@@ -73,5 +73,22 @@ TEST(AuditPageTokenTest, RoundTripsTheLastSeqOfItsOwnQueryOnly) {
   EXPECT_EQ(DecodePageToken(token, "t", "g").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(AppPageTokenTest, ContinuesOnlyTheListingAndFiltersItCameFrom) {
+  const std::string token = EncodeAppPageToken("sweep", "t/all", "t", "client 1");
+  auto decoded = DecodeAppPageToken(token, "sweep", "t/all");
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->first, "t");
+  EXPECT_EQ(decoded->second, "client 1");
+  EXPECT_TRUE(DecodeAppPageToken("", "apps", "")->first.empty());
+  for (const auto& [kind, filter] : std::vector<std::pair<std::string, std::string>>{
+           {"apps", "t/all"}, {"sweep", "t/at-risk"}, {"sweep", ""}}) {
+    auto refused = DecodeAppPageToken(token, kind, filter);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << kind << filter;
+    EXPECT_THAT(std::string(refused.status().message()), StartsWith("page_token: "));
+  }
+  EXPECT_EQ(DecodeAppPageToken(EncodePageToken("t", "", "g"), "sweep", "t/all").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace apptrust::store

@@ -53,6 +53,13 @@ constexpr char kSnapshot[] = "snapshot";
 constexpr char kReadChanges[] = "read_changes";
 constexpr char kStoreIdentity[] = "store_identity";
 constexpr char kPruneChanges[] = "prune_changes";
+constexpr char kAcquireLease[] = "acquire_lease";
+constexpr char kSelectLease[] = "select_lease";
+constexpr char kLockLease[] = "lock_lease";
+constexpr char kListActiveApps[] = "list_active_apps";
+constexpr char kUpsertSweepResult[] = "upsert_sweep_result";
+constexpr char kRemoveOldSweepResults[] = "remove_old_sweep_results";
+constexpr char kListSweepResults[] = "list_sweep_results";
 
 constexpr char kAuditColumns[] =
     "SELECT seq, time_us, tenant_id, grant_id, client_id, action, caller, version_before,"
@@ -95,6 +102,31 @@ const std::vector<std::pair<std::string, std::string>>& Statements() {
        " WHERE g.tenant_id = $1 AND g.grant_id > $2 AND g.client_id = $4"
        " ORDER BY g.grant_id LIMIT $3"},
       {kCountGrants, "SELECT state, COUNT(*)::BIGINT FROM grants GROUP BY state"},
+      // The sweep: see sqlite_backend.cc's statements of the same names.
+      {kAcquireLease,
+       "INSERT INTO leases (name, holder, epoch, expires_at_us) VALUES ($1, $2, 1, $3)"
+       " ON CONFLICT (name) DO UPDATE SET"
+       " epoch = CASE WHEN leases.holder = excluded.holder AND leases.expires_at_us > $4"
+       " THEN leases.epoch ELSE leases.epoch + 1 END,"
+       " holder = excluded.holder, expires_at_us = excluded.expires_at_us"
+       " WHERE leases.holder = excluded.holder OR leases.expires_at_us <= $4"},
+      {kSelectLease, "SELECT holder, epoch, expires_at_us FROM leases WHERE name = $1"},
+      {kLockLease, "SELECT holder, epoch, expires_at_us FROM leases WHERE name = $1 FOR SHARE"},
+      {kListActiveApps,
+       "SELECT tenant_id, client_id, COUNT(*)::BIGINT,"
+       " (array_agg(grant_proto ORDER BY updated_at_us DESC, grant_id DESC))[1] FROM grants"
+       " WHERE state = $5 AND (tenant_id, client_id) > ($1, $2) AND ($4 = '' OR tenant_id = $4)"
+       " GROUP BY tenant_id, client_id ORDER BY tenant_id, client_id LIMIT $3"},
+      {kUpsertSweepResult,
+       "INSERT INTO sweep_results (tenant_id, client_id, status, pass_started_at_us,"
+       " result_proto) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, client_id) DO UPDATE"
+       " SET status = excluded.status, pass_started_at_us = excluded.pass_started_at_us,"
+       " result_proto = excluded.result_proto"},
+      {kRemoveOldSweepResults, "DELETE FROM sweep_results WHERE pass_started_at_us < $1"},
+      {kListSweepResults,
+       "SELECT result_proto FROM sweep_results WHERE (tenant_id, client_id) > ($1, $2)"
+       " AND ($4 = '' OR tenant_id = $4) AND ($5 = 0 OR status IN ($6, $7))"
+       " ORDER BY tenant_id, client_id LIMIT $3"},
       {kInsertAudit,
        "INSERT INTO audit_log (time_us, tenant_id, grant_id, client_id, action, caller,"
        " version_before, version_after, state_before, state_after, suspension_id, request_id,"
@@ -922,6 +954,116 @@ absl::StatusOr<int64_t> PostgresBackend::PruneChanges(absl::Time before, int64_t
                       deadline);
   if (!results.ok()) return results.status();
   return (*results)[0].Int(0, 0);
+}
+
+absl::StatusOr<LeaseState> PostgresBackend::AcquireLease(absl::string_view name,
+                                                         absl::string_view holder,
+                                                         absl::Duration ttl, absl::Time now,
+                                                         absl::Time deadline) {
+  return Write<LeaseState>(deadline, [&](Transaction& tx) -> absl::StatusOr<LeaseState> {
+    auto results =
+        tx.Commit({Prepared(kAcquireLease, {PgParam::Text(name), PgParam::Text(Storable(holder)),
+                                            PgParam::Int(absl::ToUnixMicros(now + ttl)),
+                                            PgParam::Int(absl::ToUnixMicros(now))}),
+                   Prepared(kSelectLease, {PgParam::Text(name)})});
+    if (!results.ok()) return results.status();
+    const PgResult& rows = (*results)[1];
+    if (rows.rows() == 0) return absl::InternalError("lease row missing after its upsert");
+    LeaseState state;
+    state.holder = std::string(rows.Bytes(0, 0));
+    state.epoch = rows.Int(0, 1);
+    state.expires_at = absl::FromUnixMicros(rows.Int(0, 2));
+    state.granted = state.holder == holder && state.expires_at > now;
+    return state;
+  });
+}
+
+absl::StatusOr<ActiveAppPage> PostgresBackend::ListActiveApps(const ActiveAppsQuery& query,
+                                                              absl::Time deadline) {
+  auto results =
+      Read({Prepared(kListActiveApps,
+                     {PgParam::Text(query.after.tenant_id), PgParam::Text(query.after.client_id),
+                      PgParam::Int(int64_t{query.limit} + 1), PgParam::Text(query.tenant_id),
+                      PgParam::Int(v1::GRANT_STATE_ACTIVE)})},
+           deadline);
+  if (!results.ok()) return results.status();
+  const PgResult& rows = (*results)[0];
+  ActiveAppPage page;
+  for (int row = 0; row < rows.rows(); ++row) {
+    if (static_cast<int>(page.apps.size()) == query.limit) {
+      page.more = true;
+      break;
+    }
+    v1::ActiveApp app;
+    app.set_tenant_id(std::string(rows.Bytes(row, 0)));
+    app.set_client_id(std::string(rows.Bytes(row, 1)));
+    app.set_active_grants(rows.Int(row, 2));
+    if (!app.mutable_representative()->ParseFromString(std::string(rows.Bytes(row, 3)))) {
+      return absl::DataLossError("stored grant does not parse");
+    }
+    page.apps.push_back(std::move(app));
+  }
+  return page;
+}
+
+absl::StatusOr<int64_t> PostgresBackend::PutSweepResults(const SweepWrite& write, absl::Time now,
+                                                         absl::Time deadline) {
+  return Write<int64_t>(deadline, [&](Transaction& tx) -> absl::StatusOr<int64_t> {
+    // FOR SHARE: a takeover (which updates the row) waits for this write to
+    // commit, and this write sees a takeover that committed first.
+    auto lease = tx.Run({Prepared(kLockLease, {PgParam::Text(write.lease_name)})});
+    if (!lease.ok()) return lease.status();
+    const PgResult& rows = (*lease)[0];
+    if (rows.rows() == 0 || rows.Bytes(0, 0) != write.holder || rows.Int(0, 1) != write.epoch ||
+        absl::FromUnixMicros(rows.Int(0, 2)) <= now) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "lease ", write.lease_name, " is not held by ", write.holder, " at epoch ", write.epoch));
+    }
+    const int64_t pass_started_us = absl::ToUnixMicros(write.pass_started_at);
+    std::vector<PgCommand> commands;
+    for (const v1::SweepResult& result : write.results) {
+      v1::SweepResult stored = result;
+      stored.set_swept_by(write.holder);
+      *stored.mutable_pass_started_at() = ToProto(write.pass_started_at);
+      commands.push_back(Prepared(
+          kUpsertSweepResult, {PgParam::Text(stored.tenant_id()), PgParam::Text(stored.client_id()),
+                               PgParam::Int(stored.status()), PgParam::Int(pass_started_us),
+                               PgParam::Bytes(stored.SerializeAsString())}));
+    }
+    if (write.pass_complete) {
+      commands.push_back(Prepared(kRemoveOldSweepResults, {PgParam::Int(pass_started_us)}));
+    }
+    auto committed = tx.Commit(std::move(commands));
+    if (!committed.ok()) return committed.status();
+    return write.pass_complete ? committed->back().AffectedRows() : int64_t{0};
+  });
+}
+
+absl::StatusOr<SweepResultPage> PostgresBackend::ListSweepResults(const SweepResultsQuery& query,
+                                                                  absl::Time deadline) {
+  auto results =
+      Read({Prepared(kListSweepResults,
+                     {PgParam::Text(query.after.tenant_id), PgParam::Text(query.after.client_id),
+                      PgParam::Int(int64_t{query.limit} + 1), PgParam::Text(query.tenant_id),
+                      PgParam::Int(query.at_risk_only ? 1 : 0),
+                      PgParam::Int(v1::SWEEP_STATUS_WOULD_SUSPEND),
+                      PgParam::Int(v1::SWEEP_STATUS_WILL_SUSPEND_SOON)})},
+           deadline);
+  if (!results.ok()) return results.status();
+  const PgResult& rows = (*results)[0];
+  SweepResultPage page;
+  for (int row = 0; row < rows.rows(); ++row) {
+    if (static_cast<int>(page.results.size()) == query.limit) {
+      page.more = true;
+      break;
+    }
+    v1::SweepResult result;
+    if (!result.ParseFromString(std::string(rows.Bytes(row, 0)))) {
+      return absl::DataLossError("stored sweep result does not parse");
+    }
+    page.results.push_back(std::move(result));
+  }
+  return page;
 }
 
 absl::Status PostgresBackend::CheckReachable(absl::Time deadline) {

@@ -81,6 +81,26 @@ const std::vector<std::vector<std::string>>& Migrations() {
 ))sql",
           "CREATE INDEX grant_changes_by_time ON grant_changes (time_us)",
       },
+      // 3: the sweep (SQLite's version 4).
+      {
+          R"sql(CREATE TABLE leases (
+  name TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+  holder TEXT COLLATE "C" NOT NULL,
+  epoch BIGINT NOT NULL,
+  expires_at_us BIGINT NOT NULL
+))sql",
+          R"sql(CREATE TABLE sweep_results (
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  client_id TEXT COLLATE "C" NOT NULL,
+  status INTEGER NOT NULL,
+  pass_started_at_us BIGINT NOT NULL,
+  result_proto BYTEA NOT NULL,
+  PRIMARY KEY (tenant_id, client_id)
+))sql",
+          "CREATE INDEX sweep_results_by_pass ON sweep_results (pass_started_at_us)",
+          "CREATE INDEX grants_by_state_client ON grants (state, tenant_id, client_id, "
+          "updated_at_us)",
+      },
   };
   return *migrations;
 }

@@ -96,6 +96,30 @@ constexpr char kPruneChanges[] =
 constexpr char kSetPrunedThrough[] =
     "UPDATE store_identity SET pruned_through = MAX(pruned_through, ?1)";
 
+// The sweep. A lease is taken when free, expired, or renewed by its holder;
+// the epoch moves on whenever the holding changes.
+constexpr char kAcquireLease[] =
+    "INSERT INTO leases (name, holder, epoch, expires_at_us) VALUES (?1, ?2, 1, ?3)"
+    " ON CONFLICT (name) DO UPDATE SET"
+    " epoch = CASE WHEN leases.holder = excluded.holder AND leases.expires_at_us > ?4"
+    " THEN leases.epoch ELSE leases.epoch + 1 END,"
+    " holder = excluded.holder, expires_at_us = excluded.expires_at_us"
+    " WHERE leases.holder = excluded.holder OR leases.expires_at_us <= ?4";
+constexpr char kSelectLease[] = "SELECT holder, epoch, expires_at_us FROM leases WHERE name = ?1";
+// SQLite takes the bare grant_proto from the row that gave MAX().
+constexpr char kListActiveApps[] =
+    "SELECT tenant_id, client_id, COUNT(*), MAX(updated_at_us), grant_proto FROM grants"
+    " WHERE state = ?5 AND (tenant_id, client_id) > (?1, ?2) AND (?4 = '' OR tenant_id = ?4)"
+    " GROUP BY tenant_id, client_id ORDER BY tenant_id, client_id LIMIT ?3";
+constexpr char kUpsertSweepResult[] =
+    "INSERT OR REPLACE INTO sweep_results (tenant_id, client_id, status, pass_started_at_us,"
+    " result_proto) VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr char kRemoveOldSweepResults[] = "DELETE FROM sweep_results WHERE pass_started_at_us < ?1";
+constexpr char kListSweepResults[] =
+    "SELECT result_proto FROM sweep_results WHERE (tenant_id, client_id) > (?1, ?2)"
+    " AND (?4 = '' OR tenant_id = ?4) AND (?5 = 0 OR status IN (?6, ?7))"
+    " ORDER BY tenant_id, client_id LIMIT ?3";
+
 // A grant as an audit entry sees it before a change.
 struct AuditGrantKeys {
   std::string client_id;
@@ -777,6 +801,131 @@ absl::StatusOr<int64_t> SqliteBackend::PruneChanges(absl::Time before, int64_t k
     if (absl::Status status = (*mark)->Run(); !status.ok()) return status;
     return removed;
   });
+}
+
+absl::StatusOr<LeaseState> SqliteBackend::AcquireLease(absl::string_view name,
+                                                       absl::string_view holder, absl::Duration ttl,
+                                                       absl::Time now, absl::Time) {
+  return writer_.Transaction([&](SqliteConnection& db) -> absl::StatusOr<LeaseState> {
+    auto acquire = db.Prepare(kAcquireLease);
+    if (!acquire.ok()) return acquire.status();
+    (*acquire)->BindText(1, name);
+    (*acquire)->BindText(2, holder);
+    (*acquire)->BindInt(3, absl::ToUnixMicros(now + ttl));
+    (*acquire)->BindInt(4, absl::ToUnixMicros(now));
+    if (absl::Status status = (*acquire)->Run(); !status.ok()) return status;
+    auto select = db.Prepare(kSelectLease);
+    if (!select.ok()) return select.status();
+    (*select)->BindText(1, name);
+    auto row = (*select)->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::InternalError("lease row missing after its upsert");
+    LeaseState state;
+    state.holder = (*select)->ColumnText(0);
+    state.epoch = (*select)->ColumnInt(1);
+    state.expires_at = absl::FromUnixMicros((*select)->ColumnInt(2));
+    state.granted = state.holder == holder && state.expires_at > now;
+    return state;
+  });
+}
+
+absl::StatusOr<ActiveAppPage> SqliteBackend::ListActiveApps(const ActiveAppsQuery& query,
+                                                            absl::Time) {
+  auto reader = ReaderLease::Take(this);
+  if (!reader.ok()) return reader.status();
+  auto select = (**reader).Prepare(kListActiveApps);
+  if (!select.ok()) return select.status();
+  (*select)->BindText(1, query.after.tenant_id);
+  (*select)->BindText(2, query.after.client_id);
+  (*select)->BindInt(3, int64_t{query.limit} + 1);
+  (*select)->BindText(4, query.tenant_id);
+  (*select)->BindInt(5, v1::GRANT_STATE_ACTIVE);
+  ActiveAppPage page;
+  while (true) {
+    auto row = (*select)->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    if (static_cast<int>(page.apps.size()) == query.limit) {
+      page.more = true;
+      break;
+    }
+    v1::ActiveApp app;
+    app.set_tenant_id((*select)->ColumnText(0));
+    app.set_client_id((*select)->ColumnText(1));
+    app.set_active_grants((*select)->ColumnInt(2));
+    if (!app.mutable_representative()->ParseFromString(std::string((*select)->ColumnBlob(4)))) {
+      return absl::DataLossError("stored grant does not parse");
+    }
+    page.apps.push_back(std::move(app));
+  }
+  return page;
+}
+
+absl::StatusOr<int64_t> SqliteBackend::PutSweepResults(const SweepWrite& write, absl::Time now,
+                                                       absl::Time) {
+  return writer_.Transaction([&](SqliteConnection& db) -> absl::StatusOr<int64_t> {
+    auto lease = db.Prepare(kSelectLease);
+    if (!lease.ok()) return lease.status();
+    (*lease)->BindText(1, write.lease_name);
+    auto row = (*lease)->Step();
+    if (!row.ok()) return row.status();
+    if (!*row || (*lease)->ColumnText(0) != write.holder || (*lease)->ColumnInt(1) != write.epoch ||
+        absl::FromUnixMicros((*lease)->ColumnInt(2)) <= now) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "lease ", write.lease_name, " is not held by ", write.holder, " at epoch ", write.epoch));
+    }
+    const int64_t pass_started_us = absl::ToUnixMicros(write.pass_started_at);
+    for (const v1::SweepResult& result : write.results) {
+      v1::SweepResult stored = result;
+      stored.set_swept_by(write.holder);
+      *stored.mutable_pass_started_at() = ToProto(write.pass_started_at);
+      auto upsert = db.Prepare(kUpsertSweepResult);
+      if (!upsert.ok()) return upsert.status();
+      (*upsert)->BindText(1, stored.tenant_id());
+      (*upsert)->BindText(2, stored.client_id());
+      (*upsert)->BindInt(3, stored.status());
+      (*upsert)->BindInt(4, pass_started_us);
+      (*upsert)->BindBlob(5, stored.SerializeAsString());
+      if (absl::Status status = (*upsert)->Run(); !status.ok()) return status;
+    }
+    if (!write.pass_complete) return int64_t{0};
+    auto remove = db.Prepare(kRemoveOldSweepResults);
+    if (!remove.ok()) return remove.status();
+    (*remove)->BindInt(1, pass_started_us);
+    if (absl::Status status = (*remove)->Run(); !status.ok()) return status;
+    return db.changes();
+  });
+}
+
+absl::StatusOr<SweepResultPage> SqliteBackend::ListSweepResults(const SweepResultsQuery& query,
+                                                                absl::Time) {
+  auto reader = ReaderLease::Take(this);
+  if (!reader.ok()) return reader.status();
+  auto select = (**reader).Prepare(kListSweepResults);
+  if (!select.ok()) return select.status();
+  (*select)->BindText(1, query.after.tenant_id);
+  (*select)->BindText(2, query.after.client_id);
+  (*select)->BindInt(3, int64_t{query.limit} + 1);
+  (*select)->BindText(4, query.tenant_id);
+  (*select)->BindInt(5, query.at_risk_only ? 1 : 0);
+  (*select)->BindInt(6, v1::SWEEP_STATUS_WOULD_SUSPEND);
+  (*select)->BindInt(7, v1::SWEEP_STATUS_WILL_SUSPEND_SOON);
+  SweepResultPage page;
+  while (true) {
+    auto row = (*select)->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    if (static_cast<int>(page.results.size()) == query.limit) {
+      page.more = true;
+      break;
+    }
+    v1::SweepResult result;
+    if (!result.ParseFromString(std::string((*select)->ColumnBlob(0)))) {
+      return absl::DataLossError("stored sweep result does not parse");
+    }
+    page.results.push_back(std::move(result));
+  }
+  return page;
 }
 
 absl::Status SqliteBackend::CheckReachable(absl::Time) {

@@ -88,6 +88,15 @@ class SqliteBackend : public GrantBackend {
   absl::StatusOr<ChangeLogState> GetChangeLogState(absl::Time deadline) override;
   absl::StatusOr<int64_t> PruneChanges(absl::Time before, int64_t keep_revisions, int max_changes,
                                        absl::Time deadline) override;
+  absl::StatusOr<LeaseState> AcquireLease(absl::string_view name, absl::string_view holder,
+                                          absl::Duration ttl, absl::Time now,
+                                          absl::Time deadline) override;
+  absl::StatusOr<ActiveAppPage> ListActiveApps(const ActiveAppsQuery& query,
+                                               absl::Time deadline) override;
+  absl::StatusOr<int64_t> PutSweepResults(const SweepWrite& write, absl::Time now,
+                                          absl::Time deadline) override;
+  absl::StatusOr<SweepResultPage> ListSweepResults(const SweepResultsQuery& query,
+                                                   absl::Time deadline) override;
   absl::Status CheckReachable(absl::Time deadline) override;
 
   // Every grant with its current suspension, ordered by (tenant_id,

@@ -77,6 +77,26 @@ CREATE TABLE grant_changes (
 );
 CREATE INDEX grant_changes_by_time ON grant_changes (time_us);
 )sql",
+    // 4: the sweep: leases (one sweeper among the decision replicas), one
+    // result row per app, and an index that walks the ACTIVE grants by app.
+    R"sql(
+CREATE TABLE leases (
+  name TEXT NOT NULL PRIMARY KEY,
+  holder TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  expires_at_us INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE sweep_results (
+  tenant_id TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  pass_started_at_us INTEGER NOT NULL,
+  result_proto BLOB NOT NULL,
+  PRIMARY KEY (tenant_id, client_id)
+) WITHOUT ROWID;
+CREATE INDEX sweep_results_by_pass ON sweep_results (pass_started_at_us);
+CREATE INDEX grants_by_state_client ON grants (state, tenant_id, client_id, updated_at_us);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

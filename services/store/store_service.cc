@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging/json_log.h"
 #include "common/server/grpc_status.h"
+#include "common/time/proto_time.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/store/audit_caller.h"
 #include "services/store/change_log.h"
@@ -20,6 +21,23 @@ namespace apptrust::store {
 namespace {
 
 using apptrust::v1::Grant;
+
+// Moves `items` into `out` in order until about `max_bytes` (at least one
+// item always goes): a listing's answer stays under the reader's fixed
+// receive limit whatever the rows hold. True when an item was left behind,
+// so the page ends early and another follows.
+template <typename T>
+bool MoveBounded(std::vector<T>& items, google::protobuf::RepeatedPtrField<T>* out,
+                 size_t max_bytes) {
+  size_t bytes = 0;
+  for (T& item : items) {
+    const size_t size = item.ByteSizeLong();
+    if (!out->empty() && bytes + size > max_bytes) return true;
+    bytes += size;
+    *out->Add() = std::move(item);
+  }
+  return false;
+}
 
 // Codes that mean the caller asked for something the store cannot give; the
 // others mean the store itself is in trouble and are logged as errors.
@@ -368,17 +386,9 @@ absl::Status StoreService::DoListAuditEntries(const v1::ListAuditEntriesRequest&
   if (!page.ok()) return page.status();
   // A page ends early at about max_batch_response_bytes: an entry carries
   // findings an app's bytes shaped, and the reader's receive limit is fixed.
-  bool more = page->more;
-  size_t bytes = 0;
-  for (v1::AuditEntry& entry : page->entries) {
-    if (response->entries_size() > 0 &&
-        bytes + entry.ByteSizeLong() > limits_.max_batch_response_bytes) {
-      more = true;
-      break;
-    }
-    bytes += entry.ByteSizeLong();
-    *response->add_entries() = std::move(entry);
-  }
+  const bool more =
+      MoveBounded(page->entries, response->mutable_entries(), limits_.max_batch_response_bytes) ||
+      page->more;
   if (more && response->entries_size() > 0) {
     response->set_next_page_token(
         EncodeAuditPageToken(request.tenant_id(), request.grant_id(),
@@ -597,6 +607,131 @@ absl::Status StoreService::DoWatchGrants(
   if (!reader_done) context->TryCancel();
   reader.join();
   return result;
+}
+
+// The sweep (see store.proto). Reads go through the read gate like every
+// other read; the two writes are small and rare (one per page of a pass).
+
+grpc::Status StoreService::AcquireLease(grpc::ServerContext* context,
+                                        const v1::AcquireLeaseRequest* request,
+                                        v1::AcquireLeaseResponse* response) {
+  const absl::Time start = absl::Now();
+  return Finish("AcquireLease", start, DoAcquireLease(*request, response, DeadlineOf(context)));
+}
+
+absl::Status StoreService::DoAcquireLease(const v1::AcquireLeaseRequest& request,
+                                          v1::AcquireLeaseResponse* response, absl::Time deadline) {
+  if (absl::Status status = ValidateAcquireLease(request); !status.ok()) return status;
+  auto backend = Backend();
+  if (!backend.ok()) return backend.status();
+  const absl::Duration ttl = timeconv::FromProto(request.ttl());
+  auto lease = (*backend)->AcquireLease(request.name(), request.holder(), ttl, clock_(), deadline);
+  if (!lease.ok()) return lease.status();
+  response->set_granted(lease->granted);
+  response->set_holder(lease->holder);
+  *response->mutable_expires_at() = timeconv::ToProto(lease->expires_at);
+  response->set_epoch(lease->epoch);
+  return absl::OkStatus();
+}
+
+grpc::Status StoreService::ListActiveApps(grpc::ServerContext* context,
+                                          const v1::ListActiveAppsRequest* request,
+                                          v1::ListActiveAppsResponse* response) {
+  const absl::Time start = absl::Now();
+  auto turn = EnterRead(context);
+  if (!turn.ok()) return Finish("ListActiveApps", start, turn.status());
+  return Finish("ListActiveApps", start, DoListActiveApps(*request, response, DeadlineOf(context)));
+}
+
+absl::Status StoreService::DoListActiveApps(const v1::ListActiveAppsRequest& request,
+                                            v1::ListActiveAppsResponse* response,
+                                            absl::Time deadline) {
+  if (absl::Status status = ValidateListActiveApps(request); !status.ok()) return status;
+  auto after = DecodeAppPageToken(request.page_token(), "apps", request.tenant_id());
+  if (!after.ok()) return after.status();
+  auto backend = Backend();
+  if (!backend.ok()) return backend.status();
+  ActiveAppsQuery query;
+  query.tenant_id = request.tenant_id();
+  query.after = {after->first, after->second};
+  query.limit = EffectivePageSize(request.page_size());
+  auto page = (*backend)->ListActiveApps(query, deadline);
+  if (!page.ok()) return page.status();
+  // Bounded in bytes like ListAuditEntries: each app carries a grant.
+  const bool more =
+      MoveBounded(page->apps, response->mutable_apps(), limits_.max_batch_response_bytes) ||
+      page->more;
+  if (more && response->apps_size() > 0) {
+    const v1::ActiveApp& last = response->apps(response->apps_size() - 1);
+    response->set_next_page_token(
+        EncodeAppPageToken("apps", request.tenant_id(), last.tenant_id(), last.client_id()));
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status StoreService::PutSweepResults(grpc::ServerContext* context,
+                                           const v1::PutSweepResultsRequest* request,
+                                           v1::PutSweepResultsResponse* response) {
+  const absl::Time start = absl::Now();
+  return Finish("PutSweepResults", start,
+                DoPutSweepResults(*request, response, DeadlineOf(context)));
+}
+
+absl::Status StoreService::DoPutSweepResults(const v1::PutSweepResultsRequest& request,
+                                             v1::PutSweepResultsResponse* response,
+                                             absl::Time deadline) {
+  if (absl::Status status = ValidatePutSweepResults(request); !status.ok()) return status;
+  auto backend = Backend();
+  if (!backend.ok()) return backend.status();
+  SweepWrite write;
+  write.lease_name = request.lease_name();
+  write.holder = request.holder();
+  write.epoch = request.epoch();
+  write.results.assign(request.results().begin(), request.results().end());
+  write.pass_started_at = timeconv::FromProto(request.pass_started_at());
+  write.pass_complete = request.pass_complete();
+  auto removed = (*backend)->PutSweepResults(write, clock_(), deadline);
+  if (!removed.ok()) return removed.status();
+  response->set_removed(*removed);
+  return absl::OkStatus();
+}
+
+grpc::Status StoreService::ListSweepResults(grpc::ServerContext* context,
+                                            const v1::ListSweepResultsRequest* request,
+                                            v1::ListSweepResultsResponse* response) {
+  const absl::Time start = absl::Now();
+  auto turn = EnterRead(context);
+  if (!turn.ok()) return Finish("ListSweepResults", start, turn.status());
+  return Finish("ListSweepResults", start,
+                DoListSweepResults(*request, response, DeadlineOf(context)));
+}
+
+absl::Status StoreService::DoListSweepResults(const v1::ListSweepResultsRequest& request,
+                                              v1::ListSweepResultsResponse* response,
+                                              absl::Time deadline) {
+  if (absl::Status status = ValidateListSweepResults(request); !status.ok()) return status;
+  const std::string filter =
+      absl::StrCat(request.tenant_id(), request.at_risk_only() ? "/at-risk" : "/all");
+  auto after = DecodeAppPageToken(request.page_token(), "sweep", filter);
+  if (!after.ok()) return after.status();
+  auto backend = Backend();
+  if (!backend.ok()) return backend.status();
+  SweepResultsQuery query;
+  query.tenant_id = request.tenant_id();
+  query.at_risk_only = request.at_risk_only();
+  query.after = {after->first, after->second};
+  query.limit = EffectivePageSize(request.page_size());
+  auto page = (*backend)->ListSweepResults(query, deadline);
+  if (!page.ok()) return page.status();
+  const bool more =
+      MoveBounded(page->results, response->mutable_results(), limits_.max_batch_response_bytes) ||
+      page->more;
+  if (more && response->results_size() > 0) {
+    const v1::SweepResult& last = response->results(response->results_size() - 1);
+    response->set_next_page_token(
+        EncodeAppPageToken("sweep", filter, last.tenant_id(), last.client_id()));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace apptrust::store

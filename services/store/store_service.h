@@ -133,6 +133,19 @@ class StoreService final : public apptrust::v1::FingerprintStore::Service {
       grpc::ServerReaderWriter<apptrust::v1::WatchGrantsResponse, apptrust::v1::WatchGrantsRequest>*
           stream) override;
 
+  grpc::Status AcquireLease(grpc::ServerContext* context,
+                            const apptrust::v1::AcquireLeaseRequest* request,
+                            apptrust::v1::AcquireLeaseResponse* response) override;
+  grpc::Status ListActiveApps(grpc::ServerContext* context,
+                              const apptrust::v1::ListActiveAppsRequest* request,
+                              apptrust::v1::ListActiveAppsResponse* response) override;
+  grpc::Status PutSweepResults(grpc::ServerContext* context,
+                               const apptrust::v1::PutSweepResultsRequest* request,
+                               apptrust::v1::PutSweepResultsResponse* response) override;
+  grpc::Status ListSweepResults(grpc::ServerContext* context,
+                                const apptrust::v1::ListSweepResultsRequest* request,
+                                apptrust::v1::ListSweepResultsResponse* response) override;
+
   // Streams being served (tests, metrics).
   int watchers() const { return watchers_.load(); }
 
@@ -168,6 +181,18 @@ class StoreService final : public apptrust::v1::FingerprintStore::Service {
                             apptrust::v1::ListGrantsResponse* response, absl::Time deadline);
   absl::Status DoListAuditEntries(const apptrust::v1::ListAuditEntriesRequest& request,
                                   apptrust::v1::ListAuditEntriesResponse* response,
+                                  absl::Time deadline);
+
+  absl::Status DoAcquireLease(const apptrust::v1::AcquireLeaseRequest& request,
+                              apptrust::v1::AcquireLeaseResponse* response, absl::Time deadline);
+  absl::Status DoListActiveApps(const apptrust::v1::ListActiveAppsRequest& request,
+                                apptrust::v1::ListActiveAppsResponse* response,
+                                absl::Time deadline);
+  absl::Status DoPutSweepResults(const apptrust::v1::PutSweepResultsRequest& request,
+                                 apptrust::v1::PutSweepResultsResponse* response,
+                                 absl::Time deadline);
+  absl::Status DoListSweepResults(const apptrust::v1::ListSweepResultsRequest& request,
+                                  apptrust::v1::ListSweepResultsResponse* response,
                                   absl::Time deadline);
 
   StoreMetrics* const metrics_;

@@ -156,6 +156,75 @@ absl::Status ValidateListAuditEntries(const apptrust::v1::ListAuditEntriesReques
   return absl::OkStatus();
 }
 
+absl::Status ValidateAcquireLease(const apptrust::v1::AcquireLeaseRequest& request) {
+  if (absl::Status status = ValidateId("name", request.name()); !status.ok()) return status;
+  if (absl::Status status = ValidateId("holder", request.holder()); !status.ok()) return status;
+  if (!request.has_ttl()) return Invalid("ttl", "must be set");
+  const int64_t seconds = request.ttl().seconds();
+  if (seconds < 1 || seconds > 3600 || request.ttl().nanos() < 0 ||
+      request.ttl().nanos() >= 1000000000 || (seconds == 3600 && request.ttl().nanos() > 0)) {
+    return Invalid("ttl", "must be from 1s to 1h");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateListActiveApps(const apptrust::v1::ListActiveAppsRequest& request) {
+  if (absl::Status status = ValidateOptionalId("tenant_id", request.tenant_id()); !status.ok()) {
+    return status;
+  }
+  if (request.page_size() < 0) {
+    return Invalid("page_size", absl::StrCat("must not be negative, got ", request.page_size()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidatePutSweepResults(const apptrust::v1::PutSweepResultsRequest& request) {
+  if (absl::Status status = ValidateId("lease_name", request.lease_name()); !status.ok()) {
+    return status;
+  }
+  if (absl::Status status = ValidateId("holder", request.holder()); !status.ok()) return status;
+  if (request.epoch() < 1) return Invalid("epoch", "must be at least 1");
+  if (!request.has_pass_started_at()) return Invalid("pass_started_at", "must be set");
+  if (request.results_size() > kMaxSweepResults) {
+    return Invalid("results", absl::StrCat("at most ", kMaxSweepResults, " per call, got ",
+                                           request.results_size()));
+  }
+  for (int i = 0; i < request.results_size(); ++i) {
+    const apptrust::v1::SweepResult& result = request.results(i);
+    const std::string field = absl::StrCat("results[", i, "]");
+    if (absl::Status status = ValidateId(absl::StrCat(field, ".tenant_id"), result.tenant_id());
+        !status.ok()) {
+      return status;
+    }
+    if (absl::Status status = ValidateId(absl::StrCat(field, ".client_id"), result.client_id());
+        !status.ok()) {
+      return status;
+    }
+    if (result.status() == apptrust::v1::SWEEP_STATUS_UNSPECIFIED ||
+        !apptrust::v1::SweepStatus_IsValid(result.status())) {
+      return Invalid(absl::StrCat(field, ".status"),
+                     absl::StrCat("unknown value ", result.status()));
+    }
+    if (result.active_grants() < 0) {
+      return Invalid(absl::StrCat(field, ".active_grants"), "must not be negative");
+    }
+    if (result.ByteSizeLong() > kMaxGrantBytes) {
+      return Invalid(field, absl::StrCat("at most ", kMaxGrantBytes, " bytes serialized"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateListSweepResults(const apptrust::v1::ListSweepResultsRequest& request) {
+  if (absl::Status status = ValidateOptionalId("tenant_id", request.tenant_id()); !status.ok()) {
+    return status;
+  }
+  if (request.page_size() < 0) {
+    return Invalid("page_size", absl::StrCat("must not be negative, got ", request.page_size()));
+  }
+  return absl::OkStatus();
+}
+
 int EffectivePageSize(int requested) {
   if (requested <= 0) return kDefaultPageSize;
   return requested > kMaxPageSize ? kMaxPageSize : requested;

@@ -53,6 +53,15 @@ absl::Status ValidateListGrants(const apptrust::v1::ListGrantsRequest& request);
 absl::Status ValidateListAuditEntries(const apptrust::v1::ListAuditEntriesRequest& request);
 
 // 0 → kDefaultPageSize; above kMaxPageSize → kMaxPageSize.
+// Sweep support. Lease names and holders are ids; a lease lasts 1 s to 1 h.
+// A sweep write holds 1..kMaxSweepResults results, each naming a tenant,
+// client and a known status, with a pass start time.
+inline constexpr int kMaxSweepResults = 1000;
+absl::Status ValidateAcquireLease(const apptrust::v1::AcquireLeaseRequest& request);
+absl::Status ValidateListActiveApps(const apptrust::v1::ListActiveAppsRequest& request);
+absl::Status ValidatePutSweepResults(const apptrust::v1::PutSweepResultsRequest& request);
+absl::Status ValidateListSweepResults(const apptrust::v1::ListSweepResultsRequest& request);
+
 int EffectivePageSize(int requested);
 
 }  // namespace apptrust::store

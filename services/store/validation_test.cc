@@ -133,5 +133,59 @@ TEST(EffectivePageSizeTest, DefaultsAndCaps) {
   EXPECT_EQ(EffectivePageSize(1001), 1000);
 }
 
+TEST(ValidateSweepTest, LeaseRequestsNameEachField) {
+  v1::AcquireLeaseRequest lease;
+  lease.set_name("sweep");
+  lease.set_holder("host:1:abc");
+  lease.mutable_ttl()->set_seconds(30);
+  EXPECT_TRUE(ValidateAcquireLease(lease).ok());
+  auto bad = lease;
+  bad.clear_name();
+  EXPECT_EQ(ValidateAcquireLease(bad).message(), "name: must not be empty");
+  bad = lease;
+  bad.set_holder("tab\t");
+  EXPECT_THAT(std::string(ValidateAcquireLease(bad).message()), StartsWith("holder: "));
+  bad = lease;
+  bad.clear_ttl();
+  EXPECT_EQ(ValidateAcquireLease(bad).message(), "ttl: must be set");
+  bad.mutable_ttl()->set_seconds(3601);
+  EXPECT_EQ(ValidateAcquireLease(bad).message(), "ttl: must be from 1s to 1h");
+  bad.mutable_ttl()->set_seconds(0);
+  bad.mutable_ttl()->set_nanos(500000000);
+  EXPECT_EQ(ValidateAcquireLease(bad).message(), "ttl: must be from 1s to 1h");
+}
+
+TEST(ValidateSweepTest, SweepWritesNameTheResultAndField) {
+  v1::PutSweepResultsRequest put;
+  put.set_lease_name("sweep");
+  put.set_holder("me");
+  put.set_epoch(1);
+  put.mutable_pass_started_at()->set_seconds(1);
+  v1::SweepResult& result = *put.add_results();
+  result.set_tenant_id("t");
+  result.set_client_id("c");
+  result.set_status(v1::SWEEP_STATUS_HEALTHY);
+  EXPECT_TRUE(ValidatePutSweepResults(put).ok());
+  auto bad = put;
+  bad.set_epoch(0);
+  EXPECT_EQ(ValidatePutSweepResults(bad).message(), "epoch: must be at least 1");
+  bad = put;
+  bad.clear_pass_started_at();
+  EXPECT_EQ(ValidatePutSweepResults(bad).message(), "pass_started_at: must be set");
+  bad = put;
+  bad.mutable_results(0)->set_status(v1::SWEEP_STATUS_UNSPECIFIED);
+  EXPECT_THAT(std::string(ValidatePutSweepResults(bad).message()),
+              StartsWith("results[0].status: "));
+  bad = put;
+  bad.mutable_results(0)->clear_client_id();
+  EXPECT_EQ(ValidatePutSweepResults(bad).message(), "results[0].client_id: must not be empty");
+  v1::ListSweepResultsRequest list;
+  list.set_page_size(-1);
+  EXPECT_THAT(std::string(ValidateListSweepResults(list).message()), StartsWith("page_size: "));
+  v1::ListActiveAppsRequest apps;
+  apps.set_tenant_id("tab\t");
+  EXPECT_THAT(std::string(ValidateListActiveApps(apps).message()), StartsWith("tenant_id: "));
+}
+
 }  // namespace
 }  // namespace apptrust::store

@@ -8,6 +8,8 @@
 //   apptrustctl grant get|delete --tenant=T --grant=G
 //   apptrustctl grant list --tenant=T [--client_id=C]
 //   apptrustctl audit --tenant=T [--grant=G]  every state change, oldest first
+//   apptrustctl report [--tenant=T] [--all] [--json|--csv]  the latest sweep:
+//                      apps whose patients a refresh would (soon) cut off
 //
 // Output is for people by default (what the patient would be shown, each
 // finding as a sentence); --json prints the response message as JSON for
@@ -46,6 +48,8 @@ ABSL_FLAG(std::string, redirect_uri, "", "The app's redirect URI");
 ABSL_FLAG(std::string, application_name, "", "The app's name as registered");
 ABSL_FLAG(std::string, persona, "patient", "patient, provider or system");
 ABSL_FLAG(bool, validated, false, "The app passed the formal validation program");
+ABSL_FLAG(bool, csv, false, "report: print CSV (RFC 4180) instead of a table");
+ABSL_FLAG(bool, all, false, "report: every app swept, not only those at risk");
 
 namespace {
 
@@ -61,6 +65,7 @@ constexpr char kUsage[] =
     "  grant get|delete --tenant --grant\n"
     "  grant list --tenant [--client_id]\n"
     "  audit --tenant [--grant]               the audit trail (store), oldest first\n"
+    "  report [--tenant] [--all] [--csv]      apps at risk in the latest sweep (store)\n"
     "Common flags: --target (decision), --store, --json, --timeout,\n"
     "  --tls_ca_file, --tls_cert_file, --tls_key_file, --tls_server_name (TLS / mutual TLS)";
 
@@ -427,6 +432,102 @@ int Audit() {
   return 0;
 }
 
+std::string ReasonOrDash(v1::Reason reason) {
+  return reason == v1::REASON_UNSPECIFIED ? "-" : WithoutPrefix(v1::Reason_Name(reason), "REASON_");
+}
+
+// One CSV field (RFC 4180). The values come from the network (client ids,
+// hosts): a leading = + - @ is defused with a quote so a spreadsheet shows
+// it as text instead of running it as a formula.
+std::string CsvField(absl::string_view value) {
+  std::string text(value);
+  if (!text.empty() && absl::string_view("=+-@\t\r").find(text[0]) != absl::string_view::npos)
+    text.insert(0, "'");
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+std::string Rfc3339(const google::protobuf::Timestamp& t) {
+  if (apptrust::timeconv::IsUnset(t)) return "";
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", apptrust::timeconv::FromProto(t),
+                          absl::UTCTimeZone());
+}
+
+void PrintReportCsv(const v1::ListSweepResultsResponse& all) {
+  std::printf(
+      "tenant_id,client_id,host,status,reason,active_grants,cert_not_after,observed_at,"
+      "pass_started_at,swept_by\n");
+  for (const v1::SweepResult& r : all.results()) {
+    const std::vector<std::string> fields = {
+        CsvField(r.tenant_id()),
+        CsvField(r.client_id()),
+        CsvField(r.host()),
+        WithoutPrefix(v1::SweepStatus_Name(r.status()), "SWEEP_STATUS_"),
+        r.reason() == v1::REASON_UNSPECIFIED
+            ? ""
+            : WithoutPrefix(v1::Reason_Name(r.reason()), "REASON_"),
+        std::to_string(r.active_grants()),
+        Rfc3339(r.cert_not_after()),
+        Rfc3339(r.observed_at()),
+        Rfc3339(r.pass_started_at()),
+        CsvField(r.swept_by())};
+    std::printf("%s\n", absl::StrJoin(fields, ",").c_str());
+  }
+}
+
+void PrintReportTable(const v1::ListSweepResultsResponse& all) {
+  std::printf("%-17s  %-22s  %7s  %-16s  %-24s  %-32s  %s\n", "STATUS", "REASON", "GRANTS",
+              "TENANT", "CLIENT", "HOST", "CERT EXPIRES");
+  int64_t grants = 0;
+  for (const v1::SweepResult& r : all.results()) {
+    grants += r.active_grants();
+    std::printf("%-17s  %-22s  %7lld  %-16s  %-24s  %-32s  %s\n",
+                WithoutPrefix(v1::SweepStatus_Name(r.status()), "SWEEP_STATUS_").c_str(),
+                ReasonOrDash(r.reason()).c_str(), static_cast<long long>(r.active_grants()),
+                r.tenant_id().c_str(), r.client_id().c_str(), r.host().c_str(),
+                Date(r.cert_not_after()).c_str());
+  }
+  std::printf("%d app%s, %lld active grant%s.\n", all.results_size(),
+              all.results_size() == 1 ? "" : "s", static_cast<long long>(grants),
+              grants == 1 ? "" : "s");
+}
+
+int Report() {
+  if (absl::GetFlag(FLAGS_json) && absl::GetFlag(FLAGS_csv)) {
+    return Usage("--json and --csv exclude each other");
+  }
+  const std::string store = absl::GetFlag(FLAGS_store);
+  auto stub = StoreStub();
+  v1::ListSweepResultsRequest request;
+  request.set_tenant_id(absl::GetFlag(FLAGS_tenant));
+  request.set_at_risk_only(!absl::GetFlag(FLAGS_all));
+  request.set_page_size(1000);
+  v1::ListSweepResultsResponse all;
+  while (true) {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    v1::ListSweepResultsResponse page;
+    const grpc::Status status = stub->ListSweepResults(&context, request, &page);
+    if (!status.ok()) return Failed("ListSweepResults", store, status);
+    for (v1::SweepResult& r : *page.mutable_results()) *all.add_results() = std::move(r);
+    if (page.next_page_token().empty()) break;
+    request.set_page_token(page.next_page_token());
+  }
+  if (absl::GetFlag(FLAGS_json)) {
+    PrintJson(all);
+  } else if (absl::GetFlag(FLAGS_csv)) {
+    PrintReportCsv(all);
+  } else {
+    PrintReportTable(all);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -440,5 +541,6 @@ int main(int argc, char** argv) {
   if (command == "check") return Check();
   if (command == "grant") return GrantCommand(args);
   if (command == "audit") return Audit();
+  if (command == "report") return Report();
   return Usage(absl::StrCat("unknown command '", command, "'"));
 }

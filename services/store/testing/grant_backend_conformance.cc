@@ -846,5 +846,191 @@ TEST_P(GrantBackendConformance, ConcurrentWritersLoseNoChange) {
   EXPECT_EQ(shared_version, kWriters * kEach / 2);
 }
 
+// The sweep: leases, active apps, results.
+
+TEST_P(GrantBackendConformance, LeaseIsExclusiveRenewableAndTakenOverAfterExpiry) {
+  auto first = backend_->AcquireLease("sweep", "a", absl::Seconds(10), At(0), Deadline());
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->granted);
+  EXPECT_EQ(first->holder, "a");
+  EXPECT_EQ(first->expires_at, At(10));
+  const int64_t epoch = first->epoch;
+  EXPECT_GE(epoch, 1);
+
+  auto refused = backend_->AcquireLease("sweep", "b", absl::Seconds(10), At(5), Deadline());
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_FALSE(refused->granted);
+  EXPECT_EQ(refused->holder, "a");
+  EXPECT_EQ(refused->expires_at, At(10));
+  EXPECT_EQ(refused->epoch, epoch);
+
+  auto renewed = backend_->AcquireLease("sweep", "a", absl::Seconds(10), At(8), Deadline());
+  ASSERT_TRUE(renewed.ok());
+  EXPECT_TRUE(renewed->granted);
+  EXPECT_EQ(renewed->expires_at, At(18));
+  EXPECT_EQ(renewed->epoch, epoch);
+
+  // Another lease name is independent.
+  auto other = backend_->AcquireLease("other", "b", absl::Seconds(10), At(8), Deadline());
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(other->granted);
+
+  auto taken = backend_->AcquireLease("sweep", "b", absl::Seconds(10), At(18), Deadline());
+  ASSERT_TRUE(taken.ok());
+  EXPECT_TRUE(taken->granted);
+  EXPECT_EQ(taken->holder, "b");
+  EXPECT_GT(taken->epoch, epoch);
+
+  auto lost = backend_->AcquireLease("sweep", "a", absl::Seconds(10), At(19), Deadline());
+  ASSERT_TRUE(lost.ok());
+  EXPECT_FALSE(lost->granted);
+  EXPECT_EQ(lost->holder, "b");
+}
+
+TEST_P(GrantBackendConformance, ListActiveAppsGroupsActiveGrantsByClientWithTheLatestGrant) {
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t1", "g1", "c1"), At(1), kAudit, Deadline()).ok());
+  Grant newer = MakeGrant("t1", "g2", "c1");
+  newer.mutable_fingerprint()->set_host("newer.example.com");
+  ASSERT_TRUE(backend_->PutGrant(newer, At(2), kAudit, Deadline()).ok());
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t1", "g3", "c1"), At(0), kAudit, Deadline()).ok());
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t1", "g4", "c2"), At(1), kAudit, Deadline()).ok());
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t2", "g1", "c1"), At(1), kAudit, Deadline()).ok());
+  // A suspended grant is not at risk any more, and an app with only
+  // suspended grants is not listed.
+  ASSERT_TRUE(backend_->PutGrant(MakeGrant("t1", "g5", "c3"), At(1), kAudit, Deadline()).ok());
+  ASSERT_TRUE(
+      backend_->SuspendGrant("t1", "g5", 1, MakeSuspension("s1", At(2)), At(2), kAudit, Deadline())
+          .ok());
+  ASSERT_TRUE(
+      backend_->SuspendGrant("t1", "g3", 1, MakeSuspension("s2", At(2)), At(2), kAudit, Deadline())
+          .ok());
+
+  std::vector<v1::ActiveApp> apps;
+  ActiveAppsQuery query;
+  query.limit = 1;
+  for (int page = 0; page < 10; ++page) {
+    auto got = backend_->ListActiveApps(query, Deadline());
+    ASSERT_TRUE(got.ok()) << got.status();
+    for (const auto& app : got->apps) apps.push_back(app);
+    if (!got->more) break;
+    query.after = {apps.back().tenant_id(), apps.back().client_id()};
+  }
+  ASSERT_EQ(apps.size(), 3u);
+  EXPECT_EQ(apps[0].tenant_id(), "t1");
+  EXPECT_EQ(apps[0].client_id(), "c1");
+  EXPECT_EQ(apps[0].active_grants(), 2);
+  EXPECT_EQ(apps[0].representative().grant_id(), "g2");
+  EXPECT_EQ(apps[0].representative().fingerprint().host(), "newer.example.com");
+  EXPECT_EQ(apps[1].client_id(), "c2");
+  EXPECT_EQ(apps[1].active_grants(), 1);
+  EXPECT_EQ(apps[2].tenant_id(), "t2");
+
+  ActiveAppsQuery one_tenant;
+  one_tenant.tenant_id = "t2";
+  auto t2 = backend_->ListActiveApps(one_tenant, Deadline());
+  ASSERT_TRUE(t2.ok());
+  ASSERT_EQ(t2->apps.size(), 1u);
+  EXPECT_EQ(t2->apps[0].representative().grant_id(), "g1");
+  EXPECT_FALSE(t2->more);
+}
+
+v1::SweepResult MakeSweepResult(const std::string& tenant, const std::string& client,
+                                v1::SweepStatus status) {
+  v1::SweepResult result;
+  result.set_tenant_id(tenant);
+  result.set_client_id(client);
+  result.set_host("app.example.com");
+  result.set_status(status);
+  result.set_active_grants(3);
+  return result;
+}
+
+TEST_P(GrantBackendConformance, SweepResultsAreFencedByTheLeaseAndReplacedPerPass) {
+  auto lease = backend_->AcquireLease("sweep", "a", absl::Seconds(60), At(0), Deadline());
+  ASSERT_TRUE(lease.ok() && lease->granted);
+  SweepWrite write;
+  write.lease_name = "sweep";
+  write.holder = "a";
+  write.epoch = lease->epoch;
+  write.pass_started_at = At(1);
+  write.results = {MakeSweepResult("t1", "c1", v1::SWEEP_STATUS_WOULD_SUSPEND),
+                   MakeSweepResult("t1", "c2", v1::SWEEP_STATUS_HEALTHY),
+                   MakeSweepResult("t2", "c1", v1::SWEEP_STATUS_WILL_SUSPEND_SOON)};
+  ASSERT_TRUE(backend_->PutSweepResults(write, At(2), Deadline()).ok());
+
+  SweepResultsQuery all;
+  auto listed = backend_->ListSweepResults(all, Deadline());
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->results.size(), 3u);
+  EXPECT_EQ(listed->results[0].swept_by(), "a");
+  EXPECT_EQ(Micros(listed->results[0].pass_started_at()), absl::ToUnixMicros(At(1)));
+
+  SweepResultsQuery at_risk;
+  at_risk.at_risk_only = true;
+  auto risky = backend_->ListSweepResults(at_risk, Deadline());
+  ASSERT_TRUE(risky.ok());
+  ASSERT_EQ(risky->results.size(), 2u);
+  EXPECT_EQ(risky->results[0].client_id(), "c1");
+  EXPECT_EQ(risky->results[1].tenant_id(), "t2");
+
+  SweepResultsQuery paged;
+  paged.tenant_id = "t1";
+  paged.limit = 1;
+  auto first_page = backend_->ListSweepResults(paged, Deadline());
+  ASSERT_TRUE(first_page.ok());
+  ASSERT_EQ(first_page->results.size(), 1u);
+  EXPECT_TRUE(first_page->more);
+  paged.after = {"t1", "c1"};
+  auto second_page = backend_->ListSweepResults(paged, Deadline());
+  ASSERT_TRUE(second_page.ok());
+  ASSERT_EQ(second_page->results.size(), 1u);
+  EXPECT_EQ(second_page->results[0].client_id(), "c2");
+  EXPECT_FALSE(second_page->more);
+
+  // Another holder takes over after expiry: the old holder's writes fail.
+  auto taken = backend_->AcquireLease("sweep", "b", absl::Seconds(60), At(61), Deadline());
+  ASSERT_TRUE(taken.ok() && taken->granted);
+  write.pass_started_at = At(62);
+  auto stale = backend_->PutSweepResults(write, At(62), Deadline());
+  EXPECT_EQ(stale.status().code(), absl::StatusCode::kFailedPrecondition);
+  write.holder = "b";
+  auto wrong_epoch = backend_->PutSweepResults(write, At(62), Deadline());
+  EXPECT_EQ(wrong_epoch.status().code(), absl::StatusCode::kFailedPrecondition);
+  // An expired lease cannot write either.
+  write.epoch = taken->epoch;
+  auto expired = backend_->PutSweepResults(write, At(200), Deadline());
+  EXPECT_EQ(expired.status().code(), absl::StatusCode::kFailedPrecondition);
+
+  // The new pass rewrites one app and completes: the others are removed.
+  write.results = {MakeSweepResult("t1", "c1", v1::SWEEP_STATUS_HEALTHY)};
+  write.pass_complete = true;
+  auto removed = backend_->PutSweepResults(write, At(63), Deadline());
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(*removed, 2);
+  auto after = backend_->ListSweepResults(all, Deadline());
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->results.size(), 1u);
+  EXPECT_EQ(after->results[0].status(), v1::SWEEP_STATUS_HEALTHY);
+  EXPECT_EQ(after->results[0].swept_by(), "b");
+}
+
+TEST_P(GrantBackendConformance, TwoReplicasContendingForOneLeaseGrantItOnce) {
+  auto other = factory_->OpenAgain();
+  ASSERT_TRUE(other.ok()) << other.status();
+  std::atomic<int> granted{0};
+  std::vector<std::thread> contenders;
+  for (int i = 0; i < 4; ++i) {
+    GrantBackend* replica = i % 2 == 0 ? backend_.get() : other->get();
+    contenders.emplace_back([replica, i, &granted] {
+      auto lease = replica->AcquireLease("sweep", absl::StrCat("holder-", i), absl::Seconds(30),
+                                         At(0), Deadline());
+      EXPECT_TRUE(lease.ok()) << lease.status();
+      if (lease.ok() && lease->granted) ++granted;
+    });
+  }
+  for (auto& contender : contenders) contender.join();
+  EXPECT_EQ(granted.load(), 1);
+}
+
 }  // namespace
 }  // namespace apptrust::store::testing
