@@ -241,10 +241,12 @@ TEST_F(PrometheusTest, EnrollmentsRefreshesAndASuspensionArriveInPrometheus) {
   // started with the sweep when a tenant has webhooks; tests/webhook checks
   // them) and the at-risk gauges (a series per reason once a pass found an
   // app at risk; tests/e2e/sweep_e2e_test checks them). This decision
-  // service does not sweep.
+  // service does not sweep. Nor did its change stream from the store end
+  // (a series per status code once one does; decision_metrics_test checks it).
   const std::set<std::string> not_yet_exported = {
       metrics::kWebhookDeliveriesTotal, metrics::kWebhookQueueDepth,
-      metrics::kWebhookDeliverySeconds, metrics::kSweepAppsAtRisk, metrics::kSweepGrantsAtRisk};
+      metrics::kWebhookDeliverySeconds, metrics::kSweepAppsAtRisk,
+      metrics::kSweepGrantsAtRisk,      metrics::kGrantWatchStreamEndsTotal};
   for (const auto& metric : metrics::kAllMetrics) {
     if (not_yet_exported.count(metric.name)) continue;
     const std::string series = metric.type == metrics::MetricType::kHistogram
