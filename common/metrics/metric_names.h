@@ -105,7 +105,7 @@ inline constexpr MetricSpec kAllMetrics[] = {
     {kGrantCacheResyncsTotal, MetricType::kCounter, "decision", "reason",
      "Times the grant cache dropped everything and started over, by reason: out_of_range (its "
      "position is past the store's change retention, or from another database), store_changed "
-     "(the store id changed)."},
+     "(the store id changed), token_refused (the store could not read its resume token)."},
     {kGrantCacheEntries, MetricType::kGauge, "decision", "", "Grants held by the grant cache."},
     {kGrantCacheBytes, MetricType::kGauge, "decision", "",
      "Bytes held by the grant cache (serialized grants, keys and bookkeeping), bounded by "

@@ -1,6 +1,7 @@
 #include "services/decision/coherent_grant_cache.h"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -19,7 +20,13 @@ CoherentGrantCache::CoherentGrantCache(StoreClient& store, CoherentGrantCacheOpt
     : store_(store), options_(std::move(options)) {}
 
 absl::Time CoherentGrantCache::Now() const {
-  return options_.clock ? options_.clock() : absl::Now();
+  return options_.clock ? options_.clock() : MonotonicNow();
+}
+
+absl::Time MonotonicNow() {
+  // Only differences are used: lag must not shrink when the wall clock is
+  // stepped back.
+  return absl::UnixEpoch() + absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
 }
 
 bool CoherentGrantCache::CaughtUpLocked(absl::Time now) const {
@@ -153,6 +160,7 @@ void CoherentGrantCache::RememberLocked(const Key& key, std::shared_ptr<const v1
   if (it != entries_.end()) {
     if (it->second.revision >= grant->revision()) return;
     StoreLocked(key, std::move(grant), &it->second);
+    TrimLocked();
     return;
   }
   const size_t bytes =
@@ -174,6 +182,12 @@ void CoherentGrantCache::StoreLocked(const Key& key, std::shared_ptr<const v1::G
   bytes_ += entry->bytes;
 }
 
+void CoherentGrantCache::TrimLocked() {
+  // A held grant that grew (a suspension with its findings) may have pushed
+  // the total past the bound: the oldest entries go (possibly that one).
+  while (bytes_ > options_.max_bytes && !insertion_order_.empty()) EvictOldestLocked();
+}
+
 void CoherentGrantCache::EraseLocked(const Key& key) {
   auto it = entries_.find(key);
   if (it == entries_.end()) return;
@@ -181,13 +195,17 @@ void CoherentGrantCache::EraseLocked(const Key& key) {
   entries_.erase(it);
 }
 
+void CoherentGrantCache::EvictOldestLocked() {
+  const auto [key, inserted] = std::move(insertion_order_.front());
+  insertion_order_.pop_front();
+  auto it = entries_.find(key);
+  if (it != entries_.end() && it->second.inserted == inserted) EraseLocked(key);
+}
+
 void CoherentGrantCache::MakeRoomLocked(size_t incoming_bytes) {
   while (!insertion_order_.empty() && (entries_.size() >= options_.max_entries ||
                                        bytes_ + incoming_bytes > options_.max_bytes)) {
-    const auto [key, inserted] = std::move(insertion_order_.front());
-    insertion_order_.pop_front();
-    auto it = entries_.find(key);
-    if (it != entries_.end() && it->second.inserted == inserted) EraseLocked(key);
+    EvictOldestLocked();
   }
   // Items of erased or re-inserted entries stay behind; drop them once they
   // outnumber the entries.
@@ -216,6 +234,7 @@ void CoherentGrantCache::ApplyChangeLocked(const v1::GrantChange& change) {
   auto grant = std::make_shared<v1::Grant>(change.grant());
   grant->set_revision(change.revision());
   StoreLocked(key, std::move(grant), &it->second);
+  TrimLocked();
 }
 
 void CoherentGrantCache::StartOverLocked(const char* reason) {
@@ -232,6 +251,7 @@ void CoherentGrantCache::StartOverLocked(const char* reason) {
 std::string CoherentGrantCache::StreamStarting() {
   absl::MutexLock lock(&mu_);
   connected_ = true;
+  answered_ = false;
   stream_revision_ = 0;
   heartbeats_sent_.clear();
   echoed_sent_at_ = absl::InfinitePast();
@@ -245,6 +265,7 @@ absl::Status CoherentGrantCache::OnResponse(const v1::WatchGrantsResponse& respo
                                             stream_revision_, " to ", response.revision()));
   }
   stream_revision_ = response.revision();
+  answered_ = true;
   if (!response.store_id().empty() && response.store_id() != store_id_) {
     // Another database (restored, or replaced) behind the same address:
     // nothing held describes it.
@@ -281,6 +302,12 @@ void CoherentGrantCache::OnStreamEnded(const absl::Status& status) {
   echoed_sent_at_ = absl::InfinitePast();
   if (status.code() == absl::StatusCode::kOutOfRange) {
     StartOverLocked("out_of_range");
+    store_id_.clear();
+  } else if (status.code() == absl::StatusCode::kInvalidArgument && !answered_ &&
+             !resume_token_.empty()) {
+    // The store could not read the token this stream started from (another
+    // token format, say): resending it would be refused forever.
+    StartOverLocked("token_refused");
     store_id_.clear();
   }
 }

@@ -74,13 +74,17 @@ struct CoherentGrantCacheOptions {
   absl::Duration max_lag = absl::Seconds(1);
   size_t max_entries = 100000;
   size_t max_bytes = 128u << 20;
-  // Clock for heartbeats and lag; absl::Now when empty (tests inject one).
+  // Clock for heartbeats and lag; MonotonicNow() when empty (tests inject one).
   std::function<absl::Time()> clock;
   // Called once per grant read.
   std::function<void(GrantLookup)> on_lookup;
-  // Called when the cache starts over: "out_of_range" or "store_changed".
+  // Called when the cache starts over: "out_of_range", "store_changed" or
+  // "token_refused".
   std::function<void(const char* reason)> on_resync;
 };
+
+// A steady clock as absl::Time, for differences only (never a date).
+absl::Time MonotonicNow();
 
 class CoherentGrantCache : public StoreClient {
  public:
@@ -150,6 +154,8 @@ class CoherentGrantCache : public StoreClient {
   void EraseLocked(const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StartOverLocked(const char* reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MakeRoomLocked(size_t incoming_bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void TrimLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EvictOldestLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   StoreClient& store_;
   const CoherentGrantCacheOptions options_;
@@ -171,6 +177,7 @@ class CoherentGrantCache : public StoreClient {
   std::string store_id_ ABSL_GUARDED_BY(mu_);
   // The current stream.
   bool connected_ ABSL_GUARDED_BY(mu_) = false;
+  bool answered_ ABSL_GUARDED_BY(mu_) = false;  // a response came on it
   int64_t stream_revision_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t next_heartbeat_ ABSL_GUARDED_BY(mu_) = 1;
   std::map<int64_t, absl::Time> heartbeats_sent_ ABSL_GUARDED_BY(mu_);

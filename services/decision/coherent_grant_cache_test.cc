@@ -236,6 +236,18 @@ TEST_F(CoherentGrantCacheTest, APositionPastRetentionStartsOver) {
   EXPECT_EQ(store_.reads(), 2);
 }
 
+TEST_F(CoherentGrantCacheTest, ATokenTheStoreCannotReadStartsOver) {
+  Seed("g1");
+  Connect();
+  ASSERT_TRUE(Read("g1").ok());
+  cache_->OnStreamEnded(absl::UnavailableError("store restarting"));
+  EXPECT_EQ(cache_->StreamStarting(), "token-1");
+  cache_->OnStreamEnded(absl::InvalidArgumentError("start.resume_token: not a token"));
+  EXPECT_EQ(resyncs_, std::vector<std::string>{"token_refused"});
+  EXPECT_EQ(cache_->StreamStarting(), "") << "the next stream starts without it";
+  EXPECT_EQ(cache_->State().entries, 0u);
+}
+
 TEST_F(CoherentGrantCacheTest, AnotherStoreIdStartsOver) {
   Seed("g1");
   Connect();
@@ -375,6 +387,21 @@ TEST_F(TinyBytesCoherentGrantCacheTest, HoldsAtMostMaxBytes) {
   EXPECT_LE(cache_->State().bytes, 4096u);
   EXPECT_GE(cache_->State().entries, 1u);
   EXPECT_LT(cache_->State().entries, 10u);
+  // A held grant that grows (its suspension, with findings) keeps the total
+  // within the bound.
+  int held = -1;
+  for (int i = 9; i >= 0 && held < 0; --i) {
+    if (Read("g" + std::to_string(i)).ok() && LastLookup() == GrantLookup::kHit) held = i;
+  }
+  ASSERT_GE(held, 0);
+  v1::Suspension grown = SuspensionFor("g" + std::to_string(held));
+  grown.set_error_description(std::string(3000, 'z'));
+  auto current = store_.Get("t", "g" + std::to_string(held));
+  ASSERT_TRUE(current.ok());
+  ASSERT_TRUE(
+      store_.SuspendDirectly("t", "g" + std::to_string(held), current->version(), grown).ok());
+  CatchUp();
+  EXPECT_LE(cache_->State().bytes, 4096u);
   big.set_grant_id("huge");
   big.set_application_name(std::string(8192, 'y'));
   store_.Put(big);

@@ -238,9 +238,13 @@ void Decider::CheckRefresh(const v1::CheckRefreshRequest& request, absl::Time de
 }
 
 void Decider::ReadAndDecide(std::shared_ptr<RefreshCall> call) {
+  // After a version conflict the grant is read from the store itself: a
+  // cached copy may still be the version that conflicted.
+  const int64_t min_revision =
+      call->reread ? std::numeric_limits<int64_t>::max() : call->request.min_store_revision();
   store_.GetSharedGrant(
-      call->request.tenant_id(), call->request.grant_id(), call->request.min_store_revision(),
-      call->deadline, [this, call](absl::StatusOr<std::shared_ptr<const v1::Grant>> grant) {
+      call->request.tenant_id(), call->request.grant_id(), min_revision, call->deadline,
+      [this, call](absl::StatusOr<std::shared_ptr<const v1::Grant>> grant) {
         if (!grant.ok()) return call->done(grant.status());
         call->grant = *std::move(grant);
         const v1::Grant& g = *call->grant;

@@ -141,7 +141,7 @@ DecisionMetrics::DecisionMetrics(prometheus::Registry& registry)
   grant_cache_hits_ = &grant_cache_requests_.Add({{"result", "hit"}});
   grant_cache_misses_ = &grant_cache_requests_.Add({{"result", "miss"}});
   grant_cache_bypasses_ = &grant_cache_requests_.Add({{"result", "bypass"}});
-  for (const char* reason : {"out_of_range", "store_changed"}) {
+  for (const char* reason : {"out_of_range", "store_changed", "token_refused"}) {
     grant_cache_resyncs_.Add({{"reason", reason}});
   }
   grant_watch_lag_.Set(std::numeric_limits<double>::infinity());

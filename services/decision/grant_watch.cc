@@ -71,7 +71,7 @@ grpc::Status GrantWatch::RunStream(bool* answered) {
     absl::MutexLock lock(&mu_);
     if (stopping_) return grpc::Status::CANCELLED;
     context_ = &context;
-    last_response_ = absl::Now();  // silence is counted from the opening
+    last_response_ = MonotonicNow();  // silence is counted from the opening
   }
   std::unique_ptr<Stream> stream = stub_->WatchGrants(&context);
   v1::WatchGrantsRequest start;
@@ -91,7 +91,7 @@ grpc::Status GrantWatch::RunStream(bool* answered) {
       }
       {
         absl::MutexLock lock(&mu_);
-        last_response_ = absl::Now();
+        last_response_ = MonotonicNow();
       }
       if (!*answered) {
         logging::Info("grant change stream open").Field("revision", response.revision());
@@ -114,9 +114,9 @@ void GrantWatch::Beat() {
   while (!WaitOrStop(options_.heartbeat_interval)) {
     {
       absl::MutexLock lock(&mu_);
-      if (context_ != nullptr && absl::Now() - last_response_ > options_.stall_timeout) {
+      if (context_ != nullptr && MonotonicNow() - last_response_ > options_.stall_timeout) {
         logging::Warning("grant change stream silent; reconnecting")
-            .Field("silent_ms", absl::ToInt64Milliseconds(absl::Now() - last_response_));
+            .Field("silent_ms", absl::ToInt64Milliseconds(MonotonicNow() - last_response_));
         context_->TryCancel();
       }
     }

@@ -66,7 +66,7 @@ class GrantWatch {
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
-  absl::Time last_response_ ABSL_GUARDED_BY(mu_);  // or the stream's opening
+  absl::Time last_response_ ABSL_GUARDED_BY(mu_);  // or the stream's opening (MonotonicNow)
   // Writes to the stream (the heartbeat thread's) happen under it, so the
   // reader can retire the stream safely.
   absl::Mutex write_mu_ ABSL_ACQUIRED_AFTER(mu_);

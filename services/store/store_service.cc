@@ -403,11 +403,18 @@ namespace apptrust::store {
 namespace {
 
 // Heartbeats a stream's reader thread has received, for its writer.
+// Heartbeats a stream keeps while their echo is due: the newest ones. An
+// echo of a later heartbeat proves everything an earlier one would, so a
+// client that sends faster than the database answers loses nothing, and a
+// stream held back (a database down, a long transaction) holds no more.
+constexpr size_t kMaxHeartbeatsKept = 64;
+
 class HeartbeatInbox {
  public:
   void Add(int64_t id) {
     absl::MutexLock lock(&mutex_);
     ids_.push_back(id);
+    if (ids_.size() > kMaxHeartbeatsKept) ids_.erase(ids_.begin());
   }
   // Everything received so far (it arrived before the caller's next poll).
   std::vector<int64_t> Take() {
@@ -556,6 +563,11 @@ absl::Status StoreService::DoWatchGrants(
       if (first_page) {
         for (int64_t id : untargeted) targeted.push_back({id, page->allocated});
         untargeted.clear();
+        if (targeted.size() > kMaxHeartbeatsKept) {
+          targeted.erase(
+              targeted.begin(),
+              targeted.begin() + static_cast<ptrdiff_t>(targeted.size() - kMaxHeartbeatsKept));
+        }
         first_page = false;
       }
       // Cut into messages of at most max_message_bytes (at least one change).
