@@ -326,11 +326,13 @@ class FingerprintMemo {
   FingerprintMemo(size_t max_entries, size_t max_bytes)
       : max_entries_(max_entries), max_bytes_(max_bytes) {}
 
+  // `endpoint_key` is EndpointKey(target).
   std::shared_ptr<const v1::Fingerprint> Build(
-      const net::Target& target, const std::shared_ptr<const probe::EndpointObservation>& endpoint,
+      const net::Target& target, const std::string& endpoint_key,
+      const std::shared_ptr<const probe::EndpointObservation>& endpoint,
       const std::shared_ptr<const probe::TxtObservation>& txt, const std::string& client_id,
       const std::string& txt_key) {
-    const std::string key = absl::StrCat(EndpointKey(target), "\n", client_id, "\n", txt_key);
+    const std::string key = absl::StrCat(endpoint_key, "\n", client_id, "\n", txt_key);
     {
       absl::MutexLock lock(&mu_);
       auto it = entries_.find(key);
@@ -375,6 +377,7 @@ class FingerprintMemo {
 // Collects the two parts of one Observe call and answers when both are in.
 struct Join {
   net::Target target;
+  std::string endpoint_key;  // EndpointKey(target)
   std::string client_id;
   std::string txt_key;
   std::shared_ptr<FingerprintMemo> memo;
@@ -390,8 +393,8 @@ struct Join {
     Observation observation;
     {
       absl::MutexLock lock(&mu);
-      std::shared_ptr<const v1::Fingerprint> fingerprint =
-          memo->Build(target, endpoint->observation, txt->observation, client_id, txt_key);
+      std::shared_ptr<const v1::Fingerprint> fingerprint = memo->Build(
+          target, endpoint_key, endpoint->observation, txt->observation, client_id, txt_key);
       if (shared_only) {
         observation.shared_fingerprint = std::move(fingerprint);
       } else {
@@ -462,6 +465,7 @@ void ObservationCache::Start(const net::Target& target, const std::string& clien
   auto join = std::make_shared<Join>();
   join->shared_only = shared_only;
   join->target = target;
+  join->endpoint_key = EndpointKey(target);
   join->client_id = client_id;
   join->txt_key = txt_key;
   join->done = std::move(done);
@@ -474,7 +478,7 @@ void ObservationCache::Start(const net::Target& target, const std::string& clien
       (state->options.clock ? state->options.clock() : absl::Now()) + state->options.probe_timeout;
 
   state->endpoints.Get(
-      EndpointKey(target), max_staleness,
+      join->endpoint_key, max_staleness,
       [prober, target, probe_deadline](std::function<void(probe::EndpointObservation)> cb) {
         prober->ObserveEndpoint(target, probe_deadline, std::move(cb));
       },

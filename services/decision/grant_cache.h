@@ -1,5 +1,7 @@
-// An opt-in, short-lived cache of ACTIVE grants in front of the store client
-// (--grant_cache_ttl; off by default).
+// The fallback grant cache: a short-lived cache of ACTIVE grants in front of
+// the store client (--grant_cache_ttl), used only with the coherent grant
+// cache (coherent_grant_cache.h, the default) turned off by
+// --grant_watch_max_lag=0s, e.g. for a store without WatchGrants.
 //
 // Without it every CheckRefresh is two RPCs: the gateway's call and this
 // replica's GetGrant to apptrust-store. With it, a grant read within `ttl`

@@ -194,17 +194,13 @@ class DecisionCoreE2eTest : public DecisionE2eTest,
   static void SetUpTestSuite() {}
   static void TearDownTestSuite() {
     world_ = nullptr;
-    Worlds().clear();
+    Worlds().Clear();
   }
 
   void SetUp() override {
-    std::unique_ptr<E2eWorld>& world = Worlds()[GetParam()];
-    if (world == nullptr) {
-      auto created = E2eWorld::Create(GetParam());
-      ASSERT_TRUE(created.ok()) << created.status();
-      world = std::move(*created);
-    }
-    world_ = world.get();
+    auto world = Worlds().Get(GetParam());
+    ASSERT_TRUE(world.ok()) << world.status();
+    world_ = *world;
     DecisionE2eTest::SetUp();
     first_ = decision_;
     auto second = world_->DecisionReplica(1);
@@ -224,8 +220,8 @@ class DecisionCoreE2eTest : public DecisionE2eTest,
     return page.ok() ? *page : HttpResponse{};
   }
 
-  static std::map<StoreSetup, std::unique_ptr<E2eWorld>>& Worlds() {
-    static auto* worlds = new std::map<StoreSetup, std::unique_ptr<E2eWorld>>();
+  static WorldsBySetup& Worlds() {
+    static auto* worlds = new WorldsBySetup();
     return *worlds;
   }
 

@@ -169,6 +169,16 @@ absl::Status E2eWorld::RestartStore(int replica, const std::function<void()>& wh
   return last;
 }
 
+absl::StatusOr<E2eWorld*> WorldsBySetup::Get(StoreSetup setup) {
+  std::unique_ptr<E2eWorld>& world = worlds_[setup];
+  if (world == nullptr) {
+    auto created = E2eWorld::Create(setup);
+    if (!created.ok()) return created.status();
+    world = std::move(*created);
+  }
+  return world.get();
+}
+
 std::string E2eWorld::WriteFile(const std::string& name, const std::string& text) {
   const std::string path = dir_.File(name);
   std::ofstream(path) << text;

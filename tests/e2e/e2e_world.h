@@ -121,6 +121,19 @@ class E2eWorld {
   std::vector<std::unique_ptr<TestApp>> apps_;
 };
 
+// One world per store setup, for a suite parameterised over StoreSetup:
+// made by the first test that asks (call Get from the test body's thread,
+// which outlives the PostgreSQL server it starts), kept until Clear()
+// (TearDownTestSuite).
+class WorldsBySetup {
+ public:
+  absl::StatusOr<E2eWorld*> Get(StoreSetup setup);
+  void Clear() { worlds_.clear(); }
+
+ private:
+  std::map<StoreSetup, std::unique_ptr<E2eWorld>> worlds_;
+};
+
 }  // namespace apptrust::testing
 
 #endif  // APPTRUST_TESTS_E2E_E2E_WORLD_H_

@@ -42,16 +42,12 @@ double Percentile(std::vector<double> values, double p) {
 
 class GrantWatchE2eTest : public ::testing::TestWithParam<StoreSetup> {
  protected:
-  static void TearDownTestSuite() { Worlds().clear(); }
+  static void TearDownTestSuite() { Worlds().Clear(); }
 
   void SetUp() override {
-    std::unique_ptr<E2eWorld>& world = Worlds()[GetParam()];
-    if (world == nullptr) {
-      auto created = E2eWorld::Create(GetParam());
-      ASSERT_TRUE(created.ok()) << created.status();
-      world = std::move(*created);
-    }
-    world_ = world.get();
+    auto world = Worlds().Get(GetParam());
+    ASSERT_TRUE(world.ok()) << world.status();
+    world_ = *world;
     // Observations are reused (as by default) so a refresh's time is the
     // grant's path, not a handshake.
     auto a = world_->DecisionOn(0, {"--cache_ttl=5m"});
@@ -163,8 +159,8 @@ class GrantWatchE2eTest : public ::testing::TestWithParam<StoreSetup> {
     return std::nullopt;
   }
 
-  static std::map<StoreSetup, std::unique_ptr<E2eWorld>>& Worlds() {
-    static auto* worlds = new std::map<StoreSetup, std::unique_ptr<E2eWorld>>();
+  static WorldsBySetup& Worlds() {
+    static auto* worlds = new WorldsBySetup();
     return *worlds;
   }
 
